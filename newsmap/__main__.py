@@ -1,0 +1,3 @@
+from newsmap.cli import main
+
+main()

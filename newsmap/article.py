@@ -1,0 +1,169 @@
+"""Articles as published: the text, its metadata, and its sentences with character offsets.
+
+Offsets always index the text exactly as it was read from disk (after UTF-8 decoding), so a
+quote cut out with them is verbatim and can be checked against the seed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ArticleError(ValueError):
+    """A seed that cannot be used; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int
+    start: int
+    end: int
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    text: str
+    title: str
+    publisher: str = ""
+    published: str = ""
+    url: str = ""
+    sentences: tuple[Sentence, ...] = field(default=(), repr=False)
+
+    def sentence_text(self, sentence: Sentence) -> str:
+        return self.text[sentence.start : sentence.end]
+
+    def sentence_at(self, offset: int) -> Sentence:
+        """The sentence holding a character offset (mentions never straddle two)."""
+        for sentence in self.sentences:
+            if sentence.start <= offset < sentence.end:
+                return sentence
+        raise ValueError(f"offset {offset} is outside every sentence of {self.slug}")
+
+    def paragraphs(self) -> list[list[Sentence]]:
+        grouped: dict[int, list[Sentence]] = {}
+        for sentence in self.sentences:
+            grouped.setdefault(sentence.paragraph, []).append(sentence)
+        return [grouped[key] for key in sorted(grouped)]
+
+
+# Abbreviations after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof st mt ft gen col lt sgt capt cmdr adm gov sen rep rev hon jr sr
+    inc corp co ltd llc dept univ no vol fig vs etc approx est jan feb mar apr jun jul aug
+    sep sept oct nov dec mon tue wed thu fri sat sun ave blvd rd e.g i.e u.s u.k u.n a.m p.m""".split()
+)
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|\n")
+_OPENING = re.compile(r"\s*[\"'“‘«(\[]*[\d\w]", re.UNICODE)
+
+
+def split_sentences(text: str) -> tuple[Sentence, ...]:
+    """Split on sentence punctuation followed by space, and on line breaks.
+
+    News text puts titles, datelines and paragraphs on lines of their own, so a line break
+    always ends a sentence; a period after a known abbreviation or a single initial does not.
+    """
+    sentences: list[Sentence] = []
+    paragraph_starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+    paragraph = 0
+    cursor = 0
+    cuts: list[int] = []
+    for match in _SENTENCE_END.finditer(text):
+        if match.group() != "\n" and not _ends_sentence(text, match.start(), match.end()):
+            continue
+        cuts.append(match.end())
+    cuts.append(len(text))
+    for cut in cuts:
+        start, end = _strip(text, cursor, cut)
+        cursor = cut
+        if start >= end:
+            continue
+        while paragraph + 1 < len(paragraph_starts) and paragraph_starts[paragraph + 1] <= start:
+            paragraph += 1
+        sentences.append(Sentence(len(sentences), start, end, paragraph))
+    return tuple(sentences)
+
+
+def _ends_sentence(text: str, punct_start: int, punct_end: int) -> bool:
+    if not _OPENING.match(text, punct_end):
+        return False
+    if text[punct_start] != ".":
+        return True
+    word = re.search(r"([\w.]+)$", text[:punct_start])
+    if word is None:
+        return True
+    token = word.group(1).lower()
+    if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+        return False
+    # "U.S." style: letters separated by periods.
+    return not re.fullmatch(r"(?:\w\.)+\w", token)
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def read_text(path: Path) -> str:
+    """Read a seed's text, refusing what cannot be an article with a one-line reason."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ArticleError(f"{path}: no such seed file") from None
+    except OSError as error:
+        raise ArticleError(f"{path}: cannot read seed ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArticleError(
+            f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})"
+        ) from None
+    if not text.strip():
+        raise ArticleError(f"{path}: the seed is empty")
+    if "\x00" in text:
+        raise ArticleError(f"{path}: the seed holds NUL bytes; is it a binary file?")
+    return text
+
+
+def load_article(path: Path) -> Article:
+    """Load `<slug>.txt` and, when present, its metadata `<slug>.json` beside it."""
+    text = read_text(path)
+    meta: dict[str, str] = {}
+    meta_path = path.with_suffix(".json")
+    if meta_path.exists():
+        try:
+            loaded = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ArticleError(f"{meta_path}: invalid metadata JSON ({error})") from None
+        if not isinstance(loaded, dict):
+            raise ArticleError(f"{meta_path}: metadata must be a JSON object")
+        meta = {key: str(value) for key, value in loaded.items() if value is not None}
+    sentences = split_sentences(text)
+    first_line = text.strip().splitlines()[0].strip()
+    return Article(
+        slug=path.stem,
+        text=text,
+        title=meta.get("title") or first_line,
+        publisher=meta.get("publisher", ""),
+        published=meta.get("published", ""),
+        url=meta.get("url", ""),
+        sentences=sentences,
+    )
+
+
+def find_articles(seeds_dir: Path) -> list[Path]:
+    """The seeds to build, in a stable order; an empty or missing folder is an error."""
+    if not seeds_dir.is_dir():
+        raise ArticleError(f"{seeds_dir}: no such seeds folder")
+    paths = sorted(seeds_dir.glob("*.txt"))
+    if not paths:
+        raise ArticleError(f"{seeds_dir}: no .txt articles in the seeds folder")
+    return paths

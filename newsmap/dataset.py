@@ -1,0 +1,321 @@
+"""The dataset's schema, and the only code that reads, checks and writes it.
+
+Two tables, both CSV in the data folder:
+
+- `locations.csv`: one row per place an article names.
+- `mentions.csv`: one row per span of article text that refers to one of those places.
+
+Every output (the page, the CSV downloads, GeoJSON, KML, the JSON API) is produced from the
+rows this module reads, through the functions here, so a column added here reaches them all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+from newsmap.atomic import atomic_write_bytes
+
+LOCATIONS_FILE = "locations.csv"
+MENTIONS_FILE = "mentions.csv"
+PRECISIONS = ("facility", "settlement", "region", "country")
+ID_PATTERN = re.compile(r"[a-z0-9]+(?:-+[a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # "text" | "float" | "int"
+    description: str
+
+
+LOCATION_COLUMNS: tuple[Column, ...] = (
+    Column("id", "text", "Stable slug of the place, unique in the file; the map's deep link is `/#<id>`."),
+    Column("name", "text", "The place's name in the gazetteer (GeoNames or the curated file)."),
+    Column("article_name", "text", "The place as the article spells it (its most frequent spelling)."),
+    Column("kind", "text", "What the place is: air base, naval test base, city, town, country, railway, ..."),
+    Column("category", "text", "`<Operator> military facility`, `proposed or discussed base`, `meeting place` or `other mentioned place`."),
+    Column("status", "text", "What the article and gazetteer say of its state: in operation, under discussion, talks planned, planned, ... (may be empty)."),
+    Column("lat", "float", "Latitude, WGS84, 5 decimals."),
+    Column("lon", "float", "Longitude, WGS84, 5 decimals."),
+    Column("precision", "text", "What the point is: `facility` (the site itself), `settlement` (the town it is in or named after), `region`, or `country` (a country's centre)."),
+    Column("quote", "text", "The article sentence that best says what the place is, verbatim."),
+    Column("mentions", "int", "How many times the article refers to the place."),
+    Column("source", "text", "Where the coordinates come from: a GeoNames id, Nominatim, or the curated gazetteer's citation."),
+    Column("article", "text", "Slug of the article (its seed file name without `.txt`)."),
+    Column("country", "text", "ISO 3166-1 alpha-2 code of the country the place is in (empty for none)."),
+    Column("context", "text", "Where it is relative to a nearby place, from geopy.distance, e.g. `20 km E of Bishkek`."),
+)
+MENTION_COLUMNS: tuple[Column, ...] = (
+    Column("place_id", "text", "The `id` of the place in locations.csv."),
+    Column("article", "text", "Slug of the article."),
+    Column("role", "text", "`toponym` (a place name), `facility` (a phrase naming a facility) or `route`."),
+    Column("sentence", "int", "Index of the sentence in the article, from 0."),
+    Column("sentence_start", "int", "Character offset where the sentence starts in the article text."),
+    Column("sentence_end", "int", "Character offset where the sentence ends."),
+    Column("start", "int", "Character offset where the mention starts (Python string index into the UTF-8 decoded text)."),
+    Column("end", "int", "Character offset where the mention ends (exclusive)."),
+    Column("text", "text", "The mention as written: `text == article[start:end]`."),
+)
+LOCATION_FIELDS = tuple(c.name for c in LOCATION_COLUMNS)
+MENTION_FIELDS = tuple(c.name for c in MENTION_COLUMNS)
+_TYPES = {c.name: c.type for c in LOCATION_COLUMNS + MENTION_COLUMNS}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class DatasetError(ValueError):
+    """The dataset cannot be read at all; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int  # 1-based data row number; the header is row 0, so row N is line N+1 of a plain file
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "header"
+        return f"{self.file} {where}: {self.message}"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def format_value(column: str, value: Any) -> str:
+    if _TYPES.get(column) == "float":
+        return f"{float(value):.5f}"
+    return str(value)
+
+
+def encode_csv(rows: list[dict[str, Any]], fields: tuple[str, ...], *, formula_safe: bool = False) -> bytes:
+    """CSV bytes, `\\n` line ends, every field quoted only when needed: byte-identical on rerun.
+
+    With `formula_safe`, text cells a spreadsheet would run as a formula (starting with = + - @,
+    tab or CR) get a leading apostrophe (OWASP's advice); numeric columns are left as they are.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        cells = []
+        for field in fields:
+            cell = format_value(field, row[field])
+            if formula_safe and _TYPES.get(field, "text") == "text" and cell.startswith(_FORMULA_START):
+                cell = "'" + cell
+            cells.append(cell)
+        writer.writerow(cells)
+    return out.getvalue().encode("utf-8")
+
+
+def write_table(path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, encode_csv(rows, fields))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV as strings, or a DatasetError saying in one line why not."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: file not found (run `make data` to build it)") from None
+    except OSError as error:
+        raise DatasetError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"{path}: not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})") from None
+    if not text.strip():
+        raise DatasetError(f"{path}: the file is empty")
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        rows = list(reader)
+    except csv.Error as error:
+        raise DatasetError(f"{path}: not valid CSV ({error})") from None
+    if "\x00" in text:
+        raise DatasetError(f"{path}: holds NUL bytes; is it a binary file?")
+    return rows
+
+
+def _fields(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def check_locations(rows: list[dict[str, str]], fields: list[str], articles: dict[str, str] | None, file: str = LOCATIONS_FILE) -> list[Problem]:
+    """Every problem of the locations table, each with its row number.
+
+    `articles` maps slug -> text; when given, each quote must appear verbatim in its article.
+    """
+    problems: list[Problem] = []
+    missing = [f for f in LOCATION_FIELDS if f not in fields]
+    if missing:
+        problems.append(Problem(file, 0, f"missing columns: {', '.join(missing)}"))
+        return problems
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=1):
+        def bad(message: str, number: int = number) -> None:
+            problems.append(Problem(file, number, message))
+
+        if None in row:
+            bad("more cells than columns")
+        place_id = row["id"] or ""
+        if not ID_PATTERN.fullmatch(place_id):
+            bad(f"id {place_id!r} is not a slug (lower-case letters, digits, hyphens)")
+        elif place_id in seen:
+            bad(f"id {place_id!r} repeats row {seen[place_id]}")
+        else:
+            seen[place_id] = number
+        for column, low, high in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0)):
+            value = row[column]
+            try:
+                number_value = float(value)
+            except (TypeError, ValueError):
+                bad(f"{column} {value!r} is not a number")
+                continue
+            if not low <= number_value <= high:  # also refuses nan
+                bad(f"{column} {value} is outside [{low:g}, {high:g}]")
+        if row["precision"] not in PRECISIONS:
+            bad(f"precision {row['precision']!r} is not one of {', '.join(PRECISIONS)}")
+        if not (row["mentions"] or "").isdigit() or int(row["mentions"]) < 1:
+            bad(f"mentions {row['mentions']!r} is not a whole number of at least 1")
+        for column in ("name", "quote", "source", "article", "category"):
+            if not (row[column] or "").strip():
+                bad(f"{column} is empty")
+        if articles is not None and row["article"]:
+            text = articles.get(row["article"])
+            if text is None:
+                bad(f"article {row['article']!r} is not among the seeds")
+            elif row["quote"] and row["quote"] not in text:
+                bad("quote is not found verbatim in its article")
+    return problems
+
+
+def check_mentions(rows: list[dict[str, str]], fields: list[str], place_ids: set[str], articles: dict[str, str] | None, file: str = MENTIONS_FILE) -> list[Problem]:
+    problems: list[Problem] = []
+    missing = [f for f in MENTION_FIELDS if f not in fields]
+    if missing:
+        return [Problem(file, 0, f"missing columns: {', '.join(missing)}")]
+    for number, row in enumerate(rows, start=1):
+        if row["place_id"] not in place_ids:
+            problems.append(Problem(file, number, f"place_id {row['place_id']!r} is not in {LOCATIONS_FILE}"))
+        offsets = [row[c] for c in ("sentence", "sentence_start", "sentence_end", "start", "end")]
+        if not all((o or "").isdigit() for o in offsets):
+            problems.append(Problem(file, number, "offsets must be whole numbers"))
+            continue
+        _, s_start, s_end, start, end = (int(o) for o in offsets)
+        if not s_start <= start < end <= s_end:
+            problems.append(Problem(file, number, f"span {start}-{end} is not inside its sentence {s_start}-{s_end}"))
+            continue
+        text = (articles or {}).get(row["article"])
+        if articles is not None and text is None:
+            problems.append(Problem(file, number, f"article {row['article']!r} is not among the seeds"))
+        elif text is not None and text[start:end] != row["text"]:
+            problems.append(Problem(file, number, f"text {row['text']!r} is not what the article holds at {start}-{end}"))
+    return problems
+
+
+def validate(data_dir: Path, articles: dict[str, str] | None) -> list[Problem]:
+    """All problems of both tables; raises DatasetError when a file cannot be read at all."""
+    locations_path, mentions_path = data_dir / LOCATIONS_FILE, data_dir / MENTIONS_FILE
+    locations = read_table(locations_path)
+    problems = check_locations(locations, _fields(locations_path), articles)
+    if mentions_path.exists():
+        mentions = read_table(mentions_path)
+        ids = {row.get("id") or "" for row in locations}
+        problems += check_mentions(mentions, _fields(mentions_path), ids, articles)
+    return problems
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated tables, typed, as the app and the exports use them."""
+
+    locations: tuple[dict[str, Any], ...]
+    mentions: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def load(cls, data_dir: Path, articles: dict[str, str] | None = None) -> Dataset:
+        problems = validate(data_dir, articles)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise DatasetError(f"{data_dir}: {problems[0]}{more}; run `python -m newsmap validate` for all")
+        mentions_path = data_dir / MENTIONS_FILE
+        mention_rows = read_table(mentions_path) if mentions_path.exists() else []
+        return cls(
+            tuple(_typed(row, LOCATION_FIELDS) for row in read_table(data_dir / LOCATIONS_FILE)),
+            tuple(_typed(row, MENTION_FIELDS) for row in mention_rows),
+        )
+
+    def place(self, place_id: str) -> dict[str, Any] | None:
+        return next((row for row in self.locations if row["id"] == place_id), None)
+
+
+def _typed(row: dict[str, str], fields: tuple[str, ...]) -> dict[str, Any]:
+    typed: dict[str, Any] = {}
+    for field in fields:
+        kind = _TYPES[field]
+        typed[field] = float(row[field]) if kind == "float" else int(row[field]) if kind == "int" else row[field]
+    return typed
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def to_geojson(locations: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> dict[str, Any]:
+    """An RFC 7946 FeatureCollection: a Point per place, [lon, lat], the CSV columns as properties."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+                "properties": {field: row[field] for field in LOCATION_FIELDS},
+            }
+            for row in locations
+        ],
+    }
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    """Escaped for XML, with the control characters XML 1.0 forbids replaced, so KML stays well-formed."""
+    return xml_escape(_XML_INVALID.sub("\ufffd", value), {'"': "&quot;"})
+
+
+def to_kml(locations: tuple[dict[str, Any], ...] | list[dict[str, Any]], title: str = "newsmap places") -> bytes:
+    """KML 2.2: a Placemark per place, the quote as its description, the columns as ExtendedData."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<kml xmlns="http://www.opengis.net/kml/2.2">',
+        "<Document>",
+        f"<name>{_xml_text(title)}</name>",
+    ]
+    for row in locations:
+        data = "".join(
+            f'<Data name="{field}"><value>{_xml_text(format_value(field, row[field]))}</value></Data>'
+            for field in LOCATION_FIELDS
+        )
+        lines.append(
+            f'<Placemark id="{_xml_text(row["id"])}"><name>{_xml_text(row["name"])}</name>'
+            f"<description>{_xml_text(row['quote'])}</description>"
+            f"<ExtendedData>{data}</ExtendedData>"
+            f"<Point><coordinates>{row['lon']:.5f},{row['lat']:.5f}</coordinates></Point></Placemark>"
+        )
+    lines += ["</Document>", "</kml>", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def to_json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=False).encode("utf-8")

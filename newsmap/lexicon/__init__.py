@@ -1,0 +1,61 @@
+"""Word lists the recogniser reads: generic English knowledge, nothing about one article.
+
+Each file says in its header why it exists; `tools/build_lexicon.py` regenerates the two that
+come from other sources (common words from wordfreq, demonyms from countryinfo).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _words(name: str) -> frozenset[str]:
+    lines = (HERE / name).read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    common_words: frozenset[str]  # lower case
+    stopwords: frozenset[str]  # capitalised words that are never a place on their own
+    titles: frozenset[str]  # words before a person's name
+    org_heads: frozenset[str]  # words that end an organisation's name
+    connectors: frozenset[str]  # lower-case words inside multi-word names
+    demonyms: dict[str, str]  # "Kyrgyz" -> "KG" ("" when no single country)
+    facility_kinds: dict[str, tuple[str, bool]]  # "airfield" -> ("air base", military)
+    route_kinds: dict[str, str]  # "railroad" -> "railway"
+
+    def adjective_for(self, country: str) -> str:
+        """The shortest adjective for a country: RU -> "Russian", KG -> "Kyrgyz"."""
+        words = sorted((w for w, c in self.demonyms.items() if c == country), key=lambda w: (len(w), w))
+        return words[0] if words else ""
+
+    def family(self, kind: str) -> str:
+        """The facility family of a kind as written or curated ("naval test base" -> "naval base")."""
+        entry = self.facility_kinds.get(kind.lower())
+        return entry[0] if entry else self.route_kinds.get(kind.lower(), kind.lower())
+
+
+@cache
+def load() -> Lexicon:
+    with open(HERE / "demonyms.csv", encoding="utf-8", newline="") as handle:
+        demonyms = {row["word"]: row["country"] for row in csv.DictReader(handle)}
+    with open(HERE / "facility_kinds.csv", encoding="utf-8", newline="") as handle:
+        facilities = {row["phrase"]: (row["kind"], row["military"] == "yes") for row in csv.DictReader(handle)}
+    with open(HERE / "route_kinds.csv", encoding="utf-8", newline="") as handle:
+        routes = {row["word"]: row["kind"] for row in csv.DictReader(handle)}
+    return Lexicon(
+        common_words=_words("common_words.txt"),
+        stopwords=_words("stopwords.txt"),
+        titles=_words("titles.txt"),
+        org_heads=_words("org_heads.txt"),
+        connectors=_words("connectors.txt"),
+        demonyms=demonyms,
+        facility_kinds=facilities,
+        route_kinds=routes,
+    )
