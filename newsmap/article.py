@@ -53,9 +53,73 @@ class Article:
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof st mt ft gen col lt sgt capt cmdr adm gov sen rep rev hon jr sr
-    inc corp co ltd llc dept univ no vol fig vs etc approx est jan feb mar apr jun jul aug
-    sep sept oct nov dec mon tue wed thu fri sat sun ave blvd rd e.g i.e u.s u.k u.n a.m p.m""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "mt",
+        "ft",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "cmdr",
+        "adm",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "hon",
+        "jr",
+        "sr",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "llc",
+        "dept",
+        "univ",
+        "no",
+        "vol",
+        "fig",
+        "vs",
+        "etc",
+        "approx",
+        "est",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+        "ave",
+        "blvd",
+        "rd",
+        "e.g",
+        "i.e",
+        "u.s",
+        "u.k",
+        "u.n",
+        "a.m",
+        "p.m",
+    ]
 )
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|\n")
@@ -123,14 +187,17 @@ def read_text(path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ArticleError(
-            f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})"
-        ) from None
+        raise ArticleError(f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})") from None
     if not text.strip():
         raise ArticleError(f"{path}: the seed is empty")
     if "\x00" in text:
         raise ArticleError(f"{path}: the seed holds NUL bytes; is it a binary file?")
     return text
+
+
+def article_from_text(slug: str, text: str, title: str = "", **meta: str) -> Article:
+    first_line = text.strip().splitlines()[0].strip() if text.strip() else slug
+    return Article(slug=slug, text=text, title=title or first_line, sentences=split_sentences(text), **meta)
 
 
 def load_article(path: Path) -> Article:
@@ -146,16 +213,13 @@ def load_article(path: Path) -> Article:
         if not isinstance(loaded, dict):
             raise ArticleError(f"{meta_path}: metadata must be a JSON object")
         meta = {key: str(value) for key, value in loaded.items() if value is not None}
-    sentences = split_sentences(text)
-    first_line = text.strip().splitlines()[0].strip()
-    return Article(
-        slug=path.stem,
-        text=text,
-        title=meta.get("title") or first_line,
+    return article_from_text(
+        path.stem,
+        text,
+        title=meta.get("title", ""),
         publisher=meta.get("publisher", ""),
         published=meta.get("published", ""),
         url=meta.get("url", ""),
-        sentences=sentences,
     )
 
 

@@ -28,10 +28,33 @@ def _fail(message: str) -> None:
 
 
 @click.command("build")
-@click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), default=None, help="Folder of <slug>.txt articles (default: $NEWSMAP_SEEDS_DIR or seeds/).")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Output folder (default: $NEWSMAP_DATA_DIR or data/).")
-@click.option("--geocoder", default=lambda: os.environ.get("NEWSMAP_GEOCODER", "offline"), show_default="offline", help="offline, or nominatim (falls back to offline on failure).")
-@click.option("--gazetteer", "curated", type=click.Path(path_type=Path), default=None, help="Curated gazetteer CSV (default: data/gazetteer.csv).")
+@click.option(
+    "--seeds",
+    "seeds_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of <slug>.txt articles (default: $NEWSMAP_SEEDS_DIR or seeds/).",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default: $NEWSMAP_DATA_DIR or data/).",
+)
+@click.option(
+    "--geocoder",
+    default=lambda: os.environ.get("NEWSMAP_GEOCODER", "offline"),
+    show_default="offline",
+    help="offline, or nominatim (falls back to offline on failure).",
+)
+@click.option(
+    "--gazetteer",
+    "curated",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Curated gazetteer CSV (default: data/gazetteer.csv).",
+)
 def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str, curated: Path | None) -> None:
     """Geoparse every seed article into locations.csv and mentions.csv."""
     from newsmap.article import ArticleError
@@ -54,8 +77,16 @@ def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str, 
 
 
 @click.command("validate")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Folder holding locations.csv and mentions.csv.")
-@click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), default=None, help="Articles the quotes must come from.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder holding locations.csv and mentions.csv.",
+)
+@click.option(
+    "--seeds", "seeds_dir", type=click.Path(path_type=Path), default=None, help="Articles the quotes must come from."
+)
 def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
     """Check the dataset against its schema; list every problem with its row number."""
     from newsmap.article import ArticleError, find_articles, read_text

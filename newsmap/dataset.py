@@ -40,17 +40,35 @@ LOCATION_COLUMNS: tuple[Column, ...] = (
     Column("name", "text", "The place's name in the gazetteer (GeoNames or the curated file)."),
     Column("article_name", "text", "The place as the article spells it (its most frequent spelling)."),
     Column("kind", "text", "What the place is: air base, naval test base, city, town, country, railway, ..."),
-    Column("category", "text", "`<Operator> military facility`, `proposed or discussed base`, `meeting place` or `other mentioned place`."),
-    Column("status", "text", "What the article and gazetteer say of its state: in operation, under discussion, talks planned, planned, ... (may be empty)."),
+    Column(
+        "category",
+        "text",
+        "`<Operator> military facility`, `proposed or discussed base`, `meeting place` or `other mentioned place`.",
+    ),
+    Column(
+        "status",
+        "text",
+        "What the article and gazetteer say of its state: in operation, under discussion, talks planned, planned, ... (may be empty).",
+    ),
     Column("lat", "float", "Latitude, WGS84, 5 decimals."),
     Column("lon", "float", "Longitude, WGS84, 5 decimals."),
-    Column("precision", "text", "What the point is: `facility` (the site itself), `settlement` (the town it is in or named after), `region`, or `country` (a country's centre)."),
+    Column(
+        "precision",
+        "text",
+        "What the point is: `facility` (the site itself), `settlement` (the town it is in or named after), `region`, or `country` (a country's centre).",
+    ),
     Column("quote", "text", "The article sentence that best says what the place is, verbatim."),
     Column("mentions", "int", "How many times the article refers to the place."),
-    Column("source", "text", "Where the coordinates come from: a GeoNames id, Nominatim, or the curated gazetteer's citation."),
+    Column(
+        "source",
+        "text",
+        "Where the coordinates come from: a GeoNames id, Nominatim, or the curated gazetteer's citation.",
+    ),
     Column("article", "text", "Slug of the article (its seed file name without `.txt`)."),
     Column("country", "text", "ISO 3166-1 alpha-2 code of the country the place is in (empty for none)."),
-    Column("context", "text", "Where it is relative to a nearby place, from geopy.distance, e.g. `20 km E of Bishkek`."),
+    Column(
+        "context", "text", "Where it is relative to a nearby place, from geopy.distance, e.g. `20 km E of Bishkek`."
+    ),
 )
 MENTION_COLUMNS: tuple[Column, ...] = (
     Column("place_id", "text", "The `id` of the place in locations.csv."),
@@ -59,7 +77,9 @@ MENTION_COLUMNS: tuple[Column, ...] = (
     Column("sentence", "int", "Index of the sentence in the article, from 0."),
     Column("sentence_start", "int", "Character offset where the sentence starts in the article text."),
     Column("sentence_end", "int", "Character offset where the sentence ends."),
-    Column("start", "int", "Character offset where the mention starts (Python string index into the UTF-8 decoded text)."),
+    Column(
+        "start", "int", "Character offset where the mention starts (Python string index into the UTF-8 decoded text)."
+    ),
     Column("end", "int", "Character offset where the mention ends (exclusive)."),
     Column("text", "text", "The mention as written: `text == article[start:end]`."),
 )
@@ -88,8 +108,9 @@ class Problem:
 
 
 def format_value(column: str, value: Any) -> str:
-    if _TYPES.get(column) == "float":
-        return f"{float(value):.5f}"
+    """Floats with 5 decimals; strings (as read from a file) exactly as they are."""
+    if _TYPES.get(column) == "float" and isinstance(value, int | float):
+        return f"{value:.5f}"
     return str(value)
 
 
@@ -150,7 +171,9 @@ def _fields(path: Path) -> list[str]:
         return next(csv.reader(handle), [])
 
 
-def check_locations(rows: list[dict[str, str]], fields: list[str], articles: dict[str, str] | None, file: str = LOCATIONS_FILE) -> list[Problem]:
+def check_locations(
+    rows: list[dict[str, str]], fields: list[str], articles: dict[str, str] | None, file: str = LOCATIONS_FILE
+) -> list[Problem]:
     """Every problem of the locations table, each with its row number.
 
     `articles` maps slug -> text; when given, each quote must appear verbatim in its article.
@@ -162,6 +185,7 @@ def check_locations(rows: list[dict[str, str]], fields: list[str], articles: dic
         return problems
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=1):
+
         def bad(message: str, number: int = number) -> None:
             problems.append(Problem(file, number, message))
 
@@ -199,7 +223,13 @@ def check_locations(rows: list[dict[str, str]], fields: list[str], articles: dic
     return problems
 
 
-def check_mentions(rows: list[dict[str, str]], fields: list[str], place_ids: set[str], articles: dict[str, str] | None, file: str = MENTIONS_FILE) -> list[Problem]:
+def check_mentions(
+    rows: list[dict[str, str]],
+    fields: list[str],
+    place_ids: set[str],
+    articles: dict[str, str] | None,
+    file: str = MENTIONS_FILE,
+) -> list[Problem]:
     problems: list[Problem] = []
     missing = [f for f in MENTION_FIELDS if f not in fields]
     if missing:
@@ -219,7 +249,9 @@ def check_mentions(rows: list[dict[str, str]], fields: list[str], place_ids: set
         if articles is not None and text is None:
             problems.append(Problem(file, number, f"article {row['article']!r} is not among the seeds"))
         elif text is not None and text[start:end] != row["text"]:
-            problems.append(Problem(file, number, f"text {row['text']!r} is not what the article holds at {start}-{end}"))
+            problems.append(
+                Problem(file, number, f"text {row['text']!r} is not what the article holds at {start}-{end}")
+            )
     return problems
 
 

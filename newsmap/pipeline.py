@@ -67,7 +67,9 @@ class BuildSummary:
         return Counter(row["precision"] for row in self.locations)
 
 
-def place_rows(article: Article, mentions: list[Mention], gazetteer: Gazetteer) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def place_rows(
+    article: Article, mentions: list[Mention], gazetteer: Gazetteer
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Group resolved mentions by place and describe each place: the article's rows."""
     lexicon = load_lexicon()
     groups: dict[str, list[Mention]] = {}
@@ -148,7 +150,9 @@ def _context(place: Place, article_places: Any, gazetteer: Gazetteer) -> str:
     nearby = [
         (haversine_km(place.lat, place.lon, other.lat, other.lon), other.key, other)
         for other in article_places
-        if other.precision == "settlement" and other.key != place.key and not other.kind.endswith(("base", "station", "centre"))
+        if other.precision == "settlement"
+        and other.key != place.key
+        and not other.kind.endswith(("base", "station", "centre"))
     ]
     nearby = [item for item in nearby if 1.0 < item[0] <= 100.0]
     if nearby:
@@ -167,11 +171,19 @@ def make_geocoder(name: str, cache_dir: Path, nominatim_url: str | None = None) 
         return None
     if name == "nominatim":
         scheme, _, domain = (nominatim_url or "https://nominatim.openstreetmap.org").partition("://")
-        return NominatimGeocoder(cache_dir / "nominatim.json", domain=domain.rstrip("/"), scheme=scheme)
+        return NominatimGeocoder(
+            Path(os.environ.get("NEWSMAP_NOMINATIM_CACHE") or cache_dir / "nominatim.json"),
+            domain=domain.rstrip("/"),
+            scheme=scheme,
+            min_delay_seconds=float(os.environ.get("NEWSMAP_NOMINATIM_DELAY", "1.0")),
+            timeout=float(os.environ.get("NEWSMAP_NOMINATIM_TIMEOUT", "10")),
+        )
     raise BuildError(f"unknown geocoder {name!r}: choose one of {', '.join(GEOCODERS)}")
 
 
-def geoparse_article(article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def geoparse_article(
+    article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     recognition = Recognizer(gazetteer).recognize(article)
     mentions = Resolver(gazetteer, geocoder).resolve(recognition)
     return place_rows(article, mentions, gazetteer)
@@ -232,7 +244,9 @@ def build(
     return summary
 
 
-def _make_ids_unique(slug: str, locations: list[dict[str, Any]], mentions: list[dict[str, Any]], used: set[str]) -> None:
+def _make_ids_unique(
+    slug: str, locations: list[dict[str, Any]], mentions: list[dict[str, Any]], used: set[str]
+) -> None:
     """A place named by two articles gets a row in each; the later article's id says which."""
     renamed: dict[str, str] = {}
     for row in locations:
