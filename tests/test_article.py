@@ -59,7 +59,7 @@ def test_unusable_seed_is_refused_with_one_line(tmp_path, content, message):
 def test_missing_seed_and_empty_folder(tmp_path):
     with pytest.raises(ArticleError, match="no such seed"):
         load_article(tmp_path / "nope.txt")
-    with pytest.raises(ArticleError, match="no .txt articles"):
+    with pytest.raises(ArticleError, match=r"no \.txt articles"):
         find_articles(tmp_path)
     with pytest.raises(ArticleError, match="no such seeds folder"):
         find_articles(tmp_path / "missing")

@@ -7,6 +7,7 @@ client, the rate limiter, the cache and the fallback are the real ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -80,10 +81,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting ("slow" mode): that is the point
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)  # in "slow" mode the client has given up: that is the point
 
 
 @pytest.fixture()
