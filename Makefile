@@ -1,0 +1,44 @@
+# newsmap: `make run` serves the map, `make test` runs lint and the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export HOST PORT
+
+.PHONY: run serve test lint data bench soak clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+# The dataset is committed; build it only when it is missing (`make data` rebuilds it).
+data/locations.csv: | $(VENV)/.installed
+	$(BIN)/python -m newsmap build
+
+data: $(VENV)/.installed
+	$(BIN)/python -m newsmap build
+
+run: $(VENV)/.installed data/locations.csv
+	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+serve: $(VENV)/.installed data/locations.csv
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache test-artifacts
