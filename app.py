@@ -7,15 +7,17 @@ import os
 from flask import Flask
 
 from newsmap.cli import build_command, data_dir_default, seeds_dir_default, validate_command
+from newsmap.mapview import OSM_ATTRIBUTION, OSM_TILES
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """App factory (as in Flask's tutorial): configuration from the environment, then `test_config`."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # static files are served, compressed, by newsmap.web
     app.config.from_mapping(
         DATA_DIR=str(data_dir_default()),
         SEEDS_DIR=str(seeds_dir_default()),
-        TILES=os.environ.get("NEWSMAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        TILES=os.environ.get("NEWSMAP_TILES") or OSM_TILES,
+        TILES_ATTRIBUTION=os.environ.get("NEWSMAP_TILES_ATTRIBUTION") or OSM_ATTRIBUTION,
     )
     if test_config:
         app.config.update(test_config)

@@ -1,0 +1,141 @@
+"""The Folium map of one article's places, made to work offline and to stay safe.
+
+- `OfflineMap` swaps folium's CDN assets (jQuery, Bootstrap, Font Awesome, Leaflet from
+  jsdelivr) for Leaflet served by the app itself, and drops folium's `user-scalable=no`.
+- Markers are folium markers with CSS div icons, one feature group per category. No text from
+  the dataset enters folium's JavaScript: popups, tooltips and labels are built in
+  `static/newsmap.js` with `textContent`, from a JSON block the page template escapes.
+- `Registry`, added last, publishes `{place id -> marker variable}` for that script, because
+  folium's variable names are random on every render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from folium.template import Template
+
+from newsmap.describe import category_family
+
+LEAFLET_JS = "/vendor/leaflet/leaflet.js"
+LEAFLET_CSS = "/vendor/leaflet/leaflet.css"
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+ZOOM_BY_PRECISION = {"facility": 11, "settlement": 9, "region": 7, "country": 4}
+
+
+class OfflineMap(folium.Map):
+    """folium.Map with its assets served by the app and no zoom lock for readers."""
+
+    default_js = [("leaflet", LEAFLET_JS)]
+    default_css = [("leaflet_css", LEAFLET_CSS)]
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}{% endmacro %}
+        {% macro html(this, kwargs) %}
+            <div class="folium-map" id={{ this.get_name()|tojson }}></div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.map(
+                {{ this.get_name()|tojson }},
+                {center: {{ this.location|tojson }}, crs: L.CRS.{{ this.crs }}, ...{{ this.options|tojavascript }}}
+            );
+            {%- if this.control_scale %}
+            L.control.scale().addTo({{ this.get_name() }});
+            {%- endif %}
+        {% endmacro %}
+        """
+    )
+
+
+class Registry(MacroElement):
+    """`window.newsmapRegistry`: the map, its tile layer, each place's marker and each category's layer."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            window.newsmapRegistry = {
+                map: {{ this.map.get_name() }},
+                tiles: {{ this.tiles.get_name() if this.tiles else "null" }},
+                markers: { {%- for place_id, marker in this.markers %}
+                    {{ place_id|tojson }}: {{ marker.get_name() }},{% endfor %}
+                },
+                groups: { {%- for index, group in this.groups %}
+                    {{ index|tojson }}: {{ group.get_name() }},{% endfor %}
+                }
+            };
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, map_: folium.Map, tiles: folium.TileLayer | None, markers: list[tuple[str, folium.Marker]], groups: list[tuple[int, folium.FeatureGroup]]) -> None:
+        super().__init__()
+        self._name = "Registry"
+        self.map, self.tiles, self.markers, self.groups = map_, tiles, markers, groups
+
+
+@dataclass(frozen=True)
+class MapParts:
+    html: str  # the map's <div>
+    script: str  # folium's JavaScript plus the registry, for one inline <script>
+    css: tuple[str, ...]
+    js: tuple[str, ...]
+
+
+def icon_offsets(places: list[dict[str, Any]]) -> dict[str, int]:
+    """Places sharing a point (a facility placed at its town) get their icons nudged apart."""
+    seen: dict[tuple[float, float], int] = {}
+    offsets = {}
+    for place in places:
+        point = (round(place["lat"], 4), round(place["lon"], 4))
+        offsets[place["id"]] = seen.get(point, 0)
+        seen[point] = offsets[place["id"]] + 1
+    return offsets
+
+
+def focus_bounds(places: list[dict[str, Any]]) -> list[list[float]]:
+    """Bounds of the places that are points on the ground; a country's centre is only a symbol."""
+    points = [p for p in places if p["precision"] != "country"] or places
+    lats, lons = [p["lat"] for p in points], [p["lon"] for p in points]
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def build_map(places: list[dict[str, Any]], category_index: dict[str, int], tiles: str, attribution: str = OSM_ATTRIBUTION) -> MapParts:
+    """The folium map for `places` (dataset rows), rendered to its div and its script."""
+    bounds = focus_bounds(places)
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    fmap = OfflineMap(location=center, zoom_start=5, tiles=None, control_scale=True, world_copy_jump=True)
+    tile_layer = None
+    if tiles != "offline":
+        tile_layer = folium.TileLayer(tiles=tiles, attr=attribution, name="basemap", max_zoom=18)
+        tile_layer.add_to(fmap)
+    groups: dict[int, folium.FeatureGroup] = {}
+    for index in sorted(set(category_index.values())):
+        groups[index] = folium.FeatureGroup(name=f"category-{index}", control=False).add_to(fmap)
+    offsets = icon_offsets(places)
+    markers = []
+    for place in places:
+        index = category_index[place["category"]]
+        shift = offsets[place["id"]] * 12
+        icon = folium.DivIcon(
+            html="",
+            icon_size=(18, 18),
+            icon_anchor=(9 - shift, 9 + shift // 2),
+            class_name=f"nm-marker nm-fam-{category_family(place['category'])} nm-precision-{place['precision']}",
+        )
+        marker = folium.Marker([place["lat"], place["lon"]], icon=icon, keyboard=True, rise_on_hover=True)
+        marker.add_to(groups[index])
+        markers.append((place["id"], marker))
+    fmap.fit_bounds(bounds, padding=(30, 30), max_zoom=9)
+    Registry(fmap, tile_layer, markers, sorted(groups.items())).add_to(fmap)
+    root = fmap.get_root()
+    root.render()
+    return MapParts(
+        html=root.html.render(),
+        script=root.script.render(),
+        css=tuple(url for _, url in OfflineMap.default_css),
+        js=tuple(url for _, url in OfflineMap.default_js),
+    )
