@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 
 from flask import Request, Response
 
-COMPRESSIBLE = ("text/", "application/json", "application/geo+json", "application/javascript", "application/vnd.google-earth.kml+xml", "image/svg+xml")
+COMPRESSIBLE = (
+    "text/",
+    "application/json",
+    "application/geo+json",
+    "application/javascript",
+    "application/vnd.google-earth.kml+xml",
+    "image/svg+xml",
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,11 @@ class Asset:
     @classmethod
     def make(cls, body: bytes, content_type: str, modified: datetime, **kwargs: object) -> Asset:
         etag = hashlib.sha256(body).hexdigest()[:24]
-        gzipped = gzip.compress(body, compresslevel=9, mtime=0) if content_type.startswith(COMPRESSIBLE) and len(body) > 512 else None
+        gzipped = (
+            gzip.compress(body, compresslevel=9, mtime=0)
+            if content_type.startswith(COMPRESSIBLE) and len(body) > 512
+            else None
+        )
         return cls(body, content_type, modified.replace(microsecond=0), etag=etag, gzipped=gzipped, **kwargs)  # type: ignore[arg-type]
 
     def respond(self, request: Request) -> Response:

@@ -27,10 +27,11 @@ FAMILIES = ("military", "proposed", "meeting", "other")  # one marker style each
 
 
 def category_family(label: str) -> str:
-    """"Russian military facility" -> "military": the style of a category, whoever runs it."""
+    """ "Russian military facility" -> "military": the style of a category, whoever runs it."""
     if label.endswith(MILITARY):
         return "military"
     return dict(zip(CATEGORY_ORDER, FAMILIES, strict=True)).get(label, "other")
+
 
 _MEETING_BEFORE = re.compile(
     r"\b(?:talks|negotiations|meeting|meetings|summit|conference|visit|forum|met|meet|hosted|host)\b"

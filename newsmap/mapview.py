@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import folium
 from branca.element import MacroElement
@@ -30,8 +30,8 @@ ZOOM_BY_PRECISION = {"facility": 11, "settlement": 9, "region": 7, "country": 4}
 class OfflineMap(folium.Map):
     """folium.Map with its assets served by the app and no zoom lock for readers."""
 
-    default_js = [("leaflet", LEAFLET_JS)]
-    default_css = [("leaflet_css", LEAFLET_CSS)]
+    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", LEAFLET_JS)]
+    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", LEAFLET_CSS)]
     _template = Template(
         """
         {% macro header(this, kwargs) %}{% endmacro %}
@@ -71,7 +71,13 @@ class Registry(MacroElement):
         """
     )
 
-    def __init__(self, map_: folium.Map, tiles: folium.TileLayer | None, markers: list[tuple[str, folium.Marker]], groups: list[tuple[int, folium.FeatureGroup]]) -> None:
+    def __init__(
+        self,
+        map_: folium.Map,
+        tiles: folium.TileLayer | None,
+        markers: list[tuple[str, folium.Marker]],
+        groups: list[tuple[int, folium.FeatureGroup]],
+    ) -> None:
         super().__init__()
         self._name = "Registry"
         self.map, self.tiles, self.markers, self.groups = map_, tiles, markers, groups
@@ -103,7 +109,9 @@ def focus_bounds(places: list[dict[str, Any]]) -> list[list[float]]:
     return [[min(lats), min(lons)], [max(lats), max(lons)]]
 
 
-def build_map(places: list[dict[str, Any]], category_index: dict[str, int], tiles: str, attribution: str = OSM_ATTRIBUTION) -> MapParts:
+def build_map(
+    places: list[dict[str, Any]], category_index: dict[str, int], tiles: str, attribution: str = OSM_ATTRIBUTION
+) -> MapParts:
     """The folium map for `places` (dataset rows), rendered to its div and its script."""
     bounds = focus_bounds(places)
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]

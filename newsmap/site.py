@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -68,6 +69,7 @@ class Snapshot:
 
 def category_index(labels: list[str]) -> dict[str, int]:
     """Legend order: military facilities, proposed bases, meeting places, other places."""
+
     def rank(label: str) -> tuple[int, str]:
         return (FAMILIES.index(category_family(label)), label)
 
@@ -99,23 +101,54 @@ def sentence_segments(article: Article, mentions: list[dict[str, Any]]) -> list[
             inside = by_sentence.get(sentence.index, [])
             cuts = sorted({sentence.start, sentence.end, *(m["start"] for m in inside), *(m["end"] for m in inside)})
             segments = []
-            for a, b in zip(cuts, cuts[1:], strict=False):
+            for a, b in itertools.pairwise(cuts):
                 covering = [m for m in inside if m["start"] <= a and m["end"] >= b]
                 best = min(covering, key=lambda m: m["end"] - m["start"]) if covering else None
-                segments.append({"text": article.text[a:b], "place": best["place_id"] if best else "", "role": best["role"] if best else ""})
-            rendered.append({"index": sentence.index, "segments": segments, "title_line": article.sentence_text(sentence).strip() == title})
+                segments.append(
+                    {
+                        "text": article.text[a:b],
+                        "place": best["place_id"] if best else "",
+                        "role": best["role"] if best else "",
+                    }
+                )
+            rendered.append(
+                {
+                    "index": sentence.index,
+                    "segments": segments,
+                    "title_line": article.sentence_text(sentence).strip() == title,
+                }
+            )
         paragraphs.append(rendered)
     return paragraphs
 
 
-def page_data(places: list[dict[str, Any]], mentions: list[dict[str, Any]], index: dict[str, int], tiles: str) -> dict[str, Any]:
+def page_data(
+    places: list[dict[str, Any]], mentions: list[dict[str, Any]], index: dict[str, int], tiles: str
+) -> dict[str, Any]:
     """What newsmap.js needs, beyond the page's own text: places, their mention spans, settings."""
     spans: dict[str, list[list[int]]] = {}
     for m in mentions:
-        spans.setdefault(m["place_id"], []).append([m["sentence"], m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]])
-    keep = ("id", "name", "article_name", "kind", "category", "status", "lat", "lon", "precision", "source", "context", "country")
+        spans.setdefault(m["place_id"], []).append(
+            [m["sentence"], m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]]
+        )
+    keep = (
+        "id",
+        "name",
+        "article_name",
+        "kind",
+        "category",
+        "status",
+        "lat",
+        "lon",
+        "precision",
+        "source",
+        "context",
+        "country",
+    )
     return {
-        "places": [{**{k: p[k] for k in keep}, "cat": index[p["category"]], "mentions": spans.get(p["id"], [])} for p in places],
+        "places": [
+            {**{k: p[k] for k in keep}, "cat": index[p["category"]], "mentions": spans.get(p["id"], [])} for p in places
+        ],
         "zoom": ZOOM_BY_PRECISION,
         "tiles": tiles,
         "basemap": "/basemap.geojson",
@@ -159,9 +192,19 @@ def basemap(places: list[dict[str, Any]], margin: float = 12.0) -> dict[str, Any
                 polygons = [polygons]
             elif geometry.get("type") != "MultiPolygon":
                 continue
-            kept = [[[[round(x, 2), round(y, 2)] for x, y in ring[:: max(1, len(ring) // 400)]] for ring in polygon] for polygon in polygons if _touches(polygon, box)]
+            kept = [
+                [[[round(x, 2), round(y, 2)] for x, y in ring[:: max(1, len(ring) // 400)]] for ring in polygon]
+                for polygon in polygons
+                if _touches(polygon, box)
+            ]
             if kept:
-                features.append({"type": "Feature", "properties": {"name": info.get("name", "")}, "geometry": {"type": "MultiPolygon", "coordinates": kept}})
+                features.append(
+                    {
+                        "type": "Feature",
+                        "properties": {"name": info.get("name", "")},
+                        "geometry": {"type": "MultiPolygon", "coordinates": kept},
+                    }
+                )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -219,7 +262,9 @@ class Site:
         modified = max((file_time(s[1]) for s in version if len(s) == 3 and s[1]), default=datetime.now(UTC))
         snapshot = Snapshot(version)
         self._add_data_twins(snapshot, dataset, modified)
-        slugs = [slug for slug in articles if any(row["article"] == slug for row in dataset.locations)] or list(articles)
+        slugs = [slug for slug in articles if any(row["article"] == slug for row in dataset.locations)] or list(
+            articles
+        )
         snapshot.default_article = slugs[0]
         for slug in slugs:
             path = "/" if slug == snapshot.default_article else f"/articles/{slug}"
@@ -230,19 +275,46 @@ class Site:
     def _add_data_twins(self, snapshot: Snapshot, dataset: Dataset, modified: datetime) -> None:
         locations, mentions = list(dataset.locations), list(dataset.mentions)
         attach = lambda name: {"Content-Disposition": f'attachment; filename="{name}"'}  # noqa: E731
-        snapshot.assets["/data/locations.csv"] = Asset.make(encode_csv(locations, LOCATION_FIELDS, formula_safe=True), "text/csv; charset=utf-8", modified, headers=attach("locations.csv"))
-        snapshot.assets["/data/mentions.csv"] = Asset.make(encode_csv(mentions, MENTION_FIELDS, formula_safe=True), "text/csv; charset=utf-8", modified, headers=attach("mentions.csv"))
-        snapshot.assets["/data/locations.geojson"] = Asset.make(to_json_bytes(to_geojson(locations)), "application/geo+json", modified)
-        snapshot.assets["/data/locations.kml"] = Asset.make(to_kml(locations), "application/vnd.google-earth.kml+xml", modified, headers=attach("locations.kml"))
+        snapshot.assets["/data/locations.csv"] = Asset.make(
+            encode_csv(locations, LOCATION_FIELDS, formula_safe=True),
+            "text/csv; charset=utf-8",
+            modified,
+            headers=attach("locations.csv"),
+        )
+        snapshot.assets["/data/mentions.csv"] = Asset.make(
+            encode_csv(mentions, MENTION_FIELDS, formula_safe=True),
+            "text/csv; charset=utf-8",
+            modified,
+            headers=attach("mentions.csv"),
+        )
+        snapshot.assets["/data/locations.geojson"] = Asset.make(
+            to_json_bytes(to_geojson(locations)), "application/geo+json", modified
+        )
+        snapshot.assets["/data/locations.kml"] = Asset.make(
+            to_kml(locations), "application/vnd.google-earth.kml+xml", modified, headers=attach("locations.kml")
+        )
         snapshot.assets["/api/places"] = Asset.make(to_json_bytes(locations), "application/json", modified)
         for row in locations:
             detail = {**row, "mentions": [m for m in mentions if m["place_id"] == row["id"]]}
-            snapshot.assets[f"/api/places/{row['id']}"] = Asset.make(to_json_bytes(detail), "application/json", modified)
-        snapshot.assets["/basemap.geojson"] = Asset.make(to_json_bytes(basemap(locations)), "application/geo+json", modified)
+            snapshot.assets[f"/api/places/{row['id']}"] = Asset.make(
+                to_json_bytes(detail), "application/json", modified
+            )
+        snapshot.assets["/basemap.geojson"] = Asset.make(
+            to_json_bytes(basemap(locations)), "application/geo+json", modified
+        )
         health = {"status": "ok", "places": len(locations), "mentions": len(mentions), "modified": modified.isoformat()}
         snapshot.assets["/healthz"] = Asset.make(to_json_bytes(health), "application/json", modified)
 
-    def _add_page(self, snapshot: Snapshot, path: str, article: Article, dataset: Dataset, slugs: list[str], articles: dict[str, Article], modified: datetime) -> None:
+    def _add_page(
+        self,
+        snapshot: Snapshot,
+        path: str,
+        article: Article,
+        dataset: Dataset,
+        slugs: list[str],
+        articles: dict[str, Article],
+        modified: datetime,
+    ) -> None:
         """The article beside its map; one `Asset` and its CSP (with the inline script's hash)."""
         places = [row for row in dataset.locations if row["article"] == article.slug]
         mentions = [row for row in dataset.mentions if row["article"] == article.slug]
@@ -250,7 +322,12 @@ class Site:
         parts = build_map(places, index, self.config.tiles, self.config.tiles_attribution) if places else None
         script = _compact(parts.script) if parts else ""
         categories = [
-            {"index": i, "label": label, "family": category_family(label), "count": sum(p["category"] == label for p in places)}
+            {
+                "index": i,
+                "label": label,
+                "family": category_family(label),
+                "count": sum(p["category"] == label for p in places),
+            }
             for label, i in sorted(index.items(), key=lambda item: item[1])
         ]
         html = self.templates.get_template("index.html").render(
@@ -262,7 +339,11 @@ class Site:
             map=parts,
             map_script=script,
             downloads=DOWNLOADS,
-            others=[("/" if slug == slugs[0] else f"/articles/{slug}", articles[slug].title) for slug in slugs if slug != article.slug],
+            others=[
+                ("/" if slug == slugs[0] else f"/articles/{slug}", articles[slug].title)
+                for slug in slugs
+                if slug != article.slug
+            ],
             category_order=CATEGORY_ORDER,
         )
         snapshot.assets[path] = Asset.make(html.encode("utf-8"), "text/html; charset=utf-8", modified)
@@ -270,11 +351,22 @@ class Site:
 
     def _static_assets(self) -> dict[str, Asset]:
         """Our static files and the vendored files, read and compressed once; only these are served."""
-        types = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
-        files = [(f"/static/{p.relative_to(self.static_dir).as_posix()}", p, "no-cache") for p in sorted(self.static_dir.rglob("*")) if p.is_file()]
+        types = {
+            ".js": "application/javascript; charset=utf-8",
+            ".css": "text/css; charset=utf-8",
+            ".png": "image/png",
+            ".svg": "image/svg+xml",
+        }
+        files = [
+            (f"/static/{p.relative_to(self.static_dir).as_posix()}", p, "no-cache")
+            for p in sorted(self.static_dir.rglob("*"))
+            if p.is_file()
+        ]
         files += [(url, path, "public, max-age=86400") for url, path in self.vendor_files.items()]
         return {
-            url: Asset.make(path.read_bytes(), types[path.suffix], file_time(os.stat(path).st_mtime_ns), cache_control=cache)
+            url: Asset.make(
+                path.read_bytes(), types[path.suffix], file_time(os.stat(path).st_mtime_ns), cache_control=cache
+            )
             for url, path, cache in files
             if path.suffix in types
         }

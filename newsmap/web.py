@@ -105,12 +105,19 @@ def init_app(app: Flask) -> None:
     def crash(error: Exception) -> tuple[Response | str, int]:
         app.logger.exception("newsmap: unexpected error on %s", request.path)
         if request.path.startswith(JSON_PREFIXES):
-            return jsonify(error="Internal Server Error", status=500, message="Something went wrong; it has been logged."), 500
-        return render_template("error.html", code=500, name="Internal Server Error", message="Something went wrong; it has been logged."), 500
+            return jsonify(
+                error="Internal Server Error", status=500, message="Something went wrong; it has been logged."
+            ), 500
+        return render_template(
+            "error.html", code=500, name="Internal Server Error", message="Something went wrong; it has been logged."
+        ), 500
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         response.headers["X-Frame-Options"] = "DENY"
@@ -118,9 +125,8 @@ def init_app(app: Flask) -> None:
         return response
 
 
-
 def month_year(value: str) -> str:
-    """"2019-03" -> "March 2019"; anything else as it is."""
+    """ "2019-03" -> "March 2019"; anything else as it is."""
     import calendar
 
     year, _, month = value.partition("-")
