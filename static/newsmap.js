@@ -180,6 +180,7 @@
     if (id === activeId && marker.isPopupOpen()) {
       return true;
     }
+    map.closePopup();  /* no stale popup while the map flies to the next place */
     var group = registry.groups[place.cat];
     if (group && !map.hasLayer(group)) {
       group.addTo(map);

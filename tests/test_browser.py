@@ -1,0 +1,276 @@
+"""The page in a real Chromium (Debian's), driven by Playwright, against a real server process.
+
+Tile requests are answered by the test with a blank PNG, as an online tile server would; any
+other request that leaves the app's origin is recorded and fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from newsmap.dataset import read_table
+
+from .conftest import DATA, ROOT, LiveServer
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("NEWSMAP_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+ARTIFACTS = ROOT / "test-artifacts"
+TILE = re.compile(r"^https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png$")
+
+
+def grey_png() -> bytes:
+    """A 1x1 light grey PNG: what the stand-in tile server answers."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xe8\xe8\xe4")) + chunk(b"IEND", b"")
+
+
+BLANK_PNG = grey_png()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page with its console errors, page errors and off-origin requests recorded."""
+
+    def __init__(self, browser, origin: str, tiles: str = "serve", **context_args) -> None:
+        self.context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, **context_args})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.tiles: list[str] = []
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("dialog", lambda dialog: (self.errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+
+        def route(route) -> None:
+            url = route.request.url
+            if url.startswith(origin):
+                route.continue_()
+            elif TILE.match(url):
+                self.tiles.append(url)
+                if tiles == "serve":
+                    route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
+                else:
+                    route.abort()
+            else:
+                self.outside.append(url)
+                route.abort()
+
+        self.page.route("**/*", route)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture()
+def watched(browser, live_server):
+    watched = Watched(browser, live_server.url)
+    yield watched
+    watched.close()
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return read_table(DATA / "locations.csv")
+
+
+def popup_title(page, expected: str | None = None) -> str:
+    """The open popup's heading, once it shows `expected` (the map flies before it opens)."""
+    page.wait_for_selector(".leaflet-popup .nm-popup h2", state="visible", timeout=5000)
+    if expected is not None:
+        page.wait_for_function("name => document.querySelector('.leaflet-popup .nm-popup h2')?.textContent === name", arg=expected, timeout=5000)
+    return page.inner_text(".leaflet-popup .nm-popup h2")
+
+
+def close_popup(page) -> None:
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".leaflet-popup", state="detached", timeout=5000)
+
+
+def test_one_marker_per_row_and_no_errors(watched, live_server, rows):
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".nm-marker")
+    assert page.locator(".nm-marker").count() == len(rows)
+    labels = page.eval_on_selector_all(".nm-marker", "els => els.map(e => [e.dataset.place, e.getAttribute('aria-label'), e.title, e.getAttribute('role')])")
+    assert sorted(label[0] for label in labels) == sorted(row["id"] for row in rows)
+    for place_id, aria, title, role in labels:
+        row = next(r for r in rows if r["id"] == place_id)
+        assert aria.startswith(f"{row['name']}, {row['kind']}") and title == row["name"] and role == "button"
+    page.wait_for_timeout(500)
+    assert watched.errors == []
+    assert watched.outside == [] and watched.tiles  # tiles are the only requests off the app's origin
+
+
+def test_clicking_each_marker_shows_its_quote(watched, live_server, rows):
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".nm-marker")
+    for row in rows:
+        page.evaluate("id => { const m = newsmapRegistry.markers[id]; newsmapRegistry.map.setView(m.getLatLng(), 10, {animate: false}); }", row["id"])
+        page.click(f'.nm-marker[data-place="{row["id"]}"]')
+        assert popup_title(page, row["name"]) == row["name"]
+        popup = page.inner_text(".leaflet-popup .nm-popup")
+        assert " ".join(row["quote"].split()) in " ".join(popup.split())
+        assert row["source"][:40] in popup and f"“{row['article_name']}”" in popup
+        assert page.evaluate("location.hash") == f"#{row['id']}"
+        close_popup(page)
+    assert watched.errors == []
+
+
+def test_clicking_a_mention_opens_the_right_popup_and_show_in_article(watched, live_server):
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".nm-marker")
+    page.click('a.mention[data-place="osh"]')
+    assert popup_title(page, "Osh") == "Osh"
+    assert "proposed or discussed base" in page.inner_text(".leaflet-popup")
+    assert page.inner_text(".leaflet-popup mark") == "Osh"
+    page.click('a.mention[data-place="chaldovar"]')
+    assert popup_title(page, "Chaldovar") == "Chaldovar"
+    assert "In the article: “Chaldybar”" in page.inner_text(".leaflet-popup")
+    page.click(".leaflet-popup button.nm-show")
+    highlighted = page.locator(".sentence.is-highlighted")
+    assert highlighted.count() == 1 and "village of Chaldybar" in highlighted.inner_text()
+    assert page.evaluate("document.activeElement.id") == highlighted.get_attribute("id")
+
+
+def test_hash_deep_link_and_history(watched, live_server):
+    page = watched.page
+    page.goto(live_server.url + "/#kant-air-base")
+    assert popup_title(page, "Kant Air Base") == "Kant Air Base"
+    page.click('a.mention[data-place="sochi"]')
+    assert popup_title(page, "Sochi") == "Sochi" and page.url.endswith("#sochi")
+    page.go_back()
+    page.wait_for_function("() => location.hash === '#kant-air-base'")
+    popup_title(page, "Kant Air Base")
+    page.go_forward()
+    popup_title(page, "Sochi")
+    assert watched.errors == []
+
+
+def test_keyboard_reaches_and_opens_every_place(watched, live_server, rows):
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".nm-marker")
+    reached: set[str] = set()
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        place = page.evaluate("document.activeElement.closest('.place-link, .nm-marker')?.dataset.place || ''")
+        reached.add(place)
+    reached.discard("")
+    assert reached >= {row["id"] for row in rows}
+    # Enter on a place in the list opens it and moves focus into the popup; Esc closes and returns.
+    link = page.locator('.place-link[data-place="issyk-kul-naval-test-base"]')
+    link.focus()
+    page.keyboard.press("Enter")
+    assert popup_title(page, "Issyk-Kul naval test base (954th test base)") == "Issyk-Kul naval test base (954th test base)"
+    page.wait_for_function("() => document.activeElement.id === 'nm-popup-title'")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    assert page.evaluate("document.activeElement.dataset.place") == "issyk-kul-naval-test-base"
+    # A marker itself: focus it, Enter opens its popup.
+    page.evaluate("newsmapRegistry.map.setView(newsmapRegistry.markers['osh'].getLatLng(), 8, {animate: false})")
+    page.focus('.nm-marker[data-place="osh"]')
+    page.keyboard.press("Enter")
+    assert popup_title(page, "Osh") == "Osh"
+
+
+def test_legend_hides_and_shows_a_category(watched, live_server, rows):
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".nm-marker")
+    military = [r for r in rows if r["category"].endswith("military facility")]
+    page.uncheck(".legend input >> nth=0")
+    assert page.locator(".nm-marker").count() == len(rows) - len(military)
+    page.check(".legend input >> nth=0")
+    assert page.locator(".nm-marker").count() == len(rows)
+
+
+def test_offline_without_tiles_shows_country_outlines(browser, live_server):
+    watched = Watched(browser, live_server.url, tiles="fail")
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("path.nm-land", timeout=10000)
+    assert "country outlines" in page.inner_text(".map-status")
+    assert page.locator("path.nm-land").count() > 5
+    assert watched.outside == []
+    watched.close()
+
+
+def test_offline_tiles_setting_asks_nothing_of_any_other_origin(browser):
+    server = LiveServer({"NEWSMAP_TILES": "offline"})
+    try:
+        watched = Watched(browser, server.url)
+        page = watched.page
+        page.goto(server.url + "/")
+        page.wait_for_selector("path.nm-land", timeout=10000)
+        page.wait_for_timeout(300)
+        assert watched.outside == [] and watched.tiles == [] and watched.errors == []
+        watched.close()
+    finally:
+        server.stop()
+
+
+def test_narrow_screens_stack_map_above_the_article(browser, live_server):
+    watched = Watched(browser, live_server.url, viewport={"width": 600, "height": 900})
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".nm-marker")
+    map_box = page.locator(".map-panel").bounding_box()
+    article_box = page.locator("#article").bounding_box()
+    assert map_box["width"] >= 590 and article_box["y"] > map_box["y"] + map_box["height"] - 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-narrow.png"))
+    watched.close()
+
+
+def test_axe_finds_no_serious_violations(watched, live_server):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".nm-marker")
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+    page.click('a.mention[data-place="kant-air-base"]')
+    popup_title(page)
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+
+
+def test_screenshots_of_the_page_and_a_popup(watched, live_server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = watched.page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".nm-marker")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "page.png"))
+    page.click('a.mention[data-place="kant-air-base"]')
+    popup_title(page)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "popup.png"))
+    assert (ARTIFACTS / "page.png").stat().st_size > 10_000 and (ARTIFACTS / "popup.png").stat().st_size > 10_000
