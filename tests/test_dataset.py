@@ -166,3 +166,13 @@ def test_formula_cells_are_neutralised_but_numbers_are_not():
     safe = encode_csv([row], LOCATION_FIELDS, formula_safe=True).decode()
     assert "'=HYPERLINK(1)" in safe and "'-1+2" in safe and "'@x" in safe
     assert ",-12.50000,3.00000," in safe
+
+
+def test_readme_data_dictionary_matches_the_schema():
+    from newsmap.dataset import LOCATION_COLUMNS, MENTION_COLUMNS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for heading, columns in (("### `locations.csv`", LOCATION_COLUMNS), ("### `mentions.csv`", MENTION_COLUMNS)):
+        section = readme.split(heading, 1)[1].split("###", 1)[0]
+        rows = [line for line in section.splitlines() if line.startswith("| `")]
+        assert rows == [f"| `{c.name}` | {c.type} | {c.description} |" for c in columns]
