@@ -32,7 +32,7 @@ def test_page_has_the_article_the_map_and_every_place(client, rows):
     assert 'class="folium-map"' in html and "window.newsmapRegistry" in html
     for row in rows:
         assert f'id="place-{row["id"]}"' in html
-        assert f'<a class="mention' in html and f'href="#{row["id"]}"' in html
+        assert re.search(f'<a class="mention role-[a-z]+" href="#{row["id"]}" data-place="{row["id"]}">', html), row["id"]
     mentions = read_table(DATA / "mentions.csv")
     assert html.count('<a class="mention') >= len({(m["start"], m["end"]) for m in mentions})
     assert "user-scalable=no" not in html and "maximum-scale" not in html
