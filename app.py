@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SEEDS_DIR=str(seeds_dir_default()),
         TILES=os.environ.get("NEWSMAP_TILES") or OSM_TILES,
         TILES_ATTRIBUTION=os.environ.get("NEWSMAP_TILES_ATTRIBUTION") or OSM_ATTRIBUTION,
+        MAX_CSV_MB=os.environ.get("NEWSMAP_MAX_CSV_MB", "10"),
     )
     if test_config:
         app.config.update(test_config)

@@ -115,23 +115,30 @@ def format_value(column: str, value: Any) -> str:
 
 
 def encode_csv(rows: list[dict[str, Any]], fields: tuple[str, ...], *, formula_safe: bool = False) -> bytes:
-    """CSV bytes, `\\n` line ends, every field quoted only when needed: byte-identical on rerun.
+    """CSV bytes, `\n` line ends, a field quoted only when it must be: byte-identical on rerun.
+
+    Written by hand because Python's csv module, with `\n` line ends, leaves a lone `\r`
+    unquoted, which every reader then takes for a line break: a corrupted row.
 
     With `formula_safe`, text cells a spreadsheet would run as a formula (starting with = + - @,
     tab or CR) get a leading apostrophe (OWASP's advice); numeric columns are left as they are.
     """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields)
+    lines = [",".join(_csv_cell(field) for field in fields)]
     for row in rows:
         cells = []
         for field in fields:
             cell = format_value(field, row[field])
             if formula_safe and _TYPES.get(field, "text") == "text" and cell.startswith(_FORMULA_START):
                 cell = "'" + cell
-            cells.append(cell)
-        writer.writerow(cells)
-    return out.getvalue().encode("utf-8")
+            cells.append(_csv_cell(cell))
+        lines.append(",".join(cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _csv_cell(cell: str) -> str:
+    if any(ch in cell for ch in ',"\r\n'):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
 
 
 def write_table(path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...]) -> None:
@@ -142,9 +149,14 @@ def write_table(path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...])
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(path: Path) -> list[dict[str, str]]:
+def read_table(path: Path, max_bytes: int | None = None) -> list[dict[str, str]]:
     """The rows of a CSV as strings, or a DatasetError saying in one line why not."""
     try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise DatasetError(
+                f"{path}: {size / 1e6:.1f} MB is more than the {max_bytes / 1e6:g} MB the map serves (NEWSMAP_MAX_CSV_MB)"
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DatasetError(f"{path}: file not found (run `make data` to build it)") from None
@@ -255,13 +267,13 @@ def check_mentions(
     return problems
 
 
-def validate(data_dir: Path, articles: dict[str, str] | None) -> list[Problem]:
+def validate(data_dir: Path, articles: dict[str, str] | None, max_bytes: int | None = None) -> list[Problem]:
     """All problems of both tables; raises DatasetError when a file cannot be read at all."""
     locations_path, mentions_path = data_dir / LOCATIONS_FILE, data_dir / MENTIONS_FILE
-    locations = read_table(locations_path)
+    locations = read_table(locations_path, max_bytes)
     problems = check_locations(locations, _fields(locations_path), articles)
     if mentions_path.exists():
-        mentions = read_table(mentions_path)
+        mentions = read_table(mentions_path, max_bytes)
         ids = {row.get("id") or "" for row in locations}
         problems += check_mentions(mentions, _fields(mentions_path), ids, articles)
     return problems
@@ -275,8 +287,9 @@ class Dataset:
     mentions: tuple[dict[str, Any], ...]
 
     @classmethod
-    def load(cls, data_dir: Path, articles: dict[str, str] | None = None) -> Dataset:
-        problems = validate(data_dir, articles)
+    def load(cls, data_dir: Path, articles: dict[str, str] | None = None, max_bytes: int | None = None) -> Dataset:
+        """Read and check both tables; any problem is a DatasetError naming the first of them."""
+        problems = validate(data_dir, articles, max_bytes)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise DatasetError(f"{data_dir}: {problems[0]}{more}; run `python -m newsmap validate` for all")

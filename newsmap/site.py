@@ -56,6 +56,7 @@ class Config:
     seeds_dir: Path
     tiles: str  # a tile URL template, or "offline"
     tiles_attribution: str
+    max_csv_bytes: int = 10_000_000  # a map of more places than this holds is no longer readable
 
 
 @dataclass
@@ -255,7 +256,8 @@ class Site:
     def _build(self, version: tuple[Any, ...]) -> Snapshot:
         try:
             articles = {p.stem: load_article(p) for p in find_articles(self.config.seeds_dir)}
-            dataset = Dataset.load(self.config.data_dir, {slug: a.text for slug, a in articles.items()})
+            texts = {slug: a.text for slug, a in articles.items()}
+            dataset = Dataset.load(self.config.data_dir, texts, self.config.max_csv_bytes)
         except (ArticleError, DatasetError) as error:
             log.error("newsmap: cannot serve the dataset: %s", error)
             return Snapshot(version, error=str(error))

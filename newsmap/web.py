@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         seeds_dir=Path(app.config["SEEDS_DIR"]),
         tiles=app.config["TILES"],
         tiles_attribution=app.config.get("TILES_ATTRIBUTION", OSM_ATTRIBUTION),
+        max_csv_bytes=_megabytes(app.config.get("MAX_CSV_MB", 10)),
     )
     app.jinja_env.filters["month_year"] = month_year
     site = Site(config, app.jinja_env, Path(app.root_path) / "static", vendor_files())
@@ -133,3 +134,13 @@ def month_year(value: str) -> str:
     if year.isdigit() and month[:2].isdigit() and 1 <= int(month[:2]) <= 12:
         return f"{calendar.month_name[int(month[:2])]} {year}"
     return value
+
+
+def _megabytes(value: object) -> int:
+    try:
+        megabytes = float(str(value))
+    except ValueError:
+        megabytes = -1.0
+    if not megabytes > 0:
+        raise ValueError(f"NEWSMAP_MAX_CSV_MB must be a positive number of megabytes, not {value!r}")
+    return int(megabytes * 1_000_000)

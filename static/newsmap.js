@@ -165,7 +165,7 @@
   }
 
   function setHash(id) {
-    if (decodeURIComponent(location.hash.slice(1)) !== id) {
+    if (hashId() !== id) {
       history.pushState(null, "", "#" + encodeURIComponent(id));
     }
   }
@@ -226,8 +226,16 @@
     sentence.focus({ preventScroll: true });
   }
 
+  function hashId() {
+    try {
+      return decodeURIComponent(location.hash.slice(1));
+    } catch (error) {
+      return "";  /* a malformed %-escape in a hand-typed URL */
+    }
+  }
+
   function fromHash() {
-    var id = decodeURIComponent(location.hash.slice(1));
+    var id = hashId();
     if (id && places[id]) {
       openPlace(id, false);
     } else if (!id) {

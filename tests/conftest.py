@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -60,17 +62,20 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """`flask --app app run` in a real process on a free port, for the browser tests."""
+    """`flask --app app run` (or gunicorn) in a real process on a free port."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, gunicorn: bool = False) -> None:
         import os
         import subprocess
         import sys
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        command = ["flask", "--app", "app", "run", "--port", str(self.port)]
+        if gunicorn:  # as `make serve` runs it
+            command = ["gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "app:create_app()"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(self.port)],
+            [sys.executable, "-m", *command],
             cwd=ROOT, env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
@@ -102,3 +107,77 @@ def live_server():
     server = LiveServer()
     yield server
     server.stop()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+CHROMIUM = os.environ.get("NEWSMAP_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+ARTIFACTS = ROOT / "test-artifacts"
+TILE = re.compile(r"^https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png$")
+
+
+def grey_png() -> bytes:
+    """A 1x1 light grey PNG: what the stand-in tile server answers."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xe8\xe8\xe4"))
+        + chunk(b"IEND", b"")
+    )
+
+
+BLANK_PNG = grey_png()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page with its console errors, page errors and off-origin requests recorded."""
+
+    def __init__(self, browser, origin: str, tiles: str = "serve", **context_args) -> None:
+        self.context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, **context_args})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.tiles: list[str] = []
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("dialog", lambda dialog: (self.errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+
+        def route(route) -> None:
+            url = route.request.url
+            if url.startswith(origin):
+                route.continue_()
+            elif TILE.match(url):
+                self.tiles.append(url)
+                if tiles == "serve":
+                    route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
+                else:
+                    route.abort()
+            else:
+                self.outside.append(url)
+                route.abort()
+
+        self.page.route("**/*", route)
+
+    def close(self) -> None:
+        self.context.close()

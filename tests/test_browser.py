@@ -1,86 +1,18 @@
 """The page in a real Chromium (Debian's), driven by Playwright, against a real server process.
 
 Tile requests are answered by the test with a blank PNG, as an online tile server would; any
-other request that leaves the app's origin is recorded and fails the test.
+other request that leaves the app's origin is recorded and fails the test (see `Watched`).
 """
 
 from __future__ import annotations
-
-import os
-import re
-from pathlib import Path
 
 import pytest
 
 from newsmap.dataset import read_table
 
-from .conftest import DATA, ROOT, LiveServer
+from .conftest import ARTIFACTS, DATA, LiveServer, Watched
 
-playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("NEWSMAP_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-ARTIFACTS = ROOT / "test-artifacts"
-TILE = re.compile(r"^https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png$")
-
-
-def grey_png() -> bytes:
-    """A 1x1 light grey PNG: what the stand-in tile server answers."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xe8\xe8\xe4")) + chunk(b"IEND", b"")
-
-
-BLANK_PNG = grey_png()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-class Watched:
-    """A page with its console errors, page errors and off-origin requests recorded."""
-
-    def __init__(self, browser, origin: str, tiles: str = "serve", **context_args) -> None:
-        self.context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, **context_args})
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        self.tiles: list[str] = []
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("dialog", lambda dialog: (self.errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-
-        def route(route) -> None:
-            url = route.request.url
-            if url.startswith(origin):
-                route.continue_()
-            elif TILE.match(url):
-                self.tiles.append(url)
-                if tiles == "serve":
-                    route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
-                else:
-                    route.abort()
-            else:
-                self.outside.append(url)
-                route.abort()
-
-        self.page.route("**/*", route)
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture()
@@ -99,7 +31,11 @@ def popup_title(page, expected: str | None = None) -> str:
     """The open popup's heading, once it shows `expected` (the map flies before it opens)."""
     page.wait_for_selector(".leaflet-popup .nm-popup h2", state="visible", timeout=5000)
     if expected is not None:
-        page.wait_for_function("name => document.querySelector('.leaflet-popup .nm-popup h2')?.textContent === name", arg=expected, timeout=5000)
+        page.wait_for_function(
+            "name => document.querySelector('.leaflet-popup .nm-popup h2')?.textContent === name",
+            arg=expected,
+            timeout=5000,
+        )
     return page.inner_text(".leaflet-popup .nm-popup h2")
 
 
@@ -113,7 +49,10 @@ def test_one_marker_per_row_and_no_errors(watched, live_server, rows):
     page.goto(live_server.url + "/")
     page.wait_for_selector(".nm-marker")
     assert page.locator(".nm-marker").count() == len(rows)
-    labels = page.eval_on_selector_all(".nm-marker", "els => els.map(e => [e.dataset.place, e.getAttribute('aria-label'), e.title, e.getAttribute('role')])")
+    labels = page.eval_on_selector_all(
+        ".nm-marker",
+        "els => els.map(e => [e.dataset.place, e.getAttribute('aria-label'), e.title, e.getAttribute('role')])",
+    )
     assert sorted(label[0] for label in labels) == sorted(row["id"] for row in rows)
     for place_id, aria, title, role in labels:
         row = next(r for r in rows if r["id"] == place_id)
@@ -128,7 +67,10 @@ def test_clicking_each_marker_shows_its_quote(watched, live_server, rows):
     page.goto(live_server.url + "/")
     page.wait_for_selector(".nm-marker")
     for row in rows:
-        page.evaluate("id => { const m = newsmapRegistry.markers[id]; newsmapRegistry.map.setView(m.getLatLng(), 10, {animate: false}); }", row["id"])
+        page.evaluate(
+            "id => { const m = newsmapRegistry.markers[id]; newsmapRegistry.map.setView(m.getLatLng(), 10, {animate: false}); }",
+            row["id"],
+        )
         page.click(f'.nm-marker[data-place="{row["id"]}"]')
         assert popup_title(page, row["name"]) == row["name"]
         popup = page.inner_text(".leaflet-popup .nm-popup")
@@ -185,7 +127,10 @@ def test_keyboard_reaches_and_opens_every_place(watched, live_server, rows):
     link = page.locator('.place-link[data-place="issyk-kul-naval-test-base"]')
     link.focus()
     page.keyboard.press("Enter")
-    assert popup_title(page, "Issyk-Kul naval test base (954th test base)") == "Issyk-Kul naval test base (954th test base)"
+    assert (
+        popup_title(page, "Issyk-Kul naval test base (954th test base)")
+        == "Issyk-Kul naval test base (954th test base)"
+    )
     page.wait_for_function("() => document.activeElement.id === 'nm-popup-title'")
     page.keyboard.press("Escape")
     page.wait_for_selector(".leaflet-popup", state="detached")

@@ -32,7 +32,9 @@ def test_page_has_the_article_the_map_and_every_place(client, rows):
     assert 'class="folium-map"' in html and "window.newsmapRegistry" in html
     for row in rows:
         assert f'id="place-{row["id"]}"' in html
-        assert re.search(f'<a class="mention role-[a-z]+" href="#{row["id"]}" data-place="{row["id"]}">', html), row["id"]
+        assert re.search(f'<a class="mention role-[a-z]+" href="#{row["id"]}" data-place="{row["id"]}">', html), row[
+            "id"
+        ]
     mentions = read_table(DATA / "mentions.csv")
     assert html.count('<a class="mention') >= len({(m["start"], m["end"]) for m in mentions})
     assert "user-scalable=no" not in html and "maximum-scale" not in html
@@ -71,7 +73,9 @@ def test_page_is_gzipped_when_asked(client):
     assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Vary"] == "Accept-Encoding"
     assert len(zipped.data) < len(plain.data) / 3
     assert zipped.headers["ETag"] != plain.headers["ETag"]
-    assert client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}).status_code == 304
+    assert (
+        client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}).status_code == 304
+    )
 
 
 def test_security_headers_and_csp_hash_the_inline_script(client):
@@ -150,7 +154,11 @@ def test_unknown_place_is_a_json_404(client):
 
 def test_unknown_page_is_an_html_404_and_wrong_method_a_405(client):
     response = client.get("/no/such/page")
-    assert response.status_code == 404 and response.mimetype == "text/html" and "404 Not Found" in response.get_data(as_text=True)
+    assert (
+        response.status_code == 404
+        and response.mimetype == "text/html"
+        and "404 Not Found" in response.get_data(as_text=True)
+    )
     assert client.post("/").status_code == 405
     assert client.delete("/api/places").status_code == 405
 
