@@ -1,11 +1,23 @@
-"""Atomic file replacement: readers (and a crash) see the old file or the new one, never half."""
+"""Crash-safe file replacement: readers (and a crash) see the old files or the new ones, never half.
+
+One file: write a temporary file beside it, fsync, rename over it.
+
+Several files that belong together (the dataset's two tables): write every temporary file,
+then a journal naming them, then rename them all, then drop the journal. `recover()` finishes
+an interrupted commit from its journal (roll forward), or, with no journal, drops the
+temporary files of a write that never got that far (roll back). Either way the files on disk
+are one consistent version.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
+
+JOURNAL = ".commit.json"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -14,22 +26,80 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, fsync it, then rename it over `path`."""
-    remove_stale_temporaries(path)
+    commit_files(path.parent, {path.name: data})
+
+
+def _write_temporary(path: Path, data: bytes) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
     except BaseException:
-        if os.path.exists(tmp_name):
+        with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+    return Path(tmp_name)
 
 
-def remove_stale_temporaries(path: Path) -> None:
-    """Drop temporary files a killed writer left beside `path` (SIGKILL skips every cleanup)."""
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Replace every named file in `folder` with its new bytes, all or none."""
+    recover(folder, [*files, JOURNAL])
+    written: dict[str, Path] = {}
+    try:
+        for name, data in files.items():
+            written[name] = _write_temporary(folder / name, data)
+    except BaseException:
+        for tmp in written.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    if len(files) == 1:
+        name, tmp = next(iter(written.items()))
+        os.replace(tmp, folder / name)
+        return
+    journal = folder / JOURNAL
+    journal_tmp = _write_temporary(journal, json.dumps({name: tmp.name for name, tmp in written.items()}).encode())
+    os.replace(journal_tmp, journal)
+    _fsync_dir(folder)
+    _roll_forward(folder, journal)
+
+
+def _roll_forward(folder: Path, journal: Path) -> None:
+    """Rename what the journal names; a reader and the writer may both do it, in any order."""
+    try:
+        pending = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return  # someone else finished it
+    for name, tmp_name in pending.items():
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(folder / tmp_name, folder / name)
+    _fsync_dir(folder)
+    with contextlib.suppress(FileNotFoundError):
+        journal.unlink()
+
+
+def recover(folder: Path, names: list[str] | None = None, *, sweep: bool = True) -> None:
+    """Finish a commit a crash interrupted; with `sweep` (writers only), drop orphaned temporaries.
+
+    Readers must not sweep: the temporary files may belong to a build that is still writing.
+    """
+    journal = folder / JOURNAL
+    if journal.exists():
+        _roll_forward(folder, journal)
+    if not sweep:
+        return
+    patterns = [f".{name}.*.tmp" for name in names] if names else [".*.tmp"]
+    for pattern in patterns:
+        for stale in folder.glob(pattern):
+            with contextlib.suppress(OSError):
+                stale.unlink()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from newsmap.atomic import atomic_write_bytes
+from newsmap.atomic import atomic_write_bytes, commit_files, recover
 
 LOCATIONS_FILE = "locations.csv"
 MENTIONS_FILE = "mentions.csv"
@@ -146,6 +146,15 @@ def write_table(path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...])
     atomic_write_bytes(path, encode_csv(rows, fields))
 
 
+def write_dataset(data_dir: Path, locations: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> None:
+    """Both tables as one commit: a crash leaves the old pair or the new pair, never a mix."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    commit_files(
+        data_dir,
+        {MENTIONS_FILE: encode_csv(mentions, MENTION_FIELDS), LOCATIONS_FILE: encode_csv(locations, LOCATION_FIELDS)},
+    )
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -178,7 +187,7 @@ def read_table(path: Path, max_bytes: int | None = None) -> list[dict[str, str]]
     return rows
 
 
-def _fields(path: Path) -> list[str]:
+def read_header(path: Path) -> list[str]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         return next(csv.reader(handle), [])
 
@@ -270,12 +279,18 @@ def check_mentions(
 def validate(data_dir: Path, articles: dict[str, str] | None, max_bytes: int | None = None) -> list[Problem]:
     """All problems of both tables; raises DatasetError when a file cannot be read at all."""
     locations_path, mentions_path = data_dir / LOCATIONS_FILE, data_dir / MENTIONS_FILE
+    try:
+        recover(data_dir, sweep=False)  # a build killed mid-commit is finished first
+    except OSError as error:
+        raise DatasetError(
+            f"{data_dir}: an interrupted build left work to finish and it cannot be finished here ({error.strerror}); run the build again"
+        ) from None
     locations = read_table(locations_path, max_bytes)
-    problems = check_locations(locations, _fields(locations_path), articles)
+    problems = check_locations(locations, read_header(locations_path), articles)
     if mentions_path.exists():
         mentions = read_table(mentions_path, max_bytes)
         ids = {row.get("id") or "" for row in locations}
-        problems += check_mentions(mentions, _fields(mentions_path), ids, articles)
+        problems += check_mentions(mentions, read_header(mentions_path), ids, articles)
     return problems
 
 

@@ -14,12 +14,11 @@ from newsmap.article import Article, find_articles, load_article
 from newsmap.dataset import (
     LOCATION_FIELDS,
     LOCATIONS_FILE,
-    MENTION_FIELDS,
     MENTIONS_FILE,
     DatasetError,
     encode_csv,
     read_table,
-    write_table,
+    write_dataset,
 )
 from newsmap.describe import describe, relative_position
 from newsmap.gazetteer import (
@@ -234,8 +233,7 @@ def build(
         key for key in set(current) & set(previous)
         if encode_csv([current[key]], LOCATION_FIELDS) != encode_csv([previous[key]], LOCATION_FIELDS)
     )  # fmt: skip
-    write_table(data_dir / MENTIONS_FILE, all_mentions, MENTION_FIELDS)
-    write_table(data_dir / LOCATIONS_FILE, summary.locations, LOCATION_FIELDS)
+    write_dataset(data_dir, summary.locations, all_mentions)
     echo(
         f"{len(current)} places ({_counts(summary.by_precision())}); "
         f"{len(summary.added)} added, {len(summary.changed)} changed, {len(summary.removed)} removed "
