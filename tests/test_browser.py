@@ -67,8 +67,10 @@ def test_clicking_each_marker_shows_its_quote(watched, live_server, rows):
     page.goto(live_server.url + "/")
     page.wait_for_selector(".nm-marker")
     for row in rows:
+        # Centre the marker and lift it above its neighbours (a facility placed at its town
+        # shares the town's point), then click it for real.
         page.evaluate(
-            "id => { const m = newsmapRegistry.markers[id]; newsmapRegistry.map.setView(m.getLatLng(), 10, {animate: false}); }",
+            "id => { const m = newsmapRegistry.markers[id]; newsmapRegistry.map.setView(m.getLatLng(), 10, {animate: false}); m.setZIndexOffset(10000); }",
             row["id"],
         )
         page.click(f'.nm-marker[data-place="{row["id"]}"]')
