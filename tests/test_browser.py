@@ -70,7 +70,7 @@ def test_clicking_each_marker_shows_its_quote(watched, live_server, rows):
         # Centre the marker and lift it above its neighbours (a facility placed at its town
         # shares the town's point), then click it for real.
         page.evaluate(
-            "id => { const m = newsmapRegistry.markers[id]; newsmapRegistry.map.setView(m.getLatLng(), 10, {animate: false}); m.setZIndexOffset(10000); }",
+            "id => { const m = newsmapRegistry.markers[id]; newsmapRegistry.map.setView(m.getLatLng(), 10, {animate: false}); Object.values(newsmapRegistry.markers).forEach(o => o.setZIndexOffset(0)); m.setZIndexOffset(10000); }",
             row["id"],
         )
         page.click(f'.nm-marker[data-place="{row["id"]}"]')
