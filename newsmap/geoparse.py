@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from newsmap.article import Article
-from newsmap.gazetteer import Gazetteer, Place, haversine_km, location_to_place
+from newsmap.gazetteer import Gazetteer, OfflineGeocoder, Place, haversine_km, location_to_place
 from newsmap.lexicon import Lexicon, load
 
 MAX_NAME_TOKENS = 6
@@ -339,16 +339,15 @@ class Resolver:
         self, gazetteer: Gazetteer, geocoder: CandidateSource | None = None, lexicon: Lexicon | None = None
     ) -> None:
         self.gazetteer = gazetteer
-        self.geocoder = geocoder  # None: the offline gazetteer's own candidates
+        self.geocoder = geocoder or OfflineGeocoder(gazetteer)  # any geopy Geocoder
         self.lexicon = lexicon or load()
 
     def candidates(self, mention: Mention) -> list[Place]:
-        if self.geocoder is None:
-            return mention.candidates
-        curated = [p for p in mention.candidates if p.curated]
+        """The geocoder's candidates for the name; curated entries (cited expert knowledge) always join."""
         found = self.geocoder.geocode(mention.text, exactly_one=False) or []
-        online = [location_to_place(loc) for loc in found]  # type: ignore[union-attr]
-        return curated + [p for p in online if p.key not in {c.key for c in curated}]
+        places = [location_to_place(location) for location in found]  # type: ignore[union-attr]
+        keys = {p.key for p in places}
+        return [p for p in mention.candidates if p.curated and p.key not in keys] + places
 
     def resolve(self, recognition: Recognition) -> list[Mention]:
         """Fill `place` on every mention that can be placed; drop those that cannot."""
