@@ -173,3 +173,29 @@ def test_offline_basemap_outlines_the_region(client):
     outlines = json.loads(client.get("/basemap.geojson").data)
     names = {f["properties"]["name"] for f in outlines["features"]}
     assert {"Kyrgyzstan", "Kazakhstan", "Uzbekistan", "Tajikistan"} <= names
+
+
+def test_a_second_article_gets_its_own_page_and_unique_ids(tmp_path):
+    import shutil
+
+    from app import create_app
+    from newsmap.pipeline import build
+
+    from .conftest import FIXTURES, SEEDS
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    for name in ("tajikistan-border-2021.txt", "tajikistan-border-2021.json"):
+        shutil.copy(FIXTURES / name, seeds / name)
+    build(seeds, tmp_path / "data", echo=lambda _: None)
+    rows = read_table(tmp_path / "data" / "locations.csv")
+    ids = [row["id"] for row in rows]
+    assert len(ids) == len(set(ids)) and "russia--tajikistan-border-2021" in ids
+    client = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"), "SEEDS_DIR": str(seeds)}).test_client()
+    first = client.get("/").get_data(as_text=True)
+    second = client.get("/articles/tajikistan-border-2021").get_data(as_text=True)
+    assert "Kant Air Base" in first and 'href="/articles/tajikistan-border-2021"' in first
+    assert "Russia to reinforce its base in Tajikistan" in second and 'id="place-dushanbe"' in second
+    assert 'id="place-kant-air-base"' not in second and 'href="/"' in second
+    assert client.get("/articles/nope").status_code == 404
+    assert len(client.get("/api/places").get_json()) == len(rows)
