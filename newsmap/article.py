@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsmap.textfile import read_utf8
+
 
 class ArticleError(ValueError):
     """A seed that cannot be used; the message is one line meant for the user."""
@@ -178,21 +180,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 
 def read_text(path: Path) -> str:
     """Read a seed's text, refusing what cannot be an article with a one-line reason."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ArticleError(f"{path}: no such seed file") from None
-    except OSError as error:
-        raise ArticleError(f"{path}: cannot read seed ({error.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ArticleError(f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})") from None
-    if not text.strip():
-        raise ArticleError(f"{path}: the seed is empty")
-    if "\x00" in text:
-        raise ArticleError(f"{path}: the seed holds NUL bytes; is it a binary file?")
-    return text
+    return read_utf8(path, error=ArticleError, missing="no such seed file", empty="the seed is empty")
 
 
 def article_from_text(slug: str, text: str, title: str = "", **meta: str) -> Article:

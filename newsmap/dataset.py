@@ -21,6 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from newsmap.atomic import atomic_write_bytes, commit_files, recover
+from newsmap.textfile import read_utf8
 
 LOCATIONS_FILE = "locations.csv"
 MENTIONS_FILE = "mentions.csv"
@@ -160,31 +161,17 @@ def write_dataset(data_dir: Path, locations: list[dict[str, Any]], mentions: lis
 
 def read_table(path: Path, max_bytes: int | None = None) -> list[dict[str, str]]:
     """The rows of a CSV as strings, or a DatasetError saying in one line why not."""
+    text = read_utf8(
+        path,
+        error=DatasetError,
+        missing="file not found (run `make data` to build it)",
+        empty="the file is empty",
+        max_bytes=max_bytes,
+    )
     try:
-        size = path.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            raise DatasetError(
-                f"{path}: {size / 1e6:.1f} MB is more than the {max_bytes / 1e6:g} MB the map serves (NEWSMAP_MAX_CSV_MB)"
-            )
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found (run `make data` to build it)") from None
-    except OSError as error:
-        raise DatasetError(f"{path}: cannot read ({error.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DatasetError(f"{path}: not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})") from None
-    if not text.strip():
-        raise DatasetError(f"{path}: the file is empty")
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-        rows = list(reader)
+        return list(csv.DictReader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as error:
         raise DatasetError(f"{path}: not valid CSV ({error})") from None
-    if "\x00" in text:
-        raise DatasetError(f"{path}: holds NUL bytes; is it a binary file?")
-    return rows
 
 
 def read_header(path: Path) -> list[str]:
