@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geopy.adapters import BaseSyncAdapter
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 from geopy.geocoders.base import Geocoder
@@ -323,6 +324,7 @@ class Gazetteer:
     _curated_by_name: dict[str, list[Place]] = field(default_factory=dict, repr=False)
     _db: sqlite3.Connection | None = field(default=None, repr=False)
     _cache: dict[str, list[Place]] = field(default_factory=dict, repr=False)
+    _city_arrays: dict[int, tuple[list[Place], Any, Any]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, curated_path: Path | None = DEFAULT_CURATED, cache_dir: Path | None = None) -> Gazetteer:
@@ -381,21 +383,41 @@ class Gazetteer:
         self, lat: float, lon: float, min_population: int = 100_000, exclude_km: float = 2.0
     ) -> tuple[Place, float] | None:
         """The closest GeoNames city of at least `min_population`, for "19 km E of Bishkek"."""
-        best: tuple[Place, float] | None = None
-        for radius in (1.0, 3.0, 8.0):
+        places, lats, lons = self._cities(min_population)
+        if not places:
+            return None
+        distances = _haversine_many(lat, lon, lats, lons)
+        distances[distances <= exclude_km] = float("inf")
+        index = int(distances.argmin())
+        if not math.isfinite(distances[index]):
+            return None
+        return places[index], float(distances[index])
+
+    def _cities(self, min_population: int) -> tuple[list[Place], Any, Any]:
+        """Cities above a size, loaded once into arrays: a vectorised scan beats an SQL box query."""
+        if min_population not in self._city_arrays:
+            import numpy
+
             rows = self.db.execute(
                 "SELECT key, name, lat, lon, country, admin1, population, kind, precision, source"
-                " FROM places WHERE lat BETWEEN ? AND ? AND population >= ? AND kind != 'country'",
-                (lat - radius, lat + radius, min_population),
+                " FROM places WHERE population >= ? AND kind NOT IN ('country', 'continent') ORDER BY key",
+                (min_population,),
             ).fetchall()
-            for row in rows:
-                place = Place(*row)
-                distance = haversine_km(lat, lon, place.lat, place.lon)
-                if distance > exclude_km and (best is None or distance < best[1]):
-                    best = (place, distance)
-            if best is not None and best[1] < radius * 111:
-                return best
-        return best
+            places = [Place(*row) for row in rows]
+            self._city_arrays[min_population] = (
+                places,
+                numpy.radians(numpy.array([p.lat for p in places], dtype=float)),
+                numpy.radians(numpy.array([p.lon for p in places], dtype=float)),
+            )
+        return self._city_arrays[min_population]
+
+
+def _haversine_many(lat: float, lon: float, lats: Any, lons: Any) -> Any:
+    import numpy
+
+    p1, l1 = math.radians(lat), math.radians(lon)
+    a = numpy.sin((lats - p1) / 2) ** 2 + math.cos(p1) * numpy.cos(lats) * numpy.sin((lons - l1) / 2) ** 2
+    return 2 * 6371.0088 * numpy.arcsin(numpy.minimum(1.0, numpy.sqrt(a)))
 
 
 def _replace(place: Place, **changes: Any) -> Place:
@@ -416,16 +438,28 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def place_to_location(place: Place) -> Location:
-    return Location(place.name, (place.lat, place.lon), {"newsmap_place": asdict(place)})
+    """A geopy Location whose `raw` carries the gazetteer entry itself (in-process, no copying)."""
+    return Location(place.name, (place.lat, place.lon), {"newsmap_place": place})
 
 
 def location_to_place(location: Location) -> Place:
     raw = location.raw or {}
-    if "newsmap_place" in raw:
-        values = dict(raw["newsmap_place"])
-        values["parts"] = tuple(values.get("parts") or ())
-        return Place(**values)
+    if isinstance(raw.get("newsmap_place"), Place):
+        return raw["newsmap_place"]
     return _place_from_nominatim(raw, location)
+
+
+class _NoNetwork(BaseSyncAdapter):
+    """The offline geocoder's HTTP adapter: it never sends a request (and loads no TLS certificates)."""
+
+    def __init__(self, *, proxies: object, ssl_context: object) -> None:
+        super().__init__(proxies=proxies, ssl_context=ssl_context)
+
+    def get_json(self, url: str, *, timeout: float, headers: dict[str, str]) -> Any:
+        raise RuntimeError("the offline geocoder makes no requests")
+
+    def get_text(self, url: str, *, timeout: float, headers: dict[str, str]) -> str:
+        raise RuntimeError("the offline geocoder makes no requests")
 
 
 class OfflineGeocoder(Geocoder):
@@ -434,7 +468,7 @@ class OfflineGeocoder(Geocoder):
     name = "offline"
 
     def __init__(self, gazetteer: Gazetteer) -> None:
-        super().__init__(user_agent="newsmap-offline")
+        super().__init__(user_agent="newsmap-offline", adapter_factory=_NoNetwork)
         self.gazetteer = gazetteer
 
     def geocode(

@@ -60,7 +60,7 @@ def test_offline_geocoder_speaks_geopy(gazetteer):
     assert location_to_place(kant).key == "geonames:1528193"
     everywhere = geocoder.geocode("Moscow", exactly_one=False)
     assert len(everywhere) > 3 and location_to_place(everywhere[0]).country == "RU"
-    assert geocoder.geocode("Moscow", country_codes="us").raw["newsmap_place"]["country"] == "US"
+    assert geocoder.geocode("Moscow", country_codes="us").raw["newsmap_place"].country == "US"
     assert geocoder.geocode("Nowhereville Xyz") is None
 
 
