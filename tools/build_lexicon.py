@@ -6,6 +6,8 @@
 - demonyms.csv: country adjectives from countryinfo's `demonym` field, plus the hand-kept
   additions in demonyms_extra.csv. An adjective names no place, but it tells the resolver
   which countries an article is about.
+- given_names.txt: the commonest first names of the US Census Bureau's 1990 name lists (public
+  domain; shipped by `pip install names`). "Christopher Steele" and "Jordan Dyer" are people.
 """
 
 from __future__ import annotations
@@ -46,6 +48,19 @@ def demonyms() -> None:
         writer.writerows(sorted(rows.items()))
 
 
+def given_names(male: int = 800, female: int = 1200) -> None:
+    import names
+
+    folder = Path(names.__file__).parent
+    chosen: set[str] = set()
+    for file, count in (("dist.male.first", male), ("dist.female.first", female)):
+        lines = (folder / file).read_text(encoding="ascii").splitlines()[:count]
+        chosen.update(line.split()[0].capitalize() for line in lines if line.strip())
+    header = "# First names (US Census Bureau 1990, public domain): a place name next to one is a person.\n"
+    (LEXICON / "given_names.txt").write_text(header + "\n".join(sorted(chosen)) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
     common_words()
     demonyms()
+    given_names()

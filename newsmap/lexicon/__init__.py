@@ -29,6 +29,9 @@ class Lexicon:
     demonyms: dict[str, str]  # "Kyrgyz" -> "KG" ("" when no single country)
     facility_kinds: dict[str, tuple[str, bool]]  # "airfield" -> ("air base", military)
     route_kinds: dict[str, str]  # "railroad" -> "railway"
+    given_names: frozenset[str]  # "Christopher": the word after it is a surname
+    designators: frozenset[str]  # lower case: "county", "street", "river" after a name
+    abbreviations: dict[str, tuple[str, str, bool]]  # "Ky." -> ("Kentucky", "US state", only after a comma)
 
     def adjective_for(self, country: str) -> str:
         """The shortest adjective for a country: RU -> "Russian", KG -> "Kyrgyz"."""
@@ -49,6 +52,10 @@ def load() -> Lexicon:
         facilities = {row["phrase"]: (row["kind"], row["military"] == "yes") for row in csv.DictReader(handle)}
     with open(HERE / "route_kinds.csv", encoding="utf-8", newline="") as handle:
         routes = {row["word"]: row["kind"] for row in csv.DictReader(handle)}
+    with open(HERE / "abbreviations.csv", encoding="utf-8", newline="") as handle:
+        abbreviations = {
+            row["surface"]: (row["name"], row["kind"], row["after_comma"] == "yes") for row in csv.DictReader(handle)
+        }
     return Lexicon(
         common_words=_words("common_words.txt"),
         stopwords=_words("stopwords.txt"),
@@ -58,4 +65,7 @@ def load() -> Lexicon:
         demonyms=demonyms,
         facility_kinds=facilities,
         route_kinds=routes,
+        given_names=_words("given_names.txt"),
+        designators=_words("designators.txt"),
+        abbreviations=abbreviations,
     )
