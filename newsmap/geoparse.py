@@ -82,6 +82,7 @@ class Mention:
     anchors: list[Mention] = field(default_factory=list)  # the place names that locate it
     candidates: list[Place] = field(default_factory=list)
     weak: bool = False  # a single common-ish word: needs context to count
+    fixed: bool = False  # an abbreviation ("U.S.", "Ky."): the word list already says which place
     place: Place | None = None  # filled in by resolve()
     cue_before: str = ""  # the words just before, for the locative test
 
@@ -280,8 +281,9 @@ class Recognizer:
         first, last = tokens[i], tokens[i + n - 1]
         cue = text[max(0, first.start - 40) : first.start]
         if match.abbreviation:
+            surface = text[first.start : match.end]
             return Mention(
-                first.start, match.end, text[first.start : match.end], match.sentence, candidates=places, cue_before=cue
+                first.start, match.end, surface, match.sentence, candidates=places, cue_before=cue, fixed=True
             )
         surface = text[first.start : last.end]
         single = n == 1
@@ -415,6 +417,8 @@ class Resolver:
 
     def candidates(self, mention: Mention) -> list[Place]:
         """The geocoder's candidates for the name; curated entries (cited expert knowledge) always join."""
+        if mention.fixed:
+            return mention.candidates
         found = self.geocoder.geocode(mention.text, exactly_one=False) or []
         places = [location_to_place(location) for location in found]  # type: ignore[union-attr]
         keys = {p.key for p in places}

@@ -184,3 +184,34 @@ def test_second_article_proves_nothing_is_seed_specific(gazetteer):
     # "the Panj river" is a river, and "Khujand Polytechnic Institute" an organisation.
     assert [m["text"] for m in mentions if m["place_id"] == "panj"] == ["Panj"]
     assert "khujand" not in rows
+
+
+def _places(gazetteer, text: str) -> list[tuple[str, str]]:
+    locations, mentions = geoparse_article(article_from_text("t", text), gazetteer, None)
+    names = {row["id"]: row["name"] for row in locations}
+    return [(m["text"], names[m["place_id"]]) for m in mentions]
+
+
+def test_abbreviations_count_only_as_written(gazetteer):
+    found = _places(gazetteer, "The U.S. and the UK met in Louisville, Ky. on Monday.\n")
+    assert found == [
+        ("U.S.", "United States"),
+        ("UK", "United Kingdom"),
+        ("Louisville", "Louisville"),
+        ("Ky.", "Kentucky"),
+    ]
+    assert _places(gazetteer, "Us against them, he said.\n") == []
+    assert ("Ky.", "Kentucky") not in _places(gazetteer, "Ky. is short for Kentucky.\n")  # not after "Town, "
+
+
+def test_people_named_like_places(gazetteer):
+    found = _places(gazetteer, "Christopher Steele and Jordan Dyer met in Paris.\n")
+    assert found == [("Paris", "Paris")]
+    # A title ends a person's name: the town before it stays a town, here and later.
+    found = _places(gazetteer, "Fargo Mayor Dennis Walaker spoke on Monday. Floods hit Fargo again.\n")
+    assert found == [("Fargo", "Fargo"), ("Fargo", "Fargo")]
+
+
+def test_streets_counties_rivers_and_acronyms_are_not_towns(gazetteer):
+    text = "Police closed Wichita Drive in Butler County near the Neches River. NATO said nothing.\n"
+    assert _places(gazetteer, text) == []
