@@ -519,17 +519,14 @@ class Resolver:
     def _accept(self, mention: Mention, best: Place, context: dict[str, float], qualifier: set[str]) -> bool:
         """Whether the best candidate is good enough to put on the map.
 
-        A single ordinary word (weak) or a small place matched only by one of its alternate names
-        ("Hamas", an old spelling of a village) needs support: the article's countries, a place
-        preposition before it, or a "Town, State" qualifier.
+        A single ordinary word (weak), or a place matched only by one of its alternate names
+        ("Hamas" is an old name of Hamm), needs support: the article's countries, a place
+        preposition before it, or a "Town, State" qualifier. World cities and countries are
+        known by their other names too ("Peking", "Burma").
         """
         supported = bool(qualifier or _LOCATIVE.search(mention.cue_before))
-        if (
-            not best.primary
-            and not best.curated
-            and best.population < 50_000
-            and best.kind not in ("country", "US state")
-        ):
+        alternate = not best.primary and not best.curated and best.kind not in ("country", "US state")
+        if alternate and best.population < 1_000_000:
             return supported or context.get(best.country, 0.0) >= 0.5
         if mention.weak:
             return supported or context.get(best.country, 0.0) >= 0.25 or best.population >= 20_000
