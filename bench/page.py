@@ -1,0 +1,399 @@
+"""Page benchmark: what `/` costs a reader, against a bare Leaflet page and folium's default page.
+
+Measured in headless Chromium, each page several times with a fresh browser context (no cache):
+the bytes that cross the wire (gzip bodies plus headers, from the DevTools protocol's
+`Network.loadingFinished`), the request count, and the time until the first map marker is
+visible. The baselines are served by the same gunicorn process as the app (see
+`baseline_app.py`), so the comparison is between pages, not between servers or moments.
+
+- bare: Leaflet 1.9.3 from the app's own /vendor/leaflet/ URLs, one default marker, same tiles.
+- folium: `folium.Map(...).save()` for the same places, markers with the quote as popup. Its
+  CDN files (jQuery, Bootstrap, Font Awesome, Leaflet, awesome-markers) come from the npm
+  registry, fetched once into bench/out/cdn/; without npm this baseline is skipped.
+
+Tiles are answered with a 1×1 PNG and counted apart; any other off-origin request is reported.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import gzip
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import folium
+import folium.folium
+from common import OUT, ROOT, WRAPPER_SPEC, Server, exit_status, fetch, free_port, serve_command, write_result
+from playwright.sync_api import Browser, Route, sync_playwright
+
+sys.path.insert(0, str(ROOT))
+from newsmap.mapview import LEAFLET_CSS, LEAFLET_JS, OSM_ATTRIBUTION, OSM_TILES
+
+RUNS = 5
+TARGET_BYTES_RATIO = 1.3
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+PAGES_DIR = OUT / "pages"
+CDN_DIR = OUT / "cdn"
+TILE_HOST = urlsplit(OSM_TILES).hostname or ""
+STUB_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+# cdnjs serves Leaflet.awesome-markers 2.0.2, which npm never had; 2.0.5 is the same plugin's next release.
+NPM_SUBSTITUTES = {"leaflet.awesome-markers@2.0.2": "leaflet.awesome-markers@2.0.5"}
+TEXT_TYPES = {".js": "application/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".map": "application/json"}
+BINARY_TYPES = {".png": "image/png", ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf"}
+
+# Polls every frame for the first `.leaflet-marker-icon` that is laid out, on screen and painted.
+MARKER_PROBE = """
+(() => {
+  const visible = (el) => {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth
+      && s.visibility !== 'hidden' && s.display !== 'none' && parseFloat(s.opacity) > 0
+      && (el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0));
+  };
+  const check = () => {
+    if ([...document.querySelectorAll('.leaflet-marker-icon')].some(visible)) {
+      window.__benchFirstMarker = performance.now();
+    } else {
+      requestAnimationFrame(check);
+    }
+  };
+  requestAnimationFrame(check);
+})();
+"""
+
+
+def load_places() -> list[dict[str, Any]]:
+    with (ROOT / "data" / "locations.csv").open(encoding="utf-8", newline="") as f:
+        return [{**row, "lat": float(row["lat"]), "lon": float(row["lon"])} for row in csv.DictReader(f)]
+
+
+def bare_page(place: dict[str, Any]) -> str:
+    """The least a Leaflet map with one marker can be: Leaflet, a tile layer, L.marker."""
+    point = json.dumps([place["lat"], place["lon"]])
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Bare Leaflet</title>
+<link rel="stylesheet" href="{LEAFLET_CSS}">
+<style>html, body, #map {{ height: 100%; margin: 0; }}</style>
+</head>
+<body>
+<div id="map"></div>
+<script src="{LEAFLET_JS}"></script>
+<script>
+var map = L.map("map").setView({point}, 9);
+L.tileLayer({json.dumps(OSM_TILES)}, {{maxZoom: 18, attribution: {json.dumps(OSM_ATTRIBUTION)}}}).addTo(map);
+L.marker({point}).addTo(map);
+</script>
+</body>
+</html>
+"""
+
+
+def folium_page(places: list[dict[str, Any]], path: Path) -> None:
+    """folium's own output, defaults untouched: its CDN assets, OSM tiles, a marker and popup per place."""
+    fmap = folium.Map(location=[statistics.fmean(p["lat"] for p in places), statistics.fmean(p["lon"] for p in places)])
+    for place in places:
+        folium.Marker([place["lat"], place["lon"]], popup=place["quote"]).add_to(fmap)
+    fmap.fit_bounds([[min(p["lat"] for p in places), min(p["lon"] for p in places)],
+                     [max(p["lat"] for p in places), max(p["lon"] for p in places)]])  # fmt: skip
+    fmap.save(str(path))
+
+
+def folium_cdn_urls() -> list[str]:
+    return [url for _, url in [*folium.folium._default_js, *folium.folium._default_css]]
+
+
+def npm_source(url: str) -> tuple[str, str] | None:
+    """(npm package@version, path in the package) for a CDN URL, or None when npm does not have it."""
+    if m := re.fullmatch(r"https://cdn\.jsdelivr\.net/npm/((?:@[^/@]+/)?[^/@]+)@([^/]+)/(.+)", url):
+        spec, path = f"{m[1]}@{m[2]}", m[3]
+    elif m := re.fullmatch(r"https://code\.jquery\.com/jquery-([\d.]+?)(\.min)?\.js", url):
+        spec, path = f"jquery@{m[1]}", f"dist/jquery{m[2] or ''}.js"
+    elif m := re.fullmatch(r"https://cdnjs\.cloudflare\.com/ajax/libs/Leaflet\.awesome-markers/([^/]+)/(.+)", url):
+        spec, path = f"leaflet.awesome-markers@{m[1]}", f"dist/{m[2]}"
+    else:
+        return None
+    return NPM_SUBSTITUTES.get(spec, spec), path
+
+
+def fetch_cdn_packages(urls: list[str]) -> tuple[dict[str, Path], list[str]]:
+    """`npm pack` each package folium's page names (once; kept in bench/out/cdn/). Returns tarballs and problems."""
+    CDN_DIR.mkdir(parents=True, exist_ok=True)
+    specs = sorted({src[0] for url in urls if (src := npm_source(url))})
+    tarballs: dict[str, Path] = {}
+    problems: list[str] = []
+    for spec in specs:
+        name, version = spec.rsplit("@", 1)
+        tarball = CDN_DIR / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+        if not tarball.exists():
+            try:
+                subprocess.run(
+                    ["npm", "pack", spec, "--pack-destination", str(CDN_DIR), "--cache", str(CDN_DIR / "npm-cache"),
+                     "--silent", "--no-audit", "--no-fund"],
+                    check=True, capture_output=True, text=True, timeout=180,
+                )  # fmt: skip
+            except (OSError, subprocess.SubprocessError) as error:
+                problems.append(f"npm pack {spec} failed: {str(error).splitlines()[0]}")
+                continue
+        if tarball.exists():
+            tarballs[spec] = tarball
+        else:
+            problems.append(f"npm pack {spec} made no {tarball.name}")
+    return tarballs, problems
+
+
+class Cdn:
+    """Answers folium's CDN URLs from the npm tarballs; counts each as a CDN would send it, gzip -9.
+
+    Chromium ignores `Content-Encoding` on intercepted responses (microsoft/playwright#39292),
+    so the body is handed over plain and its wire size is taken as its gzip size instead.
+    """
+
+    def __init__(self, tarballs: dict[str, Path]) -> None:
+        self.tarballs = tarballs
+        self._files: dict[str, tuple[bytes, str, int] | None] = {}
+
+    def lookup(self, url: str) -> tuple[bytes, str, int] | None:
+        """(body, content type, wire body size) or None."""
+        url = url.split("?", 1)[0].split("#", 1)[0]
+        if url not in self._files:
+            self._files[url] = self._load(url)
+        return self._files[url]
+
+    def _load(self, url: str) -> tuple[bytes, str, int] | None:
+        source = npm_source(url)
+        if source is None or source[0] not in self.tarballs:
+            return None
+        with tarfile.open(self.tarballs[source[0]]) as tar:
+            try:
+                member = tar.extractfile(f"package/{source[1]}")
+            except KeyError:
+                return None
+            if member is None:
+                return None
+            body = member.read()
+        suffix = Path(source[1]).suffix
+        if suffix in TEXT_TYPES:
+            return body, TEXT_TYPES[suffix], len(gzip.compress(body, compresslevel=9, mtime=0))
+        return body, BINARY_TYPES.get(suffix, "application/octet-stream"), len(body)
+
+
+@dataclass
+class Load:
+    """One page load: what was requested, what it weighed, when the first marker showed."""
+
+    first_marker_ms: float = float("nan")
+    wire: dict[str, int] = field(default_factory=dict)  # url -> bytes on the wire (headers + body)
+    tiles: int = 0
+    cdn: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)  # CDN URLs npm cannot supply (aborted)
+    outside: list[str] = field(default_factory=list)  # any other off-origin request (aborted)
+    failed: list[str] = field(default_factory=list)  # same-origin responses with status >= 400
+    errors: list[str] = field(default_factory=list)  # console errors and page errors
+
+
+def load_page(browser: Browser, origin: str, url: str, cdn: Cdn, cdn_urls: set[str]) -> Load:
+    load = Load()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        def off_origin(route: Route) -> None:
+            url_ = route.request.url
+            host = urlsplit(url_).hostname or ""
+            if host == TILE_HOST:
+                load.tiles += 1
+                route.fulfill(status=200, body=STUB_PNG, headers={"content-type": "image/png"})
+            elif (found := cdn.lookup(url_)) is not None:
+                body, content_type, _ = found
+                load.cdn.append(url_)
+                route.fulfill(status=200, body=body, headers={"content-type": content_type, "access-control-allow-origin": "*"})
+            elif url_.split("?")[0] in cdn_urls or npm_source(url_):
+                load.unavailable.append(url_)
+                route.abort()
+            else:
+                load.outside.append(url_)
+                route.abort()
+
+        context.route(re.compile("^(?!" + re.escape(origin) + "/)(?!data:)"), off_origin)
+        context.add_init_script(MARKER_PROBE)
+        page = context.new_page()
+        page.on("console", lambda m: load.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: load.errors.append(str(e)))
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        urls: dict[str, str] = {}
+        finished: dict[str, int] = {}
+        headers_size: dict[str, int] = {}
+
+        def received(event: dict[str, Any]) -> None:
+            response = event["response"]
+            urls[event["requestId"]] = response["url"]
+            headers_size[event["requestId"]] = int(response.get("encodedDataLength") or 0)
+            if response["url"].startswith(origin) and response["status"] >= 400:
+                load.failed.append(f"{response['status']} {response['url']}")
+
+        cdp.on("Network.responseReceived", received)
+        cdp.on("Network.loadingFinished", lambda e: finished.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+        page.goto(url, wait_until="load")
+        page.wait_for_function("window.__benchFirstMarker !== undefined", timeout=30_000)
+        load.first_marker_ms = page.evaluate("window.__benchFirstMarker")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(200)  # let the last protocol events arrive
+        for request_id, size in finished.items():
+            url_ = urls.get(request_id, "")
+            if not url_.startswith("http") or urlsplit(url_).hostname == TILE_HOST:
+                continue
+            found = cdn.lookup(url_) if not url_.startswith(origin) else None
+            if found is not None:
+                size = headers_size.get(request_id, 0) + found[2]  # headers as answered + the gzip body
+            load.wire[url_] = load.wire.get(url_, 0) + size
+    finally:
+        context.close()
+    return load
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> int:
+    places = load_places()
+    PAGES_DIR.mkdir(parents=True, exist_ok=True)
+    (PAGES_DIR / "bare.html").write_text(bare_page(places[0]), encoding="utf-8")
+    notes: list[str] = []
+    pages = {"newsmap /": "/", "bare Leaflet, 1 marker": "/bench/bare.html"}
+    cdn_urls = folium_cdn_urls()
+    tarballs, problems = fetch_cdn_packages(cdn_urls)
+    notes += problems
+    if problems:
+        notes.append("folium baseline skipped: its CDN files could not all be fetched from npm.")
+    else:
+        folium_page(places, PAGES_DIR / "folium.html")
+        pages["folium default"] = "/bench/folium.html"
+    for html in PAGES_DIR.glob("*.html"):
+        (PAGES_DIR / f"{html.name}.gz").write_bytes(gzip.compress(html.read_bytes(), compresslevel=9, mtime=0))
+
+    port = free_port()
+    env = {"NEWSMAP_BENCH_STATIC": str(PAGES_DIR), "NEWSMAP_TILES": OSM_TILES}
+    loads: dict[str, list[Load]] = {name: [] for name in pages}
+    cdn = Cdn(tarballs)
+    with Server(serve_command(port, WRAPPER_SPEC), port, env=env, log_name="page-server") as server, sync_playwright() as pw:
+        for path in [*pages.values(), LEAFLET_JS, LEAFLET_CSS, "/static/newsmap.js", "/static/newsmap.css"]:
+            for _ in range(6):  # both workers build their snapshot and read their files before we time anything
+                fetch(server.url + path, {"Accept-Encoding": "gzip"})
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for path in pages.values():  # one untimed load each: the browser's own first-run costs
+                load_page(browser, server.url, server.url + path, cdn, set(cdn_urls))
+            for _ in range(RUNS):  # round robin, so drift on a noisy machine hits every page alike
+                for name, path in pages.items():
+                    loads[name].append(load_page(browser, server.url, server.url + path, cdn, set(cdn_urls)))
+            chromium_version = browser.version
+        finally:
+            browser.close()
+
+    summary: dict[str, dict[str, float]] = {}
+    for name, runs in loads.items():
+        summary[name] = {
+            "bytes": median([sum(r.wire.values()) for r in runs]),
+            "requests": median([len(r.wire) for r in runs]),
+            "tiles": median([r.tiles for r in runs]),
+            "marker": median([r.first_marker_ms for r in runs]),
+            "outside": max(len(r.outside) for r in runs),
+        }
+    bare = summary["bare Leaflet, 1 marker"]
+    rows = [
+        [
+            name,
+            round(s["bytes"] / 1024, 1),
+            f"{s['bytes'] / bare['bytes']:.2f}×",
+            int(s["requests"]),
+            int(s["tiles"]),
+            round(s["marker"]),
+            f"{s['marker'] / bare['marker']:.2f}×",
+            int(s["outside"]),
+        ]
+        for name, s in summary.items()
+    ]
+    newsmap = summary["newsmap /"]
+    newsmap_runs = loads["newsmap /"]
+    targets = [
+        {
+            "what": "newsmap `/` bytes on the wire vs the bare Leaflet page",
+            "target": f"≤ {TARGET_BYTES_RATIO}×",
+            "measured": f"{newsmap['bytes'] / bare['bytes']:.2f}× ({newsmap['bytes'] / 1024:.1f} KiB vs {bare['bytes'] / 1024:.1f} KiB)",
+            "met": newsmap["bytes"] <= TARGET_BYTES_RATIO * bare["bytes"],
+        },
+        {
+            "what": "newsmap `/`: off-origin requests other than tiles",
+            "target": "0",
+            "measured": str(sum(len(r.outside) for r in newsmap_runs)),
+            "met": not any(r.outside for r in newsmap_runs),
+        },
+        {
+            "what": "newsmap `/`: failed requests and console errors",
+            "target": "0",
+            "measured": str(sum(len(r.failed) + len(r.errors) for r in newsmap_runs)),
+            "met": not any(r.failed or r.errors for r in newsmap_runs),
+        },
+    ]
+    notes += [
+        f"Medians of {RUNS} loads per page in headless Chromium {chromium_version} (1280×800, fresh context per load, "
+        "pages loaded in turn), after one untimed load each. All pages served by the same gunicorn process "
+        "(`make serve`'s command, app `bench.baseline_app:application`).",
+        "KiB = bytes on the wire (response headers + gzip body, DevTools `Network.loadingFinished` "
+        "encodedDataLength), tiles excluded. Requests exclude tiles. Marker ms = performance.now() "
+        "when the first `.leaflet-marker-icon` is on screen (loopback, no throttling: mostly parse and run time).",
+        "Tiles (tile.openstreetmap.org) are answered with a 1×1 PNG and only counted.",
+    ]
+    if "folium default" in summary:
+        cdn_seen = sorted({u for r in loads["folium default"] for u in r.cdn})
+        missing = sorted({u for r in loads["folium default"] for u in r.unavailable})
+        notes.append(
+            f"folium's {len(cdn_seen)} CDN files are answered from npm packages ({', '.join(sorted(tarballs))}) "
+            "and counted at their gzip -9 size plus the response headers as answered (a real CDN sends more headers); "
+            "Chromium ignores Content-Encoding on intercepted responses (microsoft/playwright#39292)."
+        )
+        if missing:
+            notes.append(
+                "Not on npm, so aborted and not counted (folium's real page is heavier by these): " + ", ".join(missing)
+            )
+    for name, runs in loads.items():
+        outside = sorted({u for r in runs for u in r.outside})
+        if outside:
+            notes.append(f"{name}: off-origin requests (aborted): {', '.join(outside)}")
+        errors = sorted({e for r in runs for e in [*r.failed, *r.errors]})
+        if errors:
+            notes.append(f"{name}: failed requests / console errors: {'; '.join(errors)[:600]}")
+    columns = ["page", "KiB on the wire", "× bare", "requests", "tile requests", "first marker ms", "× bare", "other off-origin"]
+    write_result("page", "Page weight and first marker (headless Chromium)", columns, rows, notes, targets)
+
+    last = newsmap_runs[-1].wire
+    resource_rows = [[urlsplit(url).path or "/", size, round(size / 1024, 1)] for url, size in sorted(last.items(), key=lambda kv: -kv[1])]
+    write_result(
+        "page-resources",
+        "What newsmap `/` downloads, by resource",
+        ["resource", "bytes on the wire", "KiB"],
+        resource_rows,
+        ["One load of `/` (the last measured); headers + gzip body per response, tiles excluded."],
+        [],
+    )
+    return exit_status(targets)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
