@@ -1,0 +1,79 @@
+"""Load/soak check (`make soak`): `make serve` under 64 connections for 30 s must not fail or grow.
+
+This runs the production target itself, `make serve`, on a free loopback port, and drives it
+with wrk cycling through the three routes people and scripts hit (`/`, the CSV, the JSON API)
+plus a browser-style revalidation of `/` (If-None-Match, answered 304). It passes with no
+socket errors, no response other than 2xx/304, and a gunicorn resident set (master plus
+workers, summed from /proc) that grows by less than 10 % between a short warm-up and the end.
+It is bounded in time and always stops the server it started (its whole process group).
+"""
+
+from __future__ import annotations
+
+from common import HOST, ROOT, Server, exit_status, fetch, free_port, run_wrk, write_result
+
+SECONDS, WARMUP, THREADS, CONNECTIONS = 30, 5, 2, 64
+MAX_GROWTH = 0.10
+
+
+def main() -> int:
+    port = free_port()
+    argv = ["make", "--no-print-directory", "serve", f"HOST={HOST}", f"PORT={port}"]
+    with Server(argv, port, log_name="soak-server") as server:
+        _, headers, _ = fetch(server.url + "/", {"Accept-Encoding": "gzip"})
+        gzip = {"Accept-Encoding": "gzip"}
+        paths = [
+            ("/", gzip),
+            ("/data/locations.csv", {}),
+            ("/api/places", gzip),
+            ("/", {**gzip, "If-None-Match": headers["ETag"]}),
+        ]
+        cold_kib, processes = server.gunicorn_rss_kib()
+        run_wrk(server.url, seconds=WARMUP, threads=THREADS, connections=CONNECTIONS, paths=paths)
+        before_kib, _ = server.gunicorn_rss_kib()
+        result = run_wrk(server.url, seconds=SECONDS, threads=THREADS, connections=CONNECTIONS, paths=paths)
+        after_kib, processes_after = server.gunicorn_rss_kib()
+        log_path = server.log_path
+    log = log_path.read_text(encoding="utf-8", errors="replace")
+    crashes = sum(log.count(word) for word in ("Traceback", "WORKER TIMEOUT", "exited with code", "was sent SIGKILL"))
+    boots = log.count("Booting worker")  # more boots than workers means a worker died and was replaced
+
+    statuses = result["statuses"]
+    bad = {status: n for status, n in statuses.items() if not (200 <= status < 300 or status == 304)}
+    growth = after_kib / before_kib - 1
+    revalidations = result["requests"] * sum(1 for _, h in paths if "If-None-Match" in h) / len(paths)
+    columns = ["requests", "req/s", "p50 ms", "p99 ms", "max ms", "socket errors", "statuses", "RSS cold MiB",
+               "RSS before MiB", "RSS after MiB", "growth"]  # fmt: skip
+    rows = [[
+        result["requests"], round(result["rps"]), round(result["lat_p50_ms"], 1), round(result["lat_p99_ms"], 1),
+        round(result["lat_max_ms"], 1), result["socket_errors"],
+        ", ".join(f"{status}: {n}" for status, n in sorted(statuses.items())),
+        round(cold_kib / 1024, 1), round(before_kib / 1024, 1), round(after_kib / 1024, 1), f"{growth:+.2%}",
+    ]]  # fmt: skip
+    targets = [
+        {"what": "socket errors (connect, read, write, timeout)", "target": "0",
+         "measured": f"{result['socket_errors']} {result['socket_detail']}", "met": result["socket_errors"] == 0},
+        {"what": "responses other than 2xx or 304", "target": "0",
+         "measured": str(sum(bad.values())) + (f" {bad}" if bad else ""), "met": not bad},
+        {"what": "gunicorn RSS growth over the run", "target": f"< {MAX_GROWTH:.0%}",
+         "measured": f"{growth:+.2%} ({before_kib:,} → {after_kib:,} KiB)", "met": growth < MAX_GROWTH},
+        {"what": "worker crashes, timeouts, restarts or tracebacks in the server log", "target": "0",
+         "measured": f"{crashes} ({boots} worker boots for {processes - 1} workers)",
+         "met": crashes == 0 and boots == processes - 1},
+    ]  # fmt: skip
+    notes = [
+        f"`make serve` on {HOST}, a free port; wrk {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s, "
+        f"after a {WARMUP} s warm-up at the same load; requests cycle through "
+        + ", ".join(f"`{p}`" + (f" ({', '.join(h)})" if h else "") for p, h in paths) + ".",
+        f"RSS: VmRSS summed over the {processes} gunicorn processes (master + workers; {processes_after} at the end); "
+        "cold = right after /healthz answered, before = after the warm-up (both workers have built their snapshot).",
+        f"304s: {statuses.get(304, 0)} for about {revalidations:.0f} revalidations ({statuses.get(304, 0) / revalidations:.0%}); "
+        "a revalidation of a current ETag answered 200 means a wasted full response.",
+        f"Server log (stderr): {log_path.relative_to(ROOT)}; the access log (stdout) goes to /dev/null.",
+    ]
+    write_result("soak", "Load/soak: `make serve` at 64 connections", columns, rows, notes, targets)
+    return exit_status(targets)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
