@@ -31,7 +31,7 @@ run: $(VENV)/.installed data/locations.csv
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 serve: $(VENV)/.installed data/locations.csv
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+	$(BIN)/gunicorn --workers 2 --worker-class gthread --threads 4 --preload --bind $(HOST):$(PORT) 'app:create_app()'
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         TILES=os.environ.get("NEWSMAP_TILES") or OSM_TILES,
         TILES_ATTRIBUTION=os.environ.get("NEWSMAP_TILES_ATTRIBUTION") or OSM_ATTRIBUTION,
         MAX_CSV_MB=os.environ.get("NEWSMAP_MAX_CSV_MB", "10"),
+        RECHECK_SECONDS=os.environ.get("NEWSMAP_RECHECK_SECONDS", "1"),
     )
     if test_config:
         app.config.update(test_config)

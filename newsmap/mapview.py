@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import folium
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.template import Template
 
 from newsmap.describe import category_family
@@ -109,6 +112,20 @@ def focus_bounds(places: list[dict[str, Any]]) -> list[list[float]]:
     return [[min(lats), min(lons)], [max(lats), max(lons)]]
 
 
+def _number_elements(element: Element, counter: Iterator[int]) -> None:
+    """Replace branca's random element ids by sequence numbers, in tree order.
+
+    The same data then renders to the same bytes in every worker and after every restart, so
+    the page's ETag holds. (The registry, not these names, is still how the page's script finds
+    a marker.)
+    """
+    element._id = f"{next(counter):04d}"
+    children = list(element._children.values())
+    for child in children:
+        _number_elements(child, counter)
+    element._children = OrderedDict((child.get_name(), child) for child in children)
+
+
 def build_map(
     places: list[dict[str, Any]], category_index: dict[str, int], tiles: str, attribution: str = OSM_ATTRIBUTION
 ) -> MapParts:
@@ -140,6 +157,7 @@ def build_map(
     fmap.fit_bounds(bounds, padding=(30, 30), max_zoom=9)
     Registry(fmap, tile_layer, markers, sorted(groups.items())).add_to(fmap)
     root = fmap.get_root()
+    _number_elements(root, itertools.count(1))
     root.render()
     return MapParts(
         html=root.html.render(),

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,7 @@ class Config:
     tiles: str  # a tile URL template, or "offline"
     tiles_attribution: str
     max_csv_bytes: int = 10_000_000  # a map of more places than this holds is no longer readable
+    recheck_seconds: float = 1.0  # how often a request may look whether the files changed
 
 
 @dataclass
@@ -225,6 +227,7 @@ class Site:
         self.vendor_files = vendor_files
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self._checked = float("-inf")
         self.static_assets = self._static_assets()
 
     def _version(self) -> tuple[Any, ...]:
@@ -244,8 +247,13 @@ class Site:
         return tuple(stamps)
 
     def snapshot(self) -> Snapshot:
-        version = self._version()
+        """The current snapshot; the files are looked at (a few stat calls) at most once a `recheck_seconds`."""
         current = self._snapshot
+        now = time.monotonic()
+        if current is not None and now - self._checked < self.config.recheck_seconds:
+            return current
+        version = self._version()
+        self._checked = now
         if current is not None and current.version == version:
             return current
         with self._lock:

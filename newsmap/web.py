@@ -34,10 +34,12 @@ def init_app(app: Flask) -> None:
         tiles=app.config["TILES"],
         tiles_attribution=app.config.get("TILES_ATTRIBUTION", OSM_ATTRIBUTION),
         max_csv_bytes=_megabytes(app.config.get("MAX_CSV_MB", 10)),
+        recheck_seconds=float(app.config.get("RECHECK_SECONDS", 1.0)),
     )
     app.jinja_env.filters["month_year"] = month_year
     site = Site(config, app.jinja_env, Path(app.root_path) / "static", vendor_files())
     app.extensions["newsmap"] = site
+    site.snapshot()  # build now: with `gunicorn --preload` the workers share this one build
 
     def serve(path: str) -> Response:
         snapshot = site.snapshot()

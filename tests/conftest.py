@@ -40,7 +40,9 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def app(workdir: Path):
-    return create_app({"TESTING": True, "DATA_DIR": str(workdir / "data"), "SEEDS_DIR": str(workdir / "seeds")})
+    return create_app(
+        {"TESTING": True, "DATA_DIR": str(workdir / "data"), "SEEDS_DIR": str(workdir / "seeds"), "RECHECK_SECONDS": 0}
+    )
 
 
 @pytest.fixture()
@@ -73,7 +75,8 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         command = ["flask", "--app", "app", "run", "--port", str(self.port)]
         if gunicorn:  # as `make serve` runs it
-            command = ["gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "app:create_app()"]
+            command = ["gunicorn", "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--preload"]
+            command += ["--bind", f"127.0.0.1:{self.port}", "app:create_app()"]
         self.process = subprocess.Popen(
             [sys.executable, "-m", *command],
             cwd=ROOT, env={**os.environ, **(env or {})},

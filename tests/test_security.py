@@ -156,9 +156,13 @@ def test_bad_data_gives_a_clear_error_page_never_a_traceback(workdir, case, capl
 
 
 def test_fixing_the_data_recovers_without_a_restart(workdir):
-    client = create_app(
-        {"TESTING": True, "DATA_DIR": str(workdir / "data"), "SEEDS_DIR": str(workdir / "seeds")}
-    ).test_client()
+    config = {
+        "TESTING": True,
+        "DATA_DIR": str(workdir / "data"),
+        "SEEDS_DIR": str(workdir / "seeds"),
+        "RECHECK_SECONDS": 0,
+    }
+    client = create_app(config).test_client()
     good = (workdir / "data" / "locations.csv").read_bytes()
     break_data(workdir / "data", "not a number")
     assert client.get("/").status_code == 503
