@@ -36,7 +36,7 @@ def serve_command(port: int, app_spec: str = APP_SPEC) -> list[str]:
     """The gunicorn command of `make serve` (from `make -n`), so a change to the target is followed.
 
     With `app_spec` the app is swapped for the benchmark wrapper; workers, binding and the
-    access log stay exactly as in production.
+    options stay exactly as in production.
     """
     dry = subprocess.run(
         ["make", "--no-print-directory", "-n", "serve", f"HOST={HOST}", f"PORT={port}"],
@@ -66,7 +66,7 @@ class Server:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             argv, cwd=ROOT, env={**os.environ, **(env or {})},
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,  # stdout: the access log
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,  # stdout: an access log, if one is configured
             start_new_session=True,
         )  # fmt: skip
 

@@ -146,10 +146,10 @@ def main() -> int:
         f"{SLICE_SECONDS} s, alternating, after a {WARMUP} s warm-up of each, e.g. `{results[0][3]['command']}` "
         "(the Lua script only prints a JSON summary). req/s from the summed slices; p50 the median slice's, "
         "p99 the worst slice's.",
-        "Server: `make serve`'s gunicorn command (2 sync workers, access log to stdout, here /dev/null) with app "
+        "Server: `make serve`'s gunicorn command (2 threaded workers, app preloaded) with app "
         "`bench.baseline_app:application`; static files from werkzeug's SharedDataMiddleware mounted at /bench/ in "
         "that same process. wrk runs on the same 2 cores as the server, so absolute rates are low; the ratio is the figure.",
-        "gunicorn's sync workers close the connection after every response, so each request is a new TCP connection.",
+        "gunicorn's threaded workers keep connections alive between requests, as wrk asks.",
         "Socket errors = connect + read + write + timeout; HTTP ≥ 400 = wrk's 'Non-2xx or 3xx responses'.",
     ]
     write_result("server", "Server throughput vs a static file of the same size (wrk)", columns, rows, notes, targets)

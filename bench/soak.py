@@ -58,8 +58,8 @@ def main() -> int:
         {"what": "gunicorn RSS growth over the run", "target": f"< {MAX_GROWTH:.0%}",
          "measured": f"{growth:+.2%} ({before_kib:,} → {after_kib:,} KiB)", "met": growth < MAX_GROWTH},
         {"what": "worker crashes, timeouts, restarts or tracebacks in the server log", "target": "0",
-         "measured": f"{crashes} ({boots} worker boots for {processes - 1} workers)",
-         "met": crashes == 0 and boots == processes - 1},
+         "measured": f"{crashes} ({boots} worker boots for {processes_after - 1} workers)",
+         "met": crashes == 0 and boots == processes_after - 1},
     ]  # fmt: skip
     notes = [
         f"`make serve` on {HOST}, a free port; wrk {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s, "
@@ -69,7 +69,7 @@ def main() -> int:
         "cold = right after /healthz answered, before = after the warm-up (both workers have built their snapshot).",
         f"304s: {statuses.get(304, 0)} for about {revalidations:.0f} revalidations ({statuses.get(304, 0) / revalidations:.0%}); "
         "a revalidation of a current ETag answered 200 means a wasted full response.",
-        f"Server log (stderr): {log_path.relative_to(ROOT)}; the access log (stdout) goes to /dev/null.",
+        f"Server log (stderr): {log_path.relative_to(ROOT)}; stdout (an access log, if configured) goes to /dev/null.",
     ]
     write_result("soak", "Load/soak: `make serve` at 64 connections", columns, rows, notes, targets)
     return exit_status(targets)

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Request, Response
 
@@ -45,7 +46,7 @@ class Asset:
 
     def respond(self, request: Request) -> Response:
         """200 with the best encoding the client takes, or 304 when its copy is current."""
-        use_gzip = self.gzipped is not None and request.accept_encodings["gzip"] > 0
+        use_gzip = self.gzipped is not None and accepts_gzip(request.headers.get("Accept-Encoding", ""))
         etag = f"{self.etag}-gz" if use_gzip else self.etag
         headers = {
             **self.headers,
@@ -68,6 +69,20 @@ class Asset:
             return any(request.if_none_match.contains_weak(tag) for tag in (self.etag, f"{self.etag}-gz"))
         since = request.if_modified_since
         return since is not None and self.modified <= since
+
+
+@lru_cache(maxsize=256)
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding value takes gzip (cached: clients send a handful of values)."""
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def file_time(mtime_ns: int) -> datetime:

@@ -37,7 +37,7 @@ from newsmap.dataset import (
     to_json_bytes,
     to_kml,
 )
-from newsmap.describe import CATEGORY_ORDER, FAMILIES, category_family
+from newsmap.describe import FAMILIES, category_family
 from newsmap.mapview import ZOOM_BY_PRECISION, build_map, focus_bounds
 
 log = logging.getLogger(__name__)
@@ -354,7 +354,6 @@ class Site:
                 for slug in slugs
                 if slug != article.slug
             ],
-            category_order=CATEGORY_ORDER,
         )
         snapshot.assets[path] = Asset.make(html.encode("utf-8"), "text/html; charset=utf-8", modified)
         snapshot.csp[path] = page_csp([script] if script else [], self.config.tiles)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -199,3 +200,13 @@ def test_a_second_article_gets_its_own_page_and_unique_ids(tmp_path):
     assert 'id="place-kant-air-base"' not in second and 'href="/"' in second
     assert client.get("/articles/nope").status_code == 404
     assert len(client.get("/api/places").get_json()) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("header", "gzipped"),
+    [("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0", False), ("identity", False), ("*", True), ("", False)],
+)
+def test_gzip_only_when_the_client_takes_it(client, header, gzipped):
+    response = client.get("/data/locations.geojson", headers={"Accept-Encoding": header})
+    assert (response.headers.get("Content-Encoding") == "gzip") is gzipped
+    assert json.loads(gzip.decompress(response.data) if gzipped else response.data)["type"] == "FeatureCollection"
