@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
 CORPORA = ("geowebnews", "tr-news", "lgl")
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # newsmap is not installed into the venv: the scripts run from the repo
+
+from common import OUT, write_result  # noqa: E402,F401 (bench/common.py, beside this file; OUT for corpus.py)
 
 from newsmap.article import article_from_text  # noqa: E402
 from newsmap.gazetteer import Gazetteer  # noqa: E402
@@ -119,9 +120,5 @@ def write_report(
     notes: list[str],
     targets: list[dict[str, Any]],
 ) -> Path:
-    """bench/out/<name>.json in the shape the report generator reads."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"{name}.json"
-    report = {"title": title, "columns": columns, "rows": rows, "notes": [*notes, provenance()], "targets": targets}
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    """bench/out/<name>.json in the shape the report generator reads, with the commit measured."""
+    return write_result(name, title, columns, rows, [*notes, provenance()], targets)
