@@ -90,7 +90,7 @@ def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str, 
 def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
     """Check the dataset against its schema; list every problem with its row number."""
     from newsmap.article import ArticleError, find_articles, read_text
-    from newsmap.dataset import DatasetError, validate
+    from newsmap.dataset import Dataset, DatasetError, validate
 
     data_dir = data_dir or data_dir_default()
     seeds_dir = seeds_dir or seeds_dir_default()
@@ -103,7 +103,9 @@ def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
         click.echo(str(problem), err=True)
     if problems:
         _fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {data_dir}")
-    click.echo(f"{data_dir}: valid")
+    dataset = Dataset.load(data_dir, articles)
+    click.echo(f"{data_dir}: valid, {len(dataset.locations)} places, {len(dataset.mentions)} mentions")
+    click.echo(dataset.summary())
 
 
 @click.group()

@@ -305,6 +305,22 @@ class Dataset:
     def place(self, place_id: str) -> dict[str, Any] | None:
         return next((row for row in self.locations if row["id"] == place_id), None)
 
+    def frame(self) -> Any:
+        """The places as a typed pandas DataFrame indexed by id, for analysis in a notebook."""
+        import pandas
+
+        frame = pandas.DataFrame(list(self.locations), columns=list(LOCATION_FIELDS))
+        return frame.astype({"lat": "float64", "lon": "float64", "mentions": "int64"}).set_index("id")
+
+    def summary(self) -> str:
+        """Places by category and precision, the table `validate` prints."""
+        import pandas
+
+        frame = self.frame()
+        table = pandas.crosstab(frame["category"], frame["precision"], margins=True, margins_name="all")
+        order = [p for p in PRECISIONS if p in table.columns] + ["all"]
+        return table[order].to_string()
+
 
 def _typed(row: dict[str, str], fields: tuple[str, ...]) -> dict[str, Any]:
     typed: dict[str, Any] = {}

@@ -110,10 +110,22 @@ def test_failed_write_leaves_the_previous_csv_intact(workdir, monkeypatch):
     assert [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_validate_accepts_the_committed_data():
+def test_validate_accepts_the_committed_data_and_sums_it_up():
     assert validate(DATA, seed_texts(SEEDS)) == []
     result = run_cli("validate")
-    assert result.returncode == 0 and "valid" in result.stdout
+    assert result.returncode == 0 and "valid, 18 places, 52 mentions" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[1].split() == ["precision", "facility", "settlement", "region", "country", "all"]
+    assert lines[-1].split() == ["all", "3", "8", "2", "5", "18"]
+
+
+def test_dataset_as_a_pandas_frame():
+    frame = Dataset.load(DATA).frame()
+    rows = read_table(DATA / "locations.csv")
+    assert list(frame.index) == [row["id"] for row in rows]
+    assert str(frame["lat"].dtype) == "float64" and str(frame["mentions"].dtype) == "int64"
+    assert frame.loc["kant-air-base", "precision"] == "facility"
+    assert frame["mentions"].sum() == len(read_table(DATA / "mentions.csv"))
 
 
 def test_validate_reports_every_problem_with_its_row(workdir):
