@@ -10,10 +10,17 @@ longest first, then weeds out what is a place name only by accident:
   A place in brackets after an organisation ("East-West Strategy Analytical Center (Bishkek)")
   is a mention: it says where the organisation is.
 - **People**: a place name next to another unknown capitalised word ("Dmitry Orlov",
-  "Vladimir Putin") or after a title ("Governor Jackson") is a person; later lone uses of those
-  words ("according to Orlov") are people too.
-- **Common words** ("March", "Reading", "Republic") count only when the gazetteer entry is
-  prominent enough (a country, a state, a city of a million) that the word means the place.
+  "Vladimir Putin"), next to a first name ("Christopher Steele") or after a title ("Governor
+  Jackson") is a person; later lone uses of those words ("according to Orlov") are people too,
+  unless a place preposition says otherwise ("in Fargo"). A title ends a name: in "Fargo Mayor
+  Dennis Walaker" the person is Dennis Walaker.
+- **Common words** ("March", "Reading", "Republic") count only when the gazetteer entry is a
+  country or state, or a city of 100,000 or more or preceded by a place preposition, and the
+  article never uses the word in lower case.
+- **Abbreviations** count only as written ("U.S.", "UK", and "Ky." after "Town, ");
+  **acronyms** ("NATO") only when they are a prominent place's name.
+- **Designators**: a name followed by "County", "Drive", "river", ... is a thing GeoNames'
+  towns cannot place, not the town of that name.
 
 On top of place names, two kinds of phrase name things that are *at* places:
 
@@ -24,9 +31,10 @@ On top of place names, two kinds of phrase name things that are *at* places:
 - **Routes**: "Uzbekistan-China-Kyrgyzstan railway" (the route, and each place it joins).
 
 Resolution picks, for each name, the candidate with the best score: its prominence
-(population, or country/region rank), whether it is a curated entry, whether the name is its
-main name, and above all the article's context: the countries it names (directly, through
-adjectives, or through unambiguous cities) and "Town, Country" qualifiers.
+(population, or country/region rank; world cities get a bonus), whether it is a curated entry,
+whether the name is its main name, and above all the article's context: the countries and US
+states it names (directly, through adjectives, or through unambiguous cities) and "Town,
+Country" qualifiers. A place matched only by an alternate name needs such support.
 """
 
 from __future__ import annotations
