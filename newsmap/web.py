@@ -6,6 +6,7 @@ others a page. A dataset that cannot be loaded gives 503 with its reason and a l
 
 from __future__ import annotations
 
+import calendar
 from pathlib import Path
 
 import xstatic.pkg.leaflet as leaflet
@@ -130,7 +131,6 @@ def init_app(app: Flask) -> None:
 
 def month_year(value: str) -> str:
     """ "2019-03" -> "March 2019"; anything else as it is."""
-    import calendar
 
     year, _, month = value.partition("-")
     if year.isdigit() and month[:2].isdigit() and 1 <= int(month[:2]) <= 12:
