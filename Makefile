@@ -28,10 +28,10 @@ data: $(VENV)/.installed
 	$(BIN)/python -m newsmap build
 
 run: $(VENV)/.installed data/locations.csv
-	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+	$(BIN)/python -m newsmap run
 
 serve: $(VENV)/.installed data/locations.csv
-	$(BIN)/gunicorn --workers 2 --worker-class gthread --threads 4 --preload --bind $(HOST):$(PORT) 'app:create_app()'
+	$(BIN)/python -m newsmap serve
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

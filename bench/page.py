@@ -36,7 +36,7 @@ from common import OUT, ROOT, WRAPPER_SPEC, Server, exit_status, fetch, free_por
 from playwright.sync_api import Browser, Route, sync_playwright
 
 sys.path.insert(0, str(ROOT))
-from newsmap.mapview import LEAFLET_CSS, LEAFLET_JS, OSM_ATTRIBUTION, OSM_TILES
+from newsmap.serve.mapview import LEAFLET_CSS, LEAFLET_JS, OSM_ATTRIBUTION, OSM_TILES
 
 RUNS = 5
 TARGET_BYTES_RATIO = 1.3

@@ -1,3 +1,3 @@
 from newsmap.cli import main
 
-main()
+main(prog_name="newsmap")

@@ -1,6 +1,8 @@
-"""Command line: `python -m newsmap build|validate`, also mounted as `flask --app app build-data`.
+"""The `newsmap` command: build, validate, serve (gunicorn), run (development server).
 
-Errors end the command with exit status 1 and one line on stderr that says what is wrong.
+Also mounted as `flask --app app build-data|validate-data`. Errors end a command with exit
+status 1 and one line on stderr that says what is wrong. Only click and the settings are
+imported here at the top: `newsmap serve` must not load the geoparser.
 """
 
 from __future__ import annotations
@@ -11,15 +13,8 @@ from pathlib import Path
 
 import click
 
-from newsmap.gazetteer import PROJECT_DIR
-
-
-def seeds_dir_default() -> Path:
-    return Path(os.environ.get("NEWSMAP_SEEDS_DIR") or PROJECT_DIR / "seeds")
-
-
-def data_dir_default() -> Path:
-    return Path(os.environ.get("NEWSMAP_DATA_DIR") or PROJECT_DIR / "data")
+from newsmap import __version__
+from newsmap.settings import Settings
 
 
 def _fail(message: str) -> None:
@@ -27,47 +22,46 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as error:
+        _fail(str(error))
+        raise  # unreachable: _fail exits
+
+
+_SEEDS = click.option(
+    "--seeds", "seeds_dir", type=click.Path(path_type=Path), default=None,
+    help="Folder of <slug>.txt articles (default: $NEWSMAP_SEEDS_DIR or ./seeds).",
+)  # fmt: skip
+_DATA = click.option(
+    "--data", "data_dir", type=click.Path(path_type=Path), default=None,
+    help="Folder of locations.csv and mentions.csv (default: $NEWSMAP_DATA_DIR or ./data).",
+)  # fmt: skip
+
+
 @click.command("build")
+@_SEEDS
+@_DATA
+@click.option("--geocoder", default=None, help="offline (default, or $NEWSMAP_GEOCODER), or nominatim.")
 @click.option(
-    "--seeds",
-    "seeds_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder of <slug>.txt articles (default: $NEWSMAP_SEEDS_DIR or seeds/).",
-)
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output folder (default: $NEWSMAP_DATA_DIR or data/).",
-)
-@click.option(
-    "--geocoder",
-    default=lambda: os.environ.get("NEWSMAP_GEOCODER", "offline"),
-    show_default="offline",
-    help="offline, or nominatim (falls back to offline on failure).",
-)
-@click.option(
-    "--gazetteer",
-    "curated",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Curated gazetteer CSV (default: data/gazetteer.csv).",
-)
-def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str, curated: Path | None) -> None:
+    "--gazetteer", "curated", type=click.Path(path_type=Path), default=None,
+    help="Curated gazetteer CSV (default: $NEWSMAP_GAZETTEER or the one shipped with newsmap).",
+)  # fmt: skip
+def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str | None, curated: Path | None) -> None:
     """Geoparse every seed article into locations.csv and mentions.csv."""
     from newsmap.article import ArticleError
-    from newsmap.gazetteer import DEFAULT_CURATED, GazetteerError
-    from newsmap.pipeline import BuildError, build
+    from newsmap.build.gazetteer import GazetteerError
+    from newsmap.build.pipeline import BuildError, build
 
+    settings = _settings()
     try:
         build(
-            seeds_dir or seeds_dir_default(),
-            data_dir or data_dir_default(),
-            geocoder_name=geocoder,
-            curated_path=curated or DEFAULT_CURATED,
-            nominatim_url=os.environ.get("NEWSMAP_NOMINATIM_URL"),
+            seeds_dir or settings.seeds_dir,
+            data_dir or settings.data_dir,
+            geocoder_name=geocoder or settings.geocoder,
+            curated_path=curated or settings.gazetteer,
+            nominatim_url=settings.nominatim_url,
             echo=click.echo,
         )
     except (ArticleError, BuildError, GazetteerError) as error:
@@ -77,23 +71,16 @@ def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str, 
 
 
 @click.command("validate")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder holding locations.csv and mentions.csv.",
-)
-@click.option(
-    "--seeds", "seeds_dir", type=click.Path(path_type=Path), default=None, help="Articles the quotes must come from."
-)
+@_DATA
+@_SEEDS
 def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
     """Check the dataset against its schema; list every problem with its row number."""
     from newsmap.article import ArticleError, find_articles, read_text
     from newsmap.dataset import Dataset, DatasetError, check
 
-    data_dir = data_dir or data_dir_default()
-    seeds_dir = seeds_dir or seeds_dir_default()
+    settings = _settings()
+    data_dir = data_dir or settings.data_dir
+    seeds_dir = seeds_dir or settings.seeds_dir
     try:
         articles = {path.stem: read_text(path) for path in find_articles(seeds_dir)}
         locations, mentions, problems = check(data_dir, articles)
@@ -108,10 +95,48 @@ def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
     click.echo(dataset.summary())
 
 
+def _serve_environment(data_dir: Path | None, seeds_dir: Path | None) -> None:
+    """--data/--seeds reach the app (and gunicorn's workers) as the settings they stand for."""
+    if data_dir:
+        os.environ["NEWSMAP_DATA_DIR"] = str(data_dir)
+    if seeds_dir:
+        os.environ["NEWSMAP_SEEDS_DIR"] = str(seeds_dir)
+
+
+@click.command("serve")
+@_DATA
+@_SEEDS
+@click.option("--host", default=None, help="Address to listen on (default: $HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: $PORT or 5000).")
+def serve_command(data_dir: Path | None, seeds_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Serve the map in production: gunicorn, 2 workers of 4 threads, as `make serve`."""
+    from newsmap.serve.server import gunicorn_argv
+
+    _serve_environment(data_dir, seeds_dir)
+    settings = _settings()
+    argv = gunicorn_argv(host or settings.host, port or settings.port)
+    os.execv(argv[0], argv)
+
+
+@click.command("run")
+@_DATA
+@_SEEDS
+@click.option("--host", default=None, help="Address to listen on (default: $HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: $PORT or 5000).")
+def run_command(data_dir: Path | None, seeds_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Serve the map with Flask's development server (one process, for working on newsmap)."""
+    from newsmap.serve import create_app
+
+    _serve_environment(data_dir, seeds_dir)
+    settings = _settings()
+    create_app().run(host=host or settings.host, port=port or settings.port)
+
+
 @click.group()
+@click.version_option(version=__version__, prog_name="newsmap")
 def main() -> None:
     """newsmap: news articles to a map of the places they name."""
 
 
-main.add_command(build_command)
-main.add_command(validate_command)
+for _command in (build_command, validate_command, serve_command, run_command):
+    main.add_command(_command)

@@ -21,72 +21,20 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from newsmap.atomic import atomic_write_bytes, commit_files, recover
+from newsmap.schema import (
+    COLUMN_TYPES,
+    ID_PATTERN,
+    LOCATION_COLUMNS,
+    LOCATION_FIELDS,
+    MENTION_COLUMNS,
+    MENTION_FIELDS,
+    PRECISIONS,
+)
 from newsmap.textfile import read_utf8
 
 LOCATIONS_FILE = "locations.csv"
 MENTIONS_FILE = "mentions.csv"
-PRECISIONS = ("facility", "settlement", "region", "country")
-ID_PATTERN = re.compile(r"[a-z0-9]+(?:-+[a-z0-9]+)*")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # "text" | "float" | "int"
-    description: str
-
-
-LOCATION_COLUMNS: tuple[Column, ...] = (
-    Column("id", "text", "Stable slug of the place, unique in the file; the map's deep link is `/#<id>`."),
-    Column("name", "text", "The place's name in the gazetteer (GeoNames or the curated file)."),
-    Column("article_name", "text", "The place as the article spells it (its most frequent spelling)."),
-    Column("kind", "text", "What the place is: air base, naval test base, city, town, country, railway, ..."),
-    Column(
-        "category",
-        "text",
-        "`<Operator> military facility`, `proposed or discussed base`, `meeting place` or `other mentioned place`.",
-    ),
-    Column(
-        "status",
-        "text",
-        "What the article and gazetteer say of its state: in operation, under discussion, talks planned, planned, ... (may be empty).",
-    ),
-    Column("lat", "float", "Latitude, WGS84, 5 decimals."),
-    Column("lon", "float", "Longitude, WGS84, 5 decimals."),
-    Column(
-        "precision",
-        "text",
-        "What the point is: `facility` (the site itself), `settlement` (the town it is in or named after), `region`, or `country` (a country's centre).",
-    ),
-    Column("quote", "text", "The article sentence that best says what the place is, verbatim."),
-    Column("mentions", "int", "How many times the article refers to the place."),
-    Column(
-        "source",
-        "text",
-        "Where the coordinates come from: a GeoNames id, Nominatim, or the curated gazetteer's citation.",
-    ),
-    Column("article", "text", "Slug of the article (its seed file name without `.txt`)."),
-    Column("country", "text", "ISO 3166-1 alpha-2 code of the country the place is in (empty for none)."),
-    Column(
-        "context", "text", "Where it is relative to a nearby place, from geopy.distance, e.g. `20 km E of Bishkek`."
-    ),
-)
-MENTION_COLUMNS: tuple[Column, ...] = (
-    Column("place_id", "text", "The `id` of the place in locations.csv."),
-    Column("article", "text", "Slug of the article."),
-    Column("role", "text", "`toponym` (a place name), `facility` (a phrase naming a facility) or `route`."),
-    Column("sentence", "int", "Index of the sentence in the article, from 0."),
-    Column("sentence_start", "int", "Character offset where the sentence starts in the article text."),
-    Column("sentence_end", "int", "Character offset where the sentence ends."),
-    Column(
-        "start", "int", "Character offset where the mention starts (Python string index into the UTF-8 decoded text)."
-    ),
-    Column("end", "int", "Character offset where the mention ends (exclusive)."),
-    Column("text", "text", "The mention as written: `text == article[start:end]`."),
-)
-LOCATION_FIELDS = tuple(c.name for c in LOCATION_COLUMNS)
-MENTION_FIELDS = tuple(c.name for c in MENTION_COLUMNS)
-_TYPES = {c.name: c.type for c in LOCATION_COLUMNS + MENTION_COLUMNS}
+_TYPES = COLUMN_TYPES
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -193,7 +141,7 @@ def check_locations(
     if missing:
         problems.append(Problem(file, 0, f"missing columns: {', '.join(missing)}"))
         return problems
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}  # (article, id) -> row: ids are unique within their article
     for number, row in enumerate(rows, start=1):
 
         def bad(message: str, number: int = number) -> None:
@@ -204,10 +152,10 @@ def check_locations(
         place_id = row["id"] or ""
         if not ID_PATTERN.fullmatch(place_id):
             bad(f"id {place_id!r} is not a slug (lower-case letters, digits, hyphens)")
-        elif place_id in seen:
-            bad(f"id {place_id!r} repeats row {seen[place_id]}")
+        elif (row["article"], place_id) in seen:
+            bad(f"id {place_id!r} repeats row {seen[row['article'], place_id]} of article {row['article']!r}")
         else:
-            seen[place_id] = number
+            seen[row["article"], place_id] = number
         for column, low, high in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0)):
             value = row[column]
             try:
@@ -236,7 +184,7 @@ def check_locations(
 def check_mentions(
     rows: list[dict[str, str]],
     fields: list[str],
-    place_ids: set[str],
+    place_ids: set[tuple[str, str]],
     articles: dict[str, str] | None,
     file: str = MENTIONS_FILE,
 ) -> list[Problem]:
@@ -245,8 +193,10 @@ def check_mentions(
     if missing:
         return [Problem(file, 0, f"missing columns: {', '.join(missing)}")]
     for number, row in enumerate(rows, start=1):
-        if row["place_id"] not in place_ids:
-            problems.append(Problem(file, number, f"place_id {row['place_id']!r} is not in {LOCATIONS_FILE}"))
+        if (row["article"], row["place_id"]) not in place_ids:
+            problems.append(
+                Problem(file, number, f"place_id {row['place_id']!r} of article {row['article']!r} is not in {LOCATIONS_FILE}")
+            )
         offsets = [row[c] for c in ("sentence", "sentence_start", "sentence_end", "start", "end")]
         if not all((o or "").isdigit() for o in offsets):
             problems.append(Problem(file, number, "offsets must be whole numbers"))
@@ -281,7 +231,7 @@ def check(
     mentions: list[dict[str, str]] = []
     if mentions_path.exists():
         fields, mentions = read_csv(mentions_path, max_bytes)
-        ids = {row.get("id") or "" for row in locations}
+        ids = {(row.get("article") or "", row.get("id") or "") for row in locations}
         problems += check_mentions(mentions, fields, ids, articles)
     return locations, mentions, problems
 
@@ -315,15 +265,15 @@ class Dataset:
             tuple(_typed(row, MENTION_FIELDS) for row in mentions),
         )
 
-    def place(self, place_id: str) -> dict[str, Any] | None:
-        return next((row for row in self.locations if row["id"] == place_id), None)
+    def place(self, article: str, place_id: str) -> dict[str, Any] | None:
+        return next((row for row in self.locations if row["article"] == article and row["id"] == place_id), None)
 
     def frame(self) -> Any:
-        """The places as a typed pandas DataFrame indexed by id, for analysis in a notebook."""
+        """The places as a typed pandas DataFrame indexed by (article, id), for analysis in a notebook."""
         import pandas
 
         frame = pandas.DataFrame(list(self.locations), columns=list(LOCATION_FIELDS))
-        return frame.astype({"lat": "float64", "lon": "float64", "mentions": "int64"}).set_index("id")
+        return frame.astype({"lat": "float64", "lon": "float64", "mentions": "int64"}).set_index(["article", "id"])
 
     def summary(self) -> str:
         """Places by category and precision, the table `validate` prints."""

@@ -11,7 +11,7 @@ import pytest
 
 from app import create_app
 from newsmap.article import Article, load_article
-from newsmap.gazetteer import DEFAULT_CURATED, Gazetteer
+from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

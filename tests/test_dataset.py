@@ -19,7 +19,7 @@ from newsmap.dataset import (
     validate,
     write_table,
 )
-from newsmap.pipeline import build
+from newsmap.build.pipeline import build
 
 from .conftest import DATA, ROOT, SEEDS
 

@@ -17,7 +17,7 @@ from newsmap.dataset import (
     read_csv,
     read_table,
 )
-from newsmap.pipeline import geoparse_article
+from newsmap.build.pipeline import geoparse_article
 
 PIECES = st.sampled_from(
     ["Kant", "Osh", "Bishkek", "Mailuu-Suu", "Kyrgyzstan", "Russia’s", "air base in ", "the town of ", "-", "–", " ",

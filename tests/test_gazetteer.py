@@ -7,7 +7,7 @@ import csv
 import pytest
 from geopy.geocoders.base import Geocoder
 
-from newsmap.gazetteer import (
+from newsmap.build.gazetteer import (
     CURATED_COLUMNS,
     DEFAULT_CURATED,
     Gazetteer,

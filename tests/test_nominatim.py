@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from newsmap.dataset import read_table
-from newsmap.gazetteer import NominatimGeocoder
-from newsmap.pipeline import build
+from newsmap.build.gazetteer import NominatimGeocoder
+from newsmap.build.pipeline import build
 
 from .conftest import ROOT
 

@@ -180,7 +180,7 @@ def test_a_second_article_gets_its_own_page_and_unique_ids(tmp_path):
     import shutil
 
     from app import create_app
-    from newsmap.pipeline import build
+    from newsmap.build.pipeline import build
 
     from .conftest import FIXTURES, SEEDS
 

@@ -21,12 +21,11 @@ import folium
 from branca.element import Element, MacroElement
 from folium.template import Template
 
-from newsmap.describe import category_family
+from newsmap.schema import category_family
+from newsmap.settings import OSM_ATTRIBUTION
 
 LEAFLET_JS = "/vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "/vendor/leaflet/leaflet.css"
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 ZOOM_BY_PRECISION = {"facility": 11, "settlement": 9, "region": 7, "country": 4}
 
 

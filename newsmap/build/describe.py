@@ -14,24 +14,10 @@ from dataclasses import dataclass
 from geopy.distance import geodesic
 
 from newsmap.article import Article, Sentence
-from newsmap.gazetteer import Place
-from newsmap.geoparse import Mention
-from newsmap.lexicon import Lexicon
-
-MILITARY = "military facility"
-PROPOSED = "proposed or discussed base"
-MEETING = "meeting place"
-OTHER = "other mentioned place"
-CATEGORY_ORDER = (MILITARY, PROPOSED, MEETING, OTHER)  # legend order; MILITARY may carry an operator
-FAMILIES = ("military", "proposed", "meeting", "other")  # one marker style each, in that order
-
-
-def category_family(label: str) -> str:
-    """ "Russian military facility" -> "military": the style of a category, whoever runs it."""
-    if label.endswith(MILITARY):
-        return "military"
-    return dict(zip(CATEGORY_ORDER, FAMILIES, strict=True)).get(label, "other")
-
+from newsmap.build.gazetteer import Place
+from newsmap.build.geoparse import Mention
+from newsmap.build.lexicon import Lexicon
+from newsmap.schema import MEETING, MILITARY, OTHER, PROPOSED
 
 _MEETING_BEFORE = re.compile(
     r"\b(?:talks|negotiations|meeting|meetings|summit|conference|visit|forum|met|meet|hosted|host)\b"

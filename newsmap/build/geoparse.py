@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from newsmap.article import Article
-from newsmap.gazetteer import Gazetteer, OfflineGeocoder, Place, haversine_km, location_to_place
-from newsmap.lexicon import Lexicon, load
+from newsmap.build.gazetteer import Gazetteer, OfflineGeocoder, Place, haversine_km, location_to_place
+from newsmap.build.lexicon import Lexicon, load
 
 MAX_NAME_TOKENS = 6
 _WORD = re.compile(r"\w+(?:[’'.]\w+)*")

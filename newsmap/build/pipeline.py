@@ -20,8 +20,8 @@ from newsmap.dataset import (
     read_table,
     write_dataset,
 )
-from newsmap.describe import describe, relative_position
-from newsmap.gazetteer import (
+from newsmap.build.describe import describe, relative_position
+from newsmap.build.gazetteer import (
     DEFAULT_CURATED,
     Gazetteer,
     NominatimFailure,
@@ -29,10 +29,11 @@ from newsmap.gazetteer import (
     Place,
     default_cache_dir,
     haversine_km,
-    slugify,
 )
-from newsmap.geoparse import CandidateSource, Mention, Recognizer, Resolver
-from newsmap.lexicon import load as load_lexicon
+from newsmap.build.geoparse import CandidateSource, Mention, Recognizer, Resolver
+from newsmap.build.lexicon import load as load_lexicon
+from newsmap.settings import Settings
+from newsmap.slugs import slugify
 
 log = logging.getLogger(__name__)
 GEOCODERS = ("offline", "nominatim")
@@ -122,6 +123,11 @@ def place_rows(
 
 
 def _assign_ids(places: list[Place]) -> dict[str, str]:
+    """Ids unique within one article: the gazetteer's slug, then the country, then a number.
+
+    They depend only on this article's places, so adding or removing other articles never
+    renames them; the dataset's key is (article, id).
+    """
     ids: dict[str, str] = {}
     used: set[str] = set()
     for place in places:
@@ -169,13 +175,14 @@ def make_geocoder(name: str, cache_dir: Path, nominatim_url: str | None = None) 
     if name == "offline":
         return None
     if name == "nominatim":
-        scheme, _, domain = (nominatim_url or "https://nominatim.openstreetmap.org").partition("://")
+        settings = Settings.from_env()
+        scheme, _, domain = (nominatim_url or settings.nominatim_url).partition("://")
         return NominatimGeocoder(
-            Path(os.environ.get("NEWSMAP_NOMINATIM_CACHE") or cache_dir / "nominatim.json"),
+            settings.nominatim_cache or cache_dir / "nominatim.json",
             domain=domain.rstrip("/"),
             scheme=scheme,
-            min_delay_seconds=float(os.environ.get("NEWSMAP_NOMINATIM_DELAY", "1.0")),
-            timeout=float(os.environ.get("NEWSMAP_NOMINATIM_TIMEOUT", "10")),
+            min_delay_seconds=settings.nominatim_delay,
+            timeout=settings.nominatim_timeout,
         )
     raise BuildError(f"unknown geocoder {name!r}: choose one of {', '.join(GEOCODERS)}")
 
@@ -208,7 +215,6 @@ def build(
     gazetteer = Gazetteer.open(curated_path, cache_dir)
     geocoder = make_geocoder(geocoder_name, cache_dir, nominatim_url)
     summary = BuildSummary()
-    used_ids: set[str] = set()
     all_mentions: list[dict[str, Any]] = []
     for article in articles:
         used = geocoder_name
@@ -220,13 +226,12 @@ def build(
             echo(warning)
             locations, mentions = geoparse_article(article, gazetteer, None)
             used = "offline"
-        _make_ids_unique(article.slug, locations, mentions, used_ids)
         summary.articles.append(ArticleResult(article, locations, mentions, used))
         all_mentions += mentions
         counts = Counter(row["precision"] for row in locations)
         echo(f"{article.slug}: {len(locations)} places, {len(mentions)} mentions ({_counts(counts)}) [{used}]")
     previous = _previous_rows(data_dir / LOCATIONS_FILE)
-    current = {row["id"]: row for row in summary.locations}
+    current = {f"{row['article']}#{row['id']}": row for row in summary.locations}
     summary.added = sorted(set(current) - set(previous))
     summary.removed = sorted(set(previous) - set(current))
     summary.changed = sorted(
@@ -242,20 +247,6 @@ def build(
     return summary
 
 
-def _make_ids_unique(
-    slug: str, locations: list[dict[str, Any]], mentions: list[dict[str, Any]], used: set[str]
-) -> None:
-    """A place named by two articles gets a row in each; the later article's id says which."""
-    renamed: dict[str, str] = {}
-    for row in locations:
-        if row["id"] in used:
-            renamed[row["id"]] = f"{row['id']}--{slugify(slug)}"
-            row["id"] = renamed[row["id"]]
-        used.add(row["id"])
-    for row in mentions:
-        row["place_id"] = renamed.get(row["place_id"], row["place_id"])
-
-
 def _counts(counter: Counter[str]) -> str:
     order = ("facility", "settlement", "region", "country")
     return ", ".join(f"{counter[p]} {p}" for p in order if counter[p]) or "none"
@@ -268,7 +259,9 @@ def _previous_rows(path: Path) -> dict[str, dict[str, Any]]:
         rows = read_table(path)
     except DatasetError:
         return {}
-    return {row["id"]: row for row in rows if row.get("id") and all(f in row for f in LOCATION_FIELDS)}
+    return {
+        f"{row['article']}#{row['id']}": row for row in rows if row.get("id") and all(f in row for f in LOCATION_FIELDS)
+    }
 
 
 def _check_writable(data_dir: Path) -> None:

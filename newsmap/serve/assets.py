@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from flask import Request, Response
+from werkzeug.http import parse_accept_header
 
 COMPRESSIBLE = (
     "text/",
@@ -45,44 +46,31 @@ class Asset:
         return cls(body, content_type, modified.replace(microsecond=0), etag=etag, gzipped=gzipped, **kwargs)  # type: ignore[arg-type]
 
     def respond(self, request: Request) -> Response:
-        """200 with the best encoding the client takes, or 304 when its copy is current."""
-        use_gzip = self.gzipped is not None and accepts_gzip(request.headers.get("Accept-Encoding", ""))
-        etag = f"{self.etag}-gz" if use_gzip else self.etag
-        headers = {
-            **self.headers,
-            "Cache-Control": self.cache_control,
-            "Last-Modified": self.modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-            "ETag": f'"{etag}"',
-        }
-        if self.gzipped is not None:
-            headers["Vary"] = "Accept-Encoding"
-        if self._not_modified(request):
-            return Response(status=304, headers=headers)
-        body = self.gzipped if use_gzip else self.body
-        response = Response(body, status=200, headers=headers, content_type=self.content_type)
-        if use_gzip:
-            response.headers["Content-Encoding"] = "gzip"
-        return response
+        """200 with the best encoding the client takes, or 304 when its copy is current.
 
-    def _not_modified(self, request: Request) -> bool:
-        if request.if_none_match:
-            return any(request.if_none_match.contains_weak(tag) for tag in (self.etag, f"{self.etag}-gz"))
-        since = request.if_modified_since
-        return since is not None and self.modified <= since
+        The HTTP rules (If-None-Match, If-Modified-Since, weak comparison, what a 304 keeps)
+        are werkzeug's own `make_conditional`; the gzip body was made once, in `make`.
+        """
+        use_gzip = self.gzipped is not None and accepts_gzip(request.headers.get("Accept-Encoding", ""))
+        body = self.gzipped if use_gzip else self.body
+        response = Response(body, status=200, headers=self.headers, content_type=self.content_type)
+        response.headers["Cache-Control"] = self.cache_control
+        response.last_modified = self.modified
+        response.set_etag(f"{self.etag}-gz" if use_gzip else self.etag)
+        if self.gzipped is not None:
+            response.vary.add("Accept-Encoding")
+        if use_gzip:
+            response.content_encoding = "gzip"
+        return response.make_conditional(request)
 
 
 @lru_cache(maxsize=256)
 def accepts_gzip(header: str) -> bool:
-    """Whether an Accept-Encoding value takes gzip (cached: clients send a handful of values)."""
-    for part in header.split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            quality = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
-            try:
-                return float(quality) > 0
-            except ValueError:
-                return False
-    return False
+    """Whether an Accept-Encoding value takes gzip, by RFC 9110's rules as werkzeug parses them.
+
+    "gzip;q=0" and "*, gzip;q=0" refuse it; "*" takes it. Cached: clients send a handful of values.
+    """
+    return parse_accept_header(header).quality("gzip") > 0
 
 
 def file_time(mtime_ns: int) -> datetime:

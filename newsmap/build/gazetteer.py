@@ -35,14 +35,14 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from newsmap.atomic import atomic_write_text
+from newsmap.schema import PRECISIONS
+from newsmap.settings import Settings, bundled
 
 log = logging.getLogger(__name__)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_CURATED = PROJECT_DIR / "data" / "gazetteer.csv"
+DEFAULT_CURATED = bundled("data/gazetteer.csv")
 INDEX_FORMAT = 4  # bump when the index's tables or filters change
 
-PRECISIONS = ("facility", "settlement", "region", "country")
 CURATED_COLUMNS = (
     "id", "name", "aliases", "kind", "precision", "lat", "lon", "country", "population",
     "parts", "operator", "status", "source",
@@ -91,11 +91,6 @@ def normalize(name: str) -> str:
     return stripped.casefold().strip()
 
 
-def slugify(text: str) -> str:
-    ascii_text = normalize(text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "place"
-
-
 def _is_latin_name(name: str) -> bool:
     """Keep alternate names an English text could use: Latin script, capitalised, not codes."""
     if len(name) < 3 or not name[0].isupper() or name.isupper():
@@ -104,7 +99,7 @@ def _is_latin_name(name: str) -> bool:
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("NEWSMAP_CACHE_DIR") or PROJECT_DIR / ".cache")
+    return Settings.from_env().cache_dir
 
 
 # --------------------------------------------------------------------------- the offline index

@@ -1,0 +1,51 @@
+"""Security headers on every response, and error answers that never show a traceback or a path."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+JSON_PREFIXES = ("/api/", "/data/", "/healthz", "/basemap", "/articles/")
+DEFAULT_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def wants_json(path: str) -> bool:
+    """API paths and data files answer errors in JSON; pages (an article's page included) in HTML."""
+    if path.startswith("/articles/"):
+        return path.count("/") > 2  # /articles/<slug>/<file>
+    return path.startswith(JSON_PREFIXES)
+
+
+def add_security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def error_answer(code: int, name: str, message: str) -> tuple[Response | str, int]:
+    if wants_json(request.path):
+        return jsonify(error=name, status=code, message=message), code
+    return render_template("error.html", code=code, name=name, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the headers and the error handlers on `app`."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+        return error_answer(error.code or 500, error.name, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def crash(error: Exception) -> tuple[Response | str, int]:
+        app.logger.exception("newsmap: unexpected error on %s", request.path)
+        return error_answer(500, "Internal Server Error", "Something went wrong; it has been logged.")
+
+    app.after_request(add_security_headers)

@@ -1,0 +1,146 @@
+"""Pure functions that turn one article and its rows into what its page shows.
+
+Kept apart from `site` (which decides when to build) so each can be tested on plain data.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+from typing import Any
+from urllib.parse import urlsplit
+
+from newsmap.article import Article
+from newsmap.schema import FAMILIES, category_family
+from newsmap.serve.mapview import ZOOM_BY_PRECISION
+
+
+def category_index(labels: list[str]) -> dict[str, int]:
+    """Legend order: military facilities, proposed bases, meeting places, other places."""
+
+    def rank(label: str) -> tuple[int, str]:
+        return (FAMILIES.index(category_family(label)), label)
+
+    return {label: index for index, label in enumerate(sorted(set(labels), key=rank))}
+
+
+def legend(places: list[dict[str, Any]], index: dict[str, int]) -> list[dict[str, Any]]:
+    """One legend entry per category, in legend order, with how many places it holds."""
+    return [
+        {
+            "index": i,
+            "label": label,
+            "family": category_family(label),
+            "count": sum(p["category"] == label for p in places),
+        }
+        for label, i in sorted(index.items(), key=lambda item: item[1])
+    ]
+
+
+def tile_origin(tiles: str) -> str:
+    """The origin the CSP must allow images from: "https://*.tile.example.org" for "{s}" URLs."""
+    if tiles == "offline":
+        return ""
+    parts = urlsplit(tiles.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def sentence_segments(article: Article, mentions: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Paragraphs of sentences, each cut into runs of text that link to at most one place.
+
+    Mentions nest ("air base in Kant" holds "Kant"): each run links to the innermost mention
+    covering it, so both the facility and the town stay clickable without nested links.
+    """
+    by_sentence: dict[int, list[dict[str, Any]]] = {}
+    for mention in mentions:
+        by_sentence.setdefault(mention["sentence"], []).append(mention)
+    title = article.title.strip()
+    paragraphs = []
+    for paragraph in article.paragraphs():
+        rendered = []
+        for sentence in paragraph:
+            inside = by_sentence.get(sentence.index, [])
+            cuts = sorted({sentence.start, sentence.end, *(m["start"] for m in inside), *(m["end"] for m in inside)})
+            segments = []
+            for a, b in itertools.pairwise(cuts):
+                covering = [m for m in inside if m["start"] <= a and m["end"] >= b]
+                best = min(covering, key=lambda m: m["end"] - m["start"]) if covering else None
+                segments.append(
+                    {
+                        "text": article.text[a:b],
+                        "place": best["place_id"] if best else "",
+                        "role": best["role"] if best else "",
+                    }
+                )
+            rendered.append(
+                {
+                    "index": sentence.index,
+                    "segments": segments,
+                    "title_line": article.sentence_text(sentence).strip() == title,
+                }
+            )
+        paragraphs.append(rendered)
+    return paragraphs
+
+
+PAGE_FIELDS = (
+    "id", "name", "article_name", "kind", "category", "status", "lat", "lon", "precision", "source", "context", "country",
+)  # fmt: skip
+
+
+def page_data(
+    places: list[dict[str, Any]], mentions: list[dict[str, Any]], index: dict[str, int], tiles: str, basemap_url: str
+) -> dict[str, Any]:
+    """What newsmap.js needs, beyond the page's own text: places, their mention spans, settings."""
+    spans: dict[str, list[list[int]]] = {}
+    for m in mentions:
+        spans.setdefault(m["place_id"], []).append(
+            [m["sentence"], m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]]
+        )
+    return {
+        "places": [
+            {**{k: p[k] for k in PAGE_FIELDS}, "cat": index[p["category"]], "mentions": spans.get(p["id"], [])}
+            for p in places
+        ],
+        "zoom": ZOOM_BY_PRECISION,
+        "tiles": tiles,
+        "basemap": basemap_url,
+    }
+
+
+def script_hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
+
+
+def page_csp(scripts: list[str], tiles: str) -> str:
+    images = " ".join(filter(None, ["'self'", "data:", tile_origin(tiles)]))
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'self' {' '.join(script_hash(s) for s in scripts)}",
+            "style-src 'self'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def compact_script(script: str) -> str:
+    """folium's script without its blank lines and indentation (JSON strings never span lines)."""
+    return "\n".join(line.strip() for line in script.splitlines() if line.strip())
+
+
+def home_article(articles: list[Article], preferred: str = "") -> str:
+    """The slug `/` shows: `preferred` when it exists, else the newest by `published`, then by slug.
+
+    Chosen from metadata, never from file order, so adding an older article does not move `/`.
+    """
+    slugs = {a.slug for a in articles}
+    if preferred in slugs:
+        return preferred
+    return max(articles, key=lambda a: (a.published, a.slug)).slug

@@ -1,0 +1,21 @@
+"""How newsmap is served in production: one gunicorn command line, used by `newsmap serve`,
+`make serve`, the benchmarks and the tests alike."""
+
+from __future__ import annotations
+
+import sys
+
+APP_SPEC = "newsmap.serve:create_app()"
+
+
+def gunicorn_argv(host: str, port: int, app_spec: str = APP_SPEC) -> list[str]:
+    """gunicorn with 2 workers of 4 threads, the app loaded once before forking (one snapshot build).
+
+    Extra gunicorn options come from GUNICORN_CMD_ARGS, which gunicorn reads itself.
+    """
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--preload",
+        "--bind", f"{host}:{port}",
+        app_spec,
+    ]  # fmt: skip
