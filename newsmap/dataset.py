@@ -24,9 +24,7 @@ from newsmap.atomic import atomic_write_bytes, commit_files, recover
 from newsmap.schema import (
     COLUMN_TYPES,
     ID_PATTERN,
-    LOCATION_COLUMNS,
     LOCATION_FIELDS,
-    MENTION_COLUMNS,
     MENTION_FIELDS,
     PRECISIONS,
 )

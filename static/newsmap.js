@@ -240,7 +240,20 @@
       openPlace(id, false);
     } else if (!id) {
       map.closePopup();
+    } else if (location.pathname === "/") {
+      followOldLink(id);
     }
+  }
+
+  /* "/#<id>" links were made when "/" was the only article: send them to the article that has the place. */
+  function followOldLink(id) {
+    fetch(data.oldLinks + encodeURIComponent(id)).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (place) {
+      if (place && place.article) {
+        location.replace("/articles/" + encodeURIComponent(place.article) + "#" + encodeURIComponent(id));
+      }
+    }).catch(function () { /* offline or unknown id: the page stays as it is */ });
   }
 
   /* Links in the text and in the list: the hash changes (history entry), then the map follows. */

@@ -12,12 +12,20 @@ import pytest
 from app import create_app
 from newsmap.article import Article, load_article
 from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer
+from newsmap.build.pipeline import build
+from newsmap.dataset import read_table
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-DATA = ROOT / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SEED_SLUG = "kyrgyzstan-russian-bases-2019"
+SEED_SLUG = "kyrgyzstan-russian-bases-2019"  # the first article, kept in tests/fixtures as published
+
+
+def copy_article(slug: str, seeds: Path) -> None:
+    """Put a fixture article (its .txt and .json) into a seeds folder."""
+    seeds.mkdir(parents=True, exist_ok=True)
+    for suffix in (".txt", ".json"):
+        if (FIXTURES / f"{slug}{suffix}").exists():
+            shutil.copy(FIXTURES / f"{slug}{suffix}", seeds / f"{slug}{suffix}")
 
 
 @pytest.fixture(scope="session")
@@ -27,15 +35,33 @@ def gazetteer() -> Gazetteer:
 
 @pytest.fixture(scope="session")
 def seed() -> Article:
-    return load_article(SEEDS / f"{SEED_SLUG}.txt")
+    return load_article(FIXTURES / f"{SEED_SLUG}.txt")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """A folder with seeds/ (the first article only) and the data/ the build makes of it, built once.
+
+    Tests never read the repository's seeds/ or data/, so they hold whatever those hold.
+    """
+    root = tmp_path_factory.mktemp("built")
+    copy_article(SEED_SLUG, root / "seeds")
+    build(root / "seeds", root / "data", echo=lambda _: None)
+    return root
 
 
 @pytest.fixture()
-def workdir(tmp_path: Path) -> Path:
-    """A copy of the seeds and the committed data, to build and break without touching the repo."""
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    shutil.copytree(DATA, tmp_path / "data")
+def workdir(built: Path, tmp_path: Path) -> Path:
+    """A private copy of `built`, to build and break."""
+    shutil.copytree(built / "seeds", tmp_path / "seeds")
+    shutil.copytree(built / "data", tmp_path / "data")
     return tmp_path
+
+
+@pytest.fixture()
+def rows(workdir: Path) -> list[dict[str, str]]:
+    """The places of the first article, as the build wrote them."""
+    return read_table(workdir / "data" / "locations.csv")
 
 
 @pytest.fixture()
@@ -73,12 +99,13 @@ class LiveServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = ["flask", "--app", "app", "run", "--port", str(self.port)]
+        from newsmap.serve.server import gunicorn_argv
+
+        command = [sys.executable, "-m", "newsmap", "run", "--port", str(self.port)]
         if gunicorn:  # as `make serve` runs it
-            command = ["gunicorn", "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--preload"]
-            command += ["--bind", f"127.0.0.1:{self.port}", "app:create_app()"]
+            command = gunicorn_argv("127.0.0.1", self.port)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", *command],
+            command,
             cwd=ROOT, env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
@@ -105,9 +132,14 @@ class LiveServer:
         self.process.wait(timeout=10)
 
 
+def site_env(root: Path) -> dict[str, str]:
+    """The settings that point a server process at a folder's seeds/ and data/."""
+    return {"NEWSMAP_DATA_DIR": str(root / "data"), "NEWSMAP_SEEDS_DIR": str(root / "seeds")}
+
+
 @pytest.fixture(scope="session")
-def live_server():
-    server = LiveServer()
+def live_server(built: Path):
+    server = LiveServer(site_env(built))
     yield server
     server.stop()
 

@@ -10,7 +10,7 @@ import pytest
 
 from newsmap.dataset import read_table
 
-from .conftest import ARTIFACTS, DATA, LiveServer, Watched
+from .conftest import ARTIFACTS, LiveServer, Watched, site_env
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +23,8 @@ def watched(browser, live_server):
 
 
 @pytest.fixture(scope="module")
-def rows():
-    return read_table(DATA / "locations.csv")
+def rows(built):
+    return read_table(built / "data" / "locations.csv")
 
 
 def popup_title(page, expected: str | None = None) -> str:
@@ -166,8 +166,8 @@ def test_offline_without_tiles_shows_country_outlines(browser, live_server):
     watched.close()
 
 
-def test_offline_tiles_setting_asks_nothing_of_any_other_origin(browser):
-    server = LiveServer({"NEWSMAP_TILES": "offline"})
+def test_offline_tiles_setting_asks_nothing_of_any_other_origin(browser, built):
+    server = LiveServer({**site_env(built), "NEWSMAP_TILES": "offline"})
     try:
         watched = Watched(browser, server.url)
         page = watched.page

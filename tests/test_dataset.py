@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from newsmap import atomic
+from newsmap.build.pipeline import build
 from newsmap.dataset import (
     LOCATION_FIELDS,
     Dataset,
@@ -19,9 +20,8 @@ from newsmap.dataset import (
     validate,
     write_table,
 )
-from newsmap.build.pipeline import build
 
-from .conftest import DATA, ROOT, SEEDS
+from .conftest import ROOT, SEED_SLUG
 
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -36,9 +36,11 @@ def seed_texts(seeds: Path) -> dict[str, str]:
 
 
 def test_committed_data_is_what_the_pipeline_builds_now(tmp_path):
-    build(SEEDS, tmp_path, echo=lambda _: None)
+    """The repository's data/ is the build of its seeds/, whatever seeds/ holds."""
+    build(ROOT / "seeds", tmp_path, echo=lambda _: None)
     for name in ("locations.csv", "mentions.csv"):
-        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), f"{name} is stale: run make data"
+        committed = (ROOT / "data" / name).read_bytes()
+        assert (tmp_path / name).read_bytes() == committed, f"{name} is stale: run make data"
 
 
 def test_rebuild_is_byte_identical(workdir):
@@ -110,22 +112,23 @@ def test_failed_write_leaves_the_previous_csv_intact(workdir, monkeypatch):
     assert [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_validate_accepts_the_committed_data_and_sums_it_up():
-    assert validate(DATA, seed_texts(SEEDS)) == []
-    result = run_cli("validate")
+def test_validate_accepts_the_built_data_and_sums_it_up(workdir):
+    assert validate(workdir / "data", seed_texts(workdir / "seeds")) == []
+    result = run_cli("validate", cwd=workdir)  # ./data and ./seeds by default
     assert result.returncode == 0 and "valid, 18 places, 52 mentions" in result.stdout
     lines = result.stdout.splitlines()
     assert lines[1].split() == ["precision", "facility", "settlement", "region", "country", "all"]
     assert lines[-1].split() == ["all", "3", "8", "2", "5", "18"]
 
 
-def test_dataset_as_a_pandas_frame():
-    frame = Dataset.load(DATA).frame()
-    rows = read_table(DATA / "locations.csv")
-    assert list(frame.index) == [row["id"] for row in rows]
+def test_dataset_as_a_pandas_frame(workdir):
+    data = workdir / "data"
+    frame = Dataset.load(data).frame()
+    rows = read_table(data / "locations.csv")
+    assert list(frame.index) == [(row["article"], row["id"]) for row in rows]
     assert str(frame["lat"].dtype) == "float64" and str(frame["mentions"].dtype) == "int64"
-    assert frame.loc["kant-air-base", "precision"] == "facility"
-    assert frame["mentions"].sum() == len(read_table(DATA / "mentions.csv"))
+    assert frame.loc[(SEED_SLUG, "kant-air-base"), "precision"] == "facility"
+    assert frame["mentions"].sum() == len(read_table(data / "mentions.csv"))
 
 
 def test_validate_reports_every_problem_with_its_row(workdir):

