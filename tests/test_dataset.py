@@ -27,7 +27,7 @@ from .conftest import ROOT, SEED_SLUG
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "newsmap", *args], cwd=cwd, capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=120,
     )  # fmt: skip
 
 
@@ -184,7 +184,7 @@ def test_formula_cells_are_neutralised_but_numbers_are_not():
 
 
 def test_readme_data_dictionary_matches_the_schema():
-    from newsmap.dataset import LOCATION_COLUMNS, MENTION_COLUMNS
+    from newsmap.schema import LOCATION_COLUMNS, MENTION_COLUMNS
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for heading, columns in (("### `locations.csv`", LOCATION_COLUMNS), ("### `mentions.csv`", MENTION_COLUMNS)):

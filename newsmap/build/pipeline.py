@@ -21,7 +21,7 @@ from newsmap.build.gazetteer import (
     default_cache_dir,
     haversine_km,
 )
-from newsmap.build.geoparse import CandidateSource, Mention, Recognizer, Resolver
+from newsmap.build.geoparse import CandidateSource, Mention, Recognizer, Resolved, Resolver
 from newsmap.build.lexicon import load as load_lexicon
 from newsmap.dataset import (
     LOCATION_FIELDS,
@@ -68,16 +68,15 @@ class BuildSummary:
 
 
 def place_rows(
-    article: Article, mentions: list[Mention], gazetteer: Gazetteer
+    article: Article, resolved: list[Resolved], gazetteer: Gazetteer
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Group resolved mentions by place and describe each place: the article's rows."""
+    """Group the resolver's decisions by place and describe each place: the article's rows."""
     lexicon = load_lexicon()
     groups: dict[str, list[Mention]] = {}
     places: dict[str, Place] = {}
-    for mention in mentions:
-        assert mention.place is not None
-        groups.setdefault(mention.place.key, []).append(mention)
-        places[mention.place.key] = mention.place
+    for decision in resolved:
+        groups.setdefault(decision.place.key, []).append(decision.mention)
+        places[decision.place.key] = decision.place
     order = sorted(groups, key=lambda key: (min(m.start for m in groups[key]), key))
     ids = _assign_ids([places[key] for key in order])
     locations, mention_rows = [], []
@@ -191,8 +190,8 @@ def geoparse_article(
     article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     recognition = Recognizer(gazetteer).recognize(article)
-    mentions = Resolver(gazetteer, geocoder).resolve(recognition)
-    return place_rows(article, mentions, gazetteer)
+    resolved = Resolver(gazetteer, geocoder).resolve(recognition)
+    return place_rows(article, resolved, gazetteer)
 
 
 def build(
