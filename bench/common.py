@@ -1,7 +1,10 @@
-"""What every benchmark shares: the server as `make serve` runs it, wrk, and the result files.
+"""What every benchmark shares: the production server, wrk, and the result files.
 
 The machine is noisy, so each benchmark compares the app with a baseline measured in the same
 run and served by the same server process; the helpers here make that setup identical for all.
+The server is `tests/liveserver.py`'s `LiveServer` (the tests' own helper): gunicorn with the
+command line of `newsmap serve` and `make serve` (`newsmap.serve.server.gunicorn_argv`), on a
+free loopback port, waited for on /healthz, always stopped with its whole process group.
 """
 
 from __future__ import annotations
@@ -9,151 +12,49 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # newsmap is not installed into the venv: the scripts run from the repo
+
+from newsmap.serve.server import APP_SPEC  # noqa: E402
+from tests.liveserver import LiveServer  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
-HOST = "127.0.0.1"
 WRK = "/usr/bin/wrk"
-APP_SPEC = "app:create_app()"  # what `make serve` hands gunicorn
 WRAPPER_SPEC = "bench.baseline_app:application"  # the app plus the baselines' static mount
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+def bench_server(name: str, env: dict[str, str] | None = None, app_spec: str = APP_SPEC) -> LiveServer:
+    """The production gunicorn command serving `app_spec` (the app, or WRAPPER_SPEC), stderr in bench/out/<name>.log.
 
-
-def serve_command(port: int, app_spec: str = APP_SPEC) -> list[str]:
-    """The gunicorn command of `make serve` (from `make -n`), so a change to the target is followed.
-
-    With `app_spec` the app is swapped for the benchmark wrapper; workers, binding and the
-    options stay exactly as in production.
+    Workers, binding and options stay exactly as in production; only the WSGI app may be swapped.
     """
-    dry = subprocess.run(
-        ["make", "--no-print-directory", "-n", "serve", f"HOST={HOST}", f"PORT={port}"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=30,
-    )  # fmt: skip
-    lines = [line for line in dry.stdout.splitlines() if "gunicorn" in line]
-    if not lines:
-        raise RuntimeError(f"`make -n serve` shows no gunicorn command:\n{dry.stdout}")
-    argv = shlex.split(lines[-1])
-    if APP_SPEC not in argv:
-        raise RuntimeError(f"`make serve` no longer serves {APP_SPEC!r}: {lines[-1]}")
-    return [app_spec if arg == APP_SPEC else arg for arg in argv]
+    return LiveServer(env, gunicorn=True, app_spec=app_spec, log_path=OUT / f"{name}.log")
 
 
-class Server:
-    """A server process group on a free loopback port: started, awaited on /healthz, always stopped.
-
-    It runs in its own session so that stopping it (SIGTERM, then SIGKILL) reaches every
-    process it started (make, gunicorn's master and its workers) and nothing else.
-    """
-
-    def __init__(self, argv: list[str], port: int, env: dict[str, str] | None = None, log_name: str = "server") -> None:
-        self.port = port
-        self.url = f"http://{HOST}:{port}"
-        OUT.mkdir(parents=True, exist_ok=True)
-        self.log_path = OUT / f"{log_name}.log"
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            argv, cwd=ROOT, env={**os.environ, **(env or {})},
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,  # stdout: an access log, if one is configured
-            start_new_session=True,
-        )  # fmt: skip
-
-    def __enter__(self) -> Server:
+def gunicorn_rss_kib(server: LiveServer) -> tuple[int, int]:
+    """Summed VmRSS (KiB) of the server's gunicorn master and workers, and how many processes that is."""
+    total = count = 0
+    for pid in server.pids():
         try:
-            self.wait_healthy()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited ({self.process.returncode}); see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"server not healthy within {timeout:.0f} s; see {self.log_path}")
-
-    def stop(self) -> None:
-        """SIGTERM to the whole group (gunicorn shuts down gracefully), SIGKILL to what is left after 15 s."""
-        for sig, grace in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
-            if not self._group_alive():
-                break
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + grace
-            while self._group_alive() and time.monotonic() < deadline:
-                time.sleep(0.1)
-        self._log.close()
-
-    def _group_alive(self) -> bool:
-        """Whether any process of our group still runs (reaping our own child; zombies do not count)."""
-        self.process.poll()
-        return any(pgrp == self.process.pid and state != "Z" for _pid, state, _ppid, pgrp in _proc_stats())
-
-    def pids(self) -> list[int]:
-        """The process and all its descendants, from /proc."""
-        children: dict[int, list[int]] = {}
-        for pid, _state, ppid, _pgrp in _proc_stats():
-            children.setdefault(ppid, []).append(pid)
-        found, todo = [], [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, []))
-        return found
-
-    def gunicorn_rss_kib(self) -> tuple[int, int]:
-        """Summed VmRSS (KiB) of the gunicorn master and workers, and how many processes that is."""
-        total = count = 0
-        for pid in self.pids():
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            if b"gunicorn" not in cmdline:
-                continue
-            for line in status.splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-                    count += 1
-        return total, count
-
-
-def _proc_stats() -> list[tuple[int, str, int, int]]:
-    """(pid, state, ppid, process group) of every process, from /proc/<pid>/stat."""
-    stats = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            stats.append((int(entry.name), fields[0], int(fields[1]), int(fields[2])))
-    return stats
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if b"gunicorn" not in cmdline:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+                count += 1
+    return total, count
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -268,7 +169,9 @@ def write_result(
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {path.relative_to(ROOT)}")
     for target in targets:
-        print(f"  {'met    ' if target['met'] else 'NOT MET'}  {target['what']}: {target['measured']} (target {target['target']})")
+        print(
+            f"  {'met    ' if target['met'] else 'NOT MET'}  {target['what']}: {target['measured']} (target {target['target']})"
+        )
     return path
 
 

@@ -23,7 +23,6 @@ import json
 import re
 import statistics
 import subprocess
-import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,16 +31,22 @@ from urllib.parse import urlsplit
 
 import folium
 import folium.folium
-from common import OUT, ROOT, WRAPPER_SPEC, Server, exit_status, fetch, free_port, serve_command, write_result
+from common import OUT, ROOT, WRAPPER_SPEC, bench_server, exit_status, fetch, write_result
 from playwright.sync_api import Browser, Route, sync_playwright
 
-sys.path.insert(0, str(ROOT))
-from newsmap.serve.mapview import LEAFLET_CSS, LEAFLET_JS, OSM_ATTRIBUTION, OSM_TILES
+from newsmap.serve.mapview import LEAFLET_CSS, LEAFLET_JS
+from newsmap.settings import OSM_ATTRIBUTION, OSM_TILES
 
 RUNS = 5
 TARGET_BYTES_RATIO = 1.3
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 PAGES_DIR = OUT / "pages"
 CDN_DIR = OUT / "cdn"
 TILE_HOST = urlsplit(OSM_TILES).hostname or ""
@@ -211,6 +216,7 @@ def load_page(browser: Browser, origin: str, url: str, cdn: Cdn, cdn_urls: set[s
     load = Load()
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
+
         def off_origin(route: Route) -> None:
             url_ = route.request.url
             host = urlsplit(url_).hostname or ""
@@ -220,7 +226,9 @@ def load_page(browser: Browser, origin: str, url: str, cdn: Cdn, cdn_urls: set[s
             elif (found := cdn.lookup(url_)) is not None:
                 body, content_type, _ = found
                 load.cdn.append(url_)
-                route.fulfill(status=200, body=body, headers={"content-type": content_type, "access-control-allow-origin": "*"})
+                route.fulfill(
+                    status=200, body=body, headers={"content-type": content_type, "access-control-allow-origin": "*"}
+                )
             elif url_.split("?")[0] in cdn_urls or npm_source(url_):
                 load.unavailable.append(url_)
                 route.abort()
@@ -287,11 +295,10 @@ def main() -> int:
     for html in PAGES_DIR.glob("*.html"):
         (PAGES_DIR / f"{html.name}.gz").write_bytes(gzip.compress(html.read_bytes(), compresslevel=9, mtime=0))
 
-    port = free_port()
     env = {"NEWSMAP_BENCH_STATIC": str(PAGES_DIR), "NEWSMAP_TILES": OSM_TILES}
     loads: dict[str, list[Load]] = {name: [] for name in pages}
     cdn = Cdn(tarballs)
-    with Server(serve_command(port, WRAPPER_SPEC), port, env=env, log_name="page-server") as server, sync_playwright() as pw:
+    with bench_server("page-server", env, WRAPPER_SPEC) as server, sync_playwright() as pw:
         for path in [*pages.values(), LEAFLET_JS, LEAFLET_CSS, "/static/newsmap.js", "/static/newsmap.css"]:
             for _ in range(6):  # both workers build their snapshot and read their files before we time anything
                 fetch(server.url + path, {"Accept-Encoding": "gzip"})
@@ -354,7 +361,7 @@ def main() -> int:
     notes += [
         f"Medians of {RUNS} loads per page in headless Chromium {chromium_version} (1280×800, fresh context per load, "
         "pages loaded in turn), after one untimed load each. All pages served by the same gunicorn process "
-        "(`make serve`'s command, app `bench.baseline_app:application`).",
+        "(the production command of `newsmap serve`, app `bench.baseline_app:application`).",
         "KiB = bytes on the wire (response headers + gzip body, DevTools `Network.loadingFinished` "
         "encodedDataLength), tiles excluded. Requests exclude tiles. Marker ms = performance.now() "
         "when the first `.leaflet-marker-icon` is on screen (loopback, no throttling: mostly parse and run time).",
@@ -379,11 +386,23 @@ def main() -> int:
         errors = sorted({e for r in runs for e in [*r.failed, *r.errors]})
         if errors:
             notes.append(f"{name}: failed requests / console errors: {'; '.join(errors)[:600]}")
-    columns = ["page", "KiB on the wire", "× bare", "requests", "tile requests", "first marker ms", "× bare", "other off-origin"]
+    columns = [
+        "page",
+        "KiB on the wire",
+        "× bare",
+        "requests",
+        "tile requests",
+        "first marker ms",
+        "× bare",
+        "other off-origin",
+    ]
     write_result("page", "Page weight and first marker (headless Chromium)", columns, rows, notes, targets)
 
     last = newsmap_runs[-1].wire
-    resource_rows = [[urlsplit(url).path or "/", size, round(size / 1024, 1)] for url, size in sorted(last.items(), key=lambda kv: -kv[1])]
+    resource_rows = [
+        [urlsplit(url).path or "/", size, round(size / 1024, 1)]
+        for url, size in sorted(last.items(), key=lambda kv: -kv[1])
+    ]
     write_result(
         "page-resources",
         "What newsmap `/` downloads, by resource",

@@ -1,7 +1,7 @@
 """Server benchmark: requests per second for `/`, the CSV and the JSON API, against a static file.
 
 Each route is compared with a static file of the same byte count served by the same gunicorn
-process (`make serve`'s command, with `baseline_app.py`'s static mount), with the same wrk
+process (the production command of `newsmap serve` and `make serve`, with `baseline_app.py`'s static mount), with the same wrk
 settings. The machine is shared and noisy, so the 10 s of each are taken as 1 s slices that
 alternate between route and static file (ABBA...): a burst of other work hits both alike. The static file is the ceiling for "bytes already in memory":
 the app builds every response once per dataset version, so it should come close to it.
@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import timeit
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, WRAPPER_SPEC, Server, exit_status, fetch, free_port, run_wrk, serve_command, write_result
+from common import WRAPPER_SPEC, bench_server, exit_status, fetch, run_wrk, write_result
 
 ROUTES = {"/": ".html", "/data/locations.csv": ".csv", "/api/places": ".json"}
 ENCODINGS = {"plain": {}, "gzip": {"Accept-Encoding": "gzip"}}
@@ -65,11 +64,10 @@ def measure(url: str, other: str, headers: dict[str, str], reverse: bool) -> tup
 def cpu_costs(static_dir: Path, cases: list[tuple[str, str, dict[str, str], str, int]]) -> None:
     """Microseconds of CPU per WSGI call, app route vs its static file, in this process: server-cpu.json."""
     os.environ["NEWSMAP_BENCH_STATIC"] = str(static_dir)
-    sys.path.insert(0, str(ROOT))
     from werkzeug.test import EnvironBuilder
 
-    from app import create_app
     from bench.baseline_app import application
+    from newsmap.serve import create_app
 
     def per_call(path: str, headers: dict[str, str]) -> float:
         environ = EnvironBuilder(path=path, headers=headers).get_environ()
@@ -102,11 +100,10 @@ def cpu_costs(static_dir: Path, cases: list[tuple[str, str, dict[str, str], str,
 
 
 def main() -> int:
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="newsmap-bench-") as tmp:
         static_dir = Path(tmp)
         env = {"NEWSMAP_BENCH_STATIC": str(static_dir)}
-        with Server(serve_command(port, WRAPPER_SPEC), port, env=env, log_name="server-server") as server:
+        with bench_server("server-server", env, WRAPPER_SPEC) as server:
             cases = []
             for route, suffix in ROUTES.items():
                 for encoding, headers in ENCODINGS.items():
@@ -146,7 +143,7 @@ def main() -> int:
         f"{SLICE_SECONDS} s, alternating, after a {WARMUP} s warm-up of each, e.g. `{results[0][3]['command']}` "
         "(the Lua script only prints a JSON summary). req/s from the summed slices; p50 the median slice's, "
         "p99 the worst slice's.",
-        "Server: `make serve`'s gunicorn command (2 threaded workers, app preloaded) with app "
+        "Server: the production gunicorn command of `newsmap serve` (2 threaded workers, app preloaded) with app "
         "`bench.baseline_app:application`; static files from werkzeug's SharedDataMiddleware mounted at /bench/ in "
         "that same process. wrk runs on the same 2 cores as the server, so absolute rates are low; the ratio is the figure.",
         "gunicorn's threaded workers keep connections alive between requests, as wrk asks.",

@@ -1,6 +1,7 @@
 """Load/soak check (`make soak`): `make serve` under 64 connections for 30 s must not fail or grow.
 
-This runs the production target itself, `make serve`, on a free loopback port, and drives it
+This runs the production target itself, `make serve` (through `tests/liveserver.py`'s `LiveServer`,
+which also runs the tests' servers), on a free loopback port, and drives it
 with wrk cycling through the three routes people and scripts hit (`/`, the CSV, the JSON API)
 plus a browser-style revalidation of `/` (If-None-Match, answered 304). It passes with no
 socket errors, no response other than 2xx/304, and a gunicorn resident set (master plus
@@ -10,16 +11,17 @@ It is bounded in time and always stops the server it started (its whole process 
 
 from __future__ import annotations
 
-from common import HOST, ROOT, Server, exit_status, fetch, free_port, run_wrk, write_result
+from common import OUT, ROOT, LiveServer, exit_status, fetch, gunicorn_rss_kib, run_wrk, write_result
 
 SECONDS, WARMUP, THREADS, CONNECTIONS = 30, 5, 2, 64
 MAX_GROWTH = 0.10
 
 
 def main() -> int:
-    port = free_port()
-    argv = ["make", "--no-print-directory", "serve", f"HOST={HOST}", f"PORT={port}"]
-    with Server(argv, port, log_name="soak-server") as server:
+    def make_serve(host: str, port: int) -> list[str]:
+        return ["make", "--no-print-directory", "serve", f"HOST={host}", f"PORT={port}"]
+
+    with LiveServer(command=make_serve, log_path=OUT / "soak-server.log") as server:
         _, headers, _ = fetch(server.url + "/", {"Accept-Encoding": "gzip"})
         gzip = {"Accept-Encoding": "gzip"}
         paths = [
@@ -28,12 +30,12 @@ def main() -> int:
             ("/api/places", gzip),
             ("/", {**gzip, "If-None-Match": headers["ETag"]}),
         ]
-        cold_kib, processes = server.gunicorn_rss_kib()
+        cold_kib, processes = gunicorn_rss_kib(server)
         run_wrk(server.url, seconds=WARMUP, threads=THREADS, connections=CONNECTIONS, paths=paths)
-        before_kib, _ = server.gunicorn_rss_kib()
+        before_kib, _ = gunicorn_rss_kib(server)
         result = run_wrk(server.url, seconds=SECONDS, threads=THREADS, connections=CONNECTIONS, paths=paths)
-        after_kib, processes_after = server.gunicorn_rss_kib()
-        log_path = server.log_path
+        after_kib, processes_after = gunicorn_rss_kib(server)
+        log_path, host = server.log_path, server.host
     log = log_path.read_text(encoding="utf-8", errors="replace")
     crashes = sum(log.count(word) for word in ("Traceback", "WORKER TIMEOUT", "exited with code", "was sent SIGKILL"))
     boots = log.count("Booting worker")  # more boots than workers means a worker died and was replaced
@@ -62,9 +64,10 @@ def main() -> int:
          "met": crashes == 0 and boots == processes_after - 1},
     ]  # fmt: skip
     notes = [
-        f"`make serve` on {HOST}, a free port; wrk {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s, "
+        f"`make serve` on {host}, a free port; wrk {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s, "
         f"after a {WARMUP} s warm-up at the same load; requests cycle through "
-        + ", ".join(f"`{p}`" + (f" ({', '.join(h)})" if h else "") for p, h in paths) + ".",
+        + ", ".join(f"`{p}`" + (f" ({', '.join(h)})" if h else "") for p, h in paths)
+        + ".",
         f"RSS: VmRSS summed over the {processes} gunicorn processes (master + workers; {processes_after} at the end); "
         "cold = right after /healthz answered, before = after the warm-up (both workers have built their snapshot).",
         f"304s: {statuses.get(304, 0)} for about {revalidations:.0f} revalidations ({statuses.get(304, 0) / revalidations:.0%}); "

@@ -126,6 +126,8 @@ _ABBREVIATIONS = frozenset(
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|\n")
 _OPENING = re.compile(r"\s*[\"'“‘«(\[]*[\d\w]", re.UNICODE)
+_LAST_WORD = re.compile(r"([\w.]+)$")
+_LOOK_BACK = 40
 
 
 def split_sentences(text: str) -> tuple[Sentence, ...]:
@@ -160,7 +162,9 @@ def _ends_sentence(text: str, punct_start: int, punct_end: int) -> bool:
         return False
     if text[punct_start] != ".":
         return True
-    word = re.search(r"([\w.]+)$", text[:punct_start])
+    # Only the last few characters matter (abbreviations are short): looking at the whole text
+    # before every period made splitting quadratic in the article's length.
+    word = _LAST_WORD.search(text, max(0, punct_start - _LOOK_BACK), punct_start)
     if word is None:
         return True
     token = word.group(1).lower()

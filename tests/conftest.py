@@ -15,6 +15,10 @@ from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer
 from newsmap.build.pipeline import build
 from newsmap.dataset import read_table
 
+# The server helper lives in tests/liveserver.py (the benchmarks use it too); test files import it from here.
+from .liveserver import LiveServer, site_env
+from .liveserver import free_port as free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED_SLUG = "kyrgyzstan-russian-bases-2019"  # the first article, kept in tests/fixtures as published
@@ -79,62 +83,6 @@ def client(app):
 @pytest.fixture()
 def runner(app):
     return app.test_cli_runner()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    """`flask --app app run` (or gunicorn) in a real process on a free port."""
-
-    def __init__(self, env: dict[str, str] | None = None, gunicorn: bool = False) -> None:
-        import os
-        import subprocess
-        import sys
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        from newsmap.serve.server import gunicorn_argv
-
-        command = [sys.executable, "-m", "newsmap", "run", "--port", str(self.port)]
-        if gunicorn:  # as `make serve` runs it
-            command = gunicorn_argv("127.0.0.1", self.port)
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT, env={**os.environ, **(env or {})},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        self._wait()
-
-    def _wait(self) -> None:
-        import time
-        import urllib.request
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start within 30 s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-def site_env(root: Path) -> dict[str, str]:
-    """The settings that point a server process at a folder's seeds/ and data/."""
-    return {"NEWSMAP_DATA_DIR": str(root / "data"), "NEWSMAP_SEEDS_DIR": str(root / "seeds")}
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,19 @@ JSON_PREFIXES = ("/api/", "/data/", "/healthz", "/basemap", "/articles/")
 DEFAULT_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+SERVER_NAME = "newsmap"  # what the Server header says: no software name or version to look up
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": (
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+    ),
 }
+# Data files and API answers may be used by other sites' pages (no credentials are involved).
+OPEN_DATA_PREFIXES = ("/data/", "/api/")
 
 
 def wants_json(path: str) -> bool:
@@ -27,6 +34,9 @@ def wants_json(path: str) -> bool:
 def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
     response.headers.update(SECURITY_HEADERS)
+    if request.path.startswith(OPEN_DATA_PREFIXES):
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["Server"] = SERVER_NAME
     return response
 
 

@@ -9,13 +9,11 @@ APP_SPEC = "newsmap.serve:create_app()"
 
 
 def gunicorn_argv(host: str, port: int, app_spec: str = APP_SPEC) -> list[str]:
-    """gunicorn with 2 workers of 4 threads, the app loaded once before forking (one snapshot build).
+    """gunicorn with newsmap's settings (`gunicorn_conf`: gevent workers, the app loaded once).
 
     Extra gunicorn options come from GUNICORN_CMD_ARGS, which gunicorn reads itself.
     """
     return [
-        sys.executable, "-m", "gunicorn",
-        "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--preload",
-        "--bind", f"{host}:{port}",
-        app_spec,
+        sys.executable, "-m", "gunicorn", "--config", "python:newsmap.serve.gunicorn_conf",
+        "--bind", f"{host}:{port}", app_spec,
     ]  # fmt: skip

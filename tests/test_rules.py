@@ -1,0 +1,216 @@
+"""The recogniser's rules one by one, each called directly on a name found in a small text; and the
+resolver, which returns its decisions and leaves the mentions it is given as they were."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+
+from newsmap.article import article_from_text
+from newsmap.build import geoparse
+from newsmap.build.geoparse import (
+    RULES,
+    ArticleWords,
+    Drop,
+    Mention,
+    Name,
+    Recognizer,
+    Resolved,
+    Resolver,
+    drop_common_word,
+    drop_designated_thing,
+    drop_known_person,
+    drop_obscure_acronym,
+    drop_organisation,
+    drop_person_left,
+    drop_person_right,
+    drop_stopword_or_title,
+    is_abbreviation_match,
+    named_facility,
+    place_mention,
+)
+
+
+@pytest.fixture(scope="module")
+def recognizer(gazetteer) -> Recognizer:
+    return Recognizer(gazetteer)
+
+
+def found(recognizer: Recognizer, text: str, word: str, occurrence: int = 0) -> tuple[Name, ArticleWords]:
+    """The `occurrence`-th name `word` the scan found in `text`, and what the article says about its words."""
+    scan = recognizer.scan(article_from_text("t", text + "\n"))
+    names = [name for name in scan.names if name.surface == word]
+    assert len(names) > occurrence, f"the scan found no {word!r} #{occurrence} in {text!r}"
+    return names[occurrence], scan.words
+
+
+def verdict(recognizer: Recognizer, rule, text: str, word: str, occurrence: int = 0):
+    name, words = found(recognizer, text, word, occurrence)
+    return rule(recognizer, name, words)
+
+
+def test_the_rules_run_in_a_fixed_order():
+    assert [rule.__name__ for rule in RULES] == [
+        "is_abbreviation_match",
+        "drop_stopword_or_title",
+        "drop_known_person",
+        "drop_obscure_acronym",
+        "drop_designated_thing",
+        "named_facility",
+        "drop_organisation",
+        "drop_person_right",
+        "drop_person_left",
+        "drop_common_word",
+    ]
+    for rule in RULES:
+        assert rule.__doc__, f"{rule.__name__} says why"
+
+
+def test_is_abbreviation_match(recognizer):
+    mention = verdict(recognizer, is_abbreviation_match, "He lives in Louisville, Ky. now.", "Ky")
+    assert isinstance(mention, Mention)
+    assert (mention.text, mention.fixed, mention.role) == ("Ky.", True, "toponym")
+    assert [p.kind for p in mention.candidates] == ["US state"]
+    assert verdict(recognizer, is_abbreviation_match, "He lives in Louisville, Ky. now.", "Louisville") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "dropped"),
+    [
+        ("The Republic voted.", "Republic", True),
+        ("Mr Putin met May in Sochi.", "May", True),
+        ("They met in Bishkek.", "Bishkek", False),
+    ],
+)
+def test_drop_stopword_or_title(recognizer, text, word, dropped):
+    assert isinstance(verdict(recognizer, drop_stopword_or_title, text, word), Drop) is dropped
+
+
+def test_drop_known_person(recognizer):
+    text = "Dmitry Orlov spoke. According to Orlov, it was late. He grew up in Orlov."
+    assert isinstance(verdict(recognizer, drop_known_person, text, "Orlov", 1), Drop)
+    assert verdict(recognizer, drop_known_person, text, "Orlov", 2) is None  # "in Orlov": on the ground
+    assert verdict(recognizer, drop_known_person, "According to Orlov, it was late.", "Orlov") is None
+
+
+def test_drop_obscure_acronym(recognizer):
+    text = "NATO and the CSTO met. The USSR fell."
+    assert isinstance(verdict(recognizer, drop_obscure_acronym, text, "NATO"), Drop)
+    assert verdict(recognizer, drop_obscure_acronym, text, "USSR") is None  # a prominent, curated place
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "dropped"),
+    [
+        ("Butler County voted.", "Butler", True),
+        ("They swam in the Panj river.", "Panj", True),
+        ("Butler is a small town.", "Butler", False),
+        ("They swam in Issyk-Kul lake.", "Issyk-Kul", False),  # the curated entry is the lake
+    ],
+)
+def test_drop_designated_thing(recognizer, text, word, dropped):
+    assert isinstance(verdict(recognizer, drop_designated_thing, text, word), Drop) is dropped
+
+
+def test_named_facility(recognizer):
+    mention = verdict(recognizer, named_facility, "Troops left Osh Air Base.", "Osh")
+    assert isinstance(mention, Mention)
+    assert (mention.text, mention.role, mention.kind) == ("Osh Air Base", "facility", "air base")
+    assert [a.text for a in mention.anchors] == ["Osh"]
+    assert verdict(recognizer, named_facility, "The Osh air base is old.", "Osh") is None  # a phrase, not a name
+    assert verdict(recognizer, named_facility, "Osh is busy.", "Osh") is None
+
+
+def test_drop_organisation(recognizer):
+    text = "She studied at Moscow State University and works at the Bishkek City Council."
+    assert isinstance(verdict(recognizer, drop_organisation, text, "Moscow"), Drop)
+    assert isinstance(verdict(recognizer, drop_organisation, text, "Bishkek"), Drop)
+    assert verdict(recognizer, drop_organisation, "Moscow said no.", "Moscow") is None
+
+
+def test_drop_person_right(recognizer):
+    name, words = found(recognizer, "Jordan Dyer spoke.", "Jordan")
+    assert isinstance(drop_person_right(recognizer, name, words), Drop)
+    assert "Dyer" in words.people  # learnt, for a lone "Dyer" later
+    assert isinstance(verdict(recognizer, drop_person_right, "The Moscow Kremlin said no.", "Moscow"), Drop)
+    # A title ends the run: "Fargo Mayor Dennis Walaker" is Fargo's mayor, and Fargo is a place.
+    assert verdict(recognizer, drop_person_right, "Fargo Mayor Dennis Walaker spoke.", "Fargo") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "dropped"),
+    [
+        ("Governor Jackson spoke.", "Jackson", True),
+        ("Dmitry Orlov spoke.", "Orlov", True),
+        ("Hillary Clinton spoke.", "Clinton", True),
+        ("In Osh, it rained.", "Osh", False),
+        ("They flew from Moscow to Bishkek.", "Bishkek", False),
+    ],
+)
+def test_drop_person_left(recognizer, text, word, dropped):
+    assert isinstance(verdict(recognizer, drop_person_left, text, word), Drop) is dropped
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "dropped"),
+    [
+        ("Normal was quiet.", "Normal", True),  # a town of 54,000, and no preposition
+        ("They drove to Normal.", "Normal", False),  # "to Normal": the place
+        ("They drove to Normal, as is normal.", "Normal", True),  # the article writes "normal"
+        ("Reading the report, she left.", "Reading", False),  # a city of 300,000
+        ("Reading the report, she kept reading.", "Reading", True),
+        ("They met in Kyrgyzstan.", "Kyrgyzstan", False),
+    ],
+)
+def test_drop_common_word(recognizer, text, word, dropped):
+    assert isinstance(verdict(recognizer, drop_common_word, text, word), Drop) is dropped
+
+
+def test_a_name_no_rule_objects_to_is_a_place_mention(recognizer):
+    name, words = found(recognizer, "They drove to Normal.", "Normal")
+    assert all(rule(recognizer, name, words) is None for rule in RULES)
+    mention = place_mention(recognizer, name)
+    assert (mention.text, mention.role, mention.weak) == ("Normal", "toponym", True)
+    assert mention.candidates == name.places
+    assert recognizer.judge(name, words) == mention
+
+
+def test_judge_stops_at_the_first_verdict(recognizer):
+    name, words = found(recognizer, "Governor Jackson spoke.", "Jackson")
+    assert recognizer.judge(name, words) is None
+
+
+# --------------------------------------------------------------------------- the resolver
+
+
+def test_resolve_returns_decisions_and_leaves_the_mentions_alone(gazetteer, seed):
+    recognition = Recognizer(gazetteer).recognize(seed)
+    before = copy.deepcopy(recognition)
+    candidate_lists = [m.candidates for m in recognition.mentions]
+    resolved = Resolver(gazetteer).resolve(recognition)
+    assert recognition == before  # every field of every mention, anchors and candidates included
+    assert [m.candidates for m in recognition.mentions] == candidate_lists
+    assert all(m.candidates is c for m, c in zip(recognition.mentions, candidate_lists, strict=True))
+    assert "place" not in {f.name for f in dataclasses.fields(Mention)}
+    assert resolved and all(isinstance(r, Resolved) for r in resolved)
+    ids = {id(m) for m in recognition.mentions}
+    assert all(id(r.mention) in ids for r in resolved)  # the very mentions it was given
+    assert [(r.mention.start, -r.mention.end) for r in resolved] == sorted(
+        (r.mention.start, -r.mention.end) for r in resolved
+    )
+    by_text = {r.mention.text: r.place.key for r in resolved}
+    assert by_text["Kant Air Base"] == "curated:kant-air-base"
+    assert Resolver(gazetteer).resolve(recognition) == resolved  # nothing left over from the first run
+
+
+def test_geoparse_returns_the_decisions_and_the_recognition(gazetteer):
+    article = article_from_text("t", "Troops flew from Bishkek to Osh, Kyrgyzstan.\n")
+    resolved, recognition = geoparse.geoparse(article, gazetteer)
+    assert [(r.mention.text, r.place.country) for r in resolved] == [
+        ("Bishkek", "KG"),
+        ("Osh", "KG"),
+        ("Kyrgyzstan", "KG"),
+    ]
+    assert [r.mention for r in resolved] == recognition.mentions
