@@ -114,7 +114,7 @@ def measure_throughput(docs: list[dict[str, Any]], cache: Path) -> dict[str, tup
 
     def core(doc: dict[str, Any], gazetteer: Gazetteer) -> int:
         mentions, _ = geoparse(article_from_text(str(doc["id"]), doc["text"]), gazetteer)
-        return sum(1 for m in mentions if m.role == "toponym")
+        return sum(1 for m in mentions if m.mention.role == "toponym")
 
     def floor(doc: dict[str, Any], gazetteer: Gazetteer) -> int:
         return len(floor_toponyms(doc["text"], gazetteer))

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsmap.slugs import slugify
 from newsmap.textfile import read_utf8
 
 
@@ -182,9 +183,17 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, max_bytes: int | None = None) -> str:
     """Read a seed's text, refusing what cannot be an article with a one-line reason."""
-    return read_utf8(path, error=ArticleError, missing="no such seed file", empty="the seed is empty")
+    return read_utf8(
+        path, error=ArticleError, missing="no such seed file", empty="the seed is empty", max_bytes=max_bytes,
+        limit_name="NEWSMAP_MAX_ARTICLE_KB",
+    )  # fmt: skip
+
+
+def article_slug(path: Path) -> str:
+    """The article's slug from its file name, in the URL-safe alphabet: never ".", "..", "?", "#" or "%"."""
+    return slugify(path.stem, fallback="article")
 
 
 def article_from_text(slug: str, text: str, title: str = "", **meta: str) -> Article:
@@ -192,21 +201,38 @@ def article_from_text(slug: str, text: str, title: str = "", **meta: str) -> Art
     return Article(slug=slug, text=text, title=title or first_line, sentences=split_sentences(text), **meta)
 
 
-def load_article(path: Path) -> Article:
-    """Load `<slug>.txt` and, when present, its metadata `<slug>.json` beside it."""
-    text = read_text(path)
+META_FIELDS = ("title", "publisher", "published", "url")
+
+
+def read_metadata(meta_path: Path) -> dict[str, str]:
+    """`<slug>.json`: an object whose known fields are text (a date as "2019-03" or "2019-03-14")."""
+    try:
+        loaded = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ArticleError(f"{meta_path}: invalid metadata JSON ({error})") from None
+    except OSError as error:
+        raise ArticleError(f"{meta_path}: cannot read ({error.strerror})") from None
+    if not isinstance(loaded, dict):
+        raise ArticleError(f"{meta_path}: metadata must be a JSON object")
     meta: dict[str, str] = {}
+    for key in META_FIELDS:
+        value = loaded.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            kind = {dict: "an object", list: "a list", bool: "true/false"}.get(type(value), "a number")
+            raise ArticleError(f"{meta_path}: metadata field {key!r} must be text, not {kind}")
+        meta[key] = " ".join(value.split())  # one line: a title is shown in a heading
+    return meta
+
+
+def load_article(path: Path, max_bytes: int | None = None) -> Article:
+    """Load `<slug>.txt` and, when present, its metadata `<slug>.json` beside it."""
+    text = read_text(path, max_bytes)
     meta_path = path.with_suffix(".json")
-    if meta_path.exists():
-        try:
-            loaded = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ArticleError(f"{meta_path}: invalid metadata JSON ({error})") from None
-        if not isinstance(loaded, dict):
-            raise ArticleError(f"{meta_path}: metadata must be a JSON object")
-        meta = {key: str(value) for key, value in loaded.items() if value is not None}
+    meta = read_metadata(meta_path) if meta_path.exists() else {}
     return article_from_text(
-        path.stem,
+        article_slug(path),
         text,
         title=meta.get("title", ""),
         publisher=meta.get("publisher", ""),

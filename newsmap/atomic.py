@@ -29,16 +29,38 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     commit_files(path.parent, {path.name: data})
 
 
+def _file_mode() -> int:
+    """The mode a plain `open()` would give a new file (0644 under the usual umask 022).
+
+    mkstemp makes 0600 files, which a web server running as another user could not read.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
+
+
 def _write_temporary(path: Path, data: bytes) -> Path:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """`data` in a new temporary file beside `path`, on disk; on any failure, no file is left behind.
+
+    An OSError names the file it was writing (a full disk says which folder is full).
+    """
+    tmp_name = ""
     try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
+    except BaseException as error:
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        if isinstance(error, OSError) and not error.filename:
+            raise OSError(error.errno, error.strerror, str(path)) from None
         raise
     return Path(tmp_name)
 
@@ -65,11 +87,22 @@ def commit_files(folder: Path, files: dict[str, bytes]) -> None:
         raise
     if len(files) == 1:
         name, tmp = next(iter(written.items()))
-        os.replace(tmp, folder / name)
+        try:
+            os.replace(tmp, folder / name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
         return
     journal = folder / JOURNAL
-    journal_tmp = _write_temporary(journal, json.dumps({name: tmp.name for name, tmp in written.items()}).encode())
-    os.replace(journal_tmp, journal)
+    try:
+        journal_tmp = _write_temporary(journal, json.dumps({name: tmp.name for name, tmp in written.items()}).encode())
+        os.replace(journal_tmp, journal)
+    except BaseException:
+        for tmp in written.values():  # no journal: nothing was committed, so nothing may be left
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
     _fsync_dir(folder)
     _roll_forward(folder, journal)
 

@@ -177,6 +177,13 @@ def test_a_name_no_rule_objects_to_is_a_place_mention(recognizer):
     assert recognizer.judge(name, words) == mention
 
 
+def test_a_name_only_facilities_bear_makes_a_facility_mention(recognizer):
+    name, words = found(recognizer, "Troops left Kant Air Base.", "Kant Air Base")
+    mention = recognizer.judge(name, words)
+    assert mention is not None
+    assert (mention.role, mention.kind, mention.anchors) == ("facility", "air base", [])
+
+
 def test_judge_stops_at_the_first_verdict(recognizer):
     name, words = found(recognizer, "Governor Jackson spoke.", "Jackson")
     assert recognizer.judge(name, words) is None

@@ -126,9 +126,9 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
 class Name:
     """A name found in the text, before it is judged: where, and what the gazetteer holds for it."""
 
-    text: str  # the whole article text
+    text: str = field(repr=False)  # the whole article text
     sentence: int
-    tokens: list[Token]  # the sentence's words; the name is tokens[i : i + n]
+    tokens: list[Token] = field(repr=False)  # the sentence's words; the name is tokens[i : i + n]
     i: int
     n: int
     places: list[Place]
@@ -441,9 +441,9 @@ def is_abbreviation_match(r: Recognizer, name: Name, words: ArticleWords) -> Ver
 
 
 def drop_stopword_or_title(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
-    """A lone stop word or title ("President", "Mayor") is never a place by itself in the news.
+    """A lone stop word or title ("May", "Republic", "General") is never a place by itself in the news.
 
-    GeoNames has villages called "President", "Media" and "Mayor".
+    GeoNames has places by those names, and by many other such words.
     """
     if name.single and (name.first.text in r.lexicon.stopwords or name.first.text in r.lexicon.titles):
         return Drop("a stop word or title")
@@ -532,10 +532,10 @@ def drop_person_right(r: Recognizer, name: Name, words: ArticleWords) -> Verdict
 
 
 def drop_person_left(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
-    """ "Governor Jackson", "Christopher Steele", "Dmitry Orlov": a place name after a title or a first name is a person.
+    """ "Governor Jackson", "Christopher Steele", "Dmitry Orlov": a place name after a title is a person.
 
-    So is a place name after another capitalised word that could be a name and is no place name.
-    The words are learnt as a person's, for lone uses later.
+    So is a place name after a first name, or after another capitalised word that could be a
+    name and is no place name. The words are learnt as a person's, for lone uses later.
     """
     left = name.left
     if not left:
@@ -553,10 +553,11 @@ def drop_person_left(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
 
 
 def drop_common_word(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
-    """ "Reading the report", "in March": a common English word counts only when it is plainly the place.
+    """A common English word ("Normal was quiet", "Reading the report") counts only when it is plainly the place.
 
     That is: a country, state, continent or curated place; or a city of 100,000 or more or one
-    after a place preposition, in an article that never writes the word in lower case.
+    after a place preposition ("to Normal"), in an article that never writes the word in lower
+    case ("reading").
     """
     first = name.first
     lower = first.text.lower()

@@ -33,7 +33,7 @@ accesslog = None
 control_socket_disable = True  # gunicorn's control socket is one per user: two servers would share it
 
 
-def write_error(sock, status_int: int, reason: str, mesg: str) -> None:  # noqa: ANN001 (gunicorn's signature)
+X
     """gunicorn.util.write_error with the app's headers: the same page, safe to show in a browser."""
     body = textwrap.dedent(
         """\
