@@ -75,7 +75,7 @@ def test_installed_newsmap_builds_validates_and_serves_from_another_folder(insta
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=20)
-    assert not str(ROOT) in (installed / "newsmap" / "settings.py").read_text()
+    assert str(ROOT) not in (installed / "newsmap" / "settings.py").read_text()
 
 
 def test_installed_command_names_its_subcommands(installed, tmp_path):

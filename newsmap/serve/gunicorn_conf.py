@@ -33,7 +33,7 @@ accesslog = None
 control_socket_disable = True  # gunicorn's control socket is one per user: two servers would share it
 
 
-X
+def write_error(sock, status_int: int, reason: str, mesg: str) -> None:  # gunicorn.util.write_error's signature
     """gunicorn.util.write_error with the app's headers: the same page, safe to show in a browser."""
     body = textwrap.dedent(
         """\
