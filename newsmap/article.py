@@ -249,3 +249,32 @@ def find_articles(seeds_dir: Path) -> list[Path]:
     if not paths:
         raise ArticleError(f"{seeds_dir}: no .txt articles in the seeds folder")
     return paths
+
+
+QUOTE_LIMIT = 400  # characters: a sentence longer than this is quoted around its mention
+ELLIPSIS = "…"
+
+
+def quote_window(article: Article, sentence: Sentence, focus_start: int, focus_end: int, limit: int = QUOTE_LIMIT) -> str:
+    """The sentence holding a mention, verbatim, or for a long one about `limit` characters around
+    the mention, cut on word boundaries with "…" where it was cut.
+
+    Without the cut one long sentence naming thousands of places was copied once per place:
+    the dataset grew with the square of the sentence.
+    """
+    start, end = sentence.start, sentence.end
+    if end - start <= limit:
+        return article.text[start:end]
+    room = max(0, limit - (focus_end - focus_start))
+    left = max(start, focus_start - room // 2)
+    right = max(focus_end, min(end, left + limit))
+    left = min(focus_start, max(start, right - limit))  # near the sentence's end: take more before
+    text = article.text
+    if left > start:
+        space = text.find(" ", left, focus_start)
+        left = space + 1 if space != -1 else left
+    if right < end:
+        space = text.rfind(" ", focus_end, right)
+        right = space if space != -1 else right
+    core = text[left:right].strip()
+    return (ELLIPSIS if left > start else "") + core + (ELLIPSIS if right < end else "")

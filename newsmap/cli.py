@@ -56,7 +56,7 @@ def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str |
 
     settings = _settings()
     try:
-        build(
+        summary = build(
             seeds_dir or settings.seeds_dir,
             data_dir or settings.data_dir,
             geocoder_name=geocoder or settings.geocoder,
@@ -68,6 +68,10 @@ def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str |
         _fail(str(error))
     except OSError as error:
         _fail(f"{error.filename or 'output'}: cannot write ({error.strerror})")
+    for line in summary.skipped:  # the others were built and written; the exit status says not all were
+        click.echo(f"error: {line}", err=True)
+    if summary.skipped:
+        sys.exit(1)
 
 
 @click.command("validate")

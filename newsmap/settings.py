@@ -40,6 +40,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_NOMINATIM_CACHE", ".cache/nominatim.json", "On-disk cache of Nominatim answers."),
     Setting("NEWSMAP_CACHE_DIR", ".cache", "Where the GeoNames index (SQLite, built once, ~50 MB) is kept."),
     Setting("NEWSMAP_MAX_CSV_MB", "10", "Largest `locations.csv`/`mentions.csv` the app serves; a bigger one gets a clear 503 (a map of that many places is no longer readable). `validate` checks any size."),
+    Setting("NEWSMAP_MAX_ARTICLE_KB", "500", "Largest article the build (and later the web and API) accepts, in kilobytes of UTF-8; a bigger one is skipped with a one-line reason."),
+    Setting("NEWSMAP_MAX_PLACES", "1000", "Most places one article may name; an article with more is skipped with a one-line reason."),
+    Setting("NEWSMAP_MAX_MENTIONS", "10000", "Most place mentions one article may hold; likewise."),
     Setting("NEWSMAP_RECHECK_SECONDS", "1", "How often the app looks whether the data files changed (a rebuilt dataset is served within this delay)."),
 )  # fmt: skip
 
@@ -81,6 +84,9 @@ class Settings:
     nominatim_cache: Path | None  # None: nominatim.json in the build's cache folder
     cache_dir: Path
     max_csv_mb: float
+    max_article_kb: float
+    max_places: int
+    max_mentions: int
     recheck_seconds: float
 
     @classmethod
@@ -108,5 +114,8 @@ class Settings:
             nominatim_cache=Path(env["NEWSMAP_NOMINATIM_CACHE"]) if env.get("NEWSMAP_NOMINATIM_CACHE") else None,
             cache_dir=cache_dir,
             max_csv_mb=_positive("NEWSMAP_MAX_CSV_MB", raw["NEWSMAP_MAX_CSV_MB"]),
+            max_article_kb=_positive("NEWSMAP_MAX_ARTICLE_KB", raw["NEWSMAP_MAX_ARTICLE_KB"]),
+            max_places=int(_positive("NEWSMAP_MAX_PLACES", raw["NEWSMAP_MAX_PLACES"])),
+            max_mentions=int(_positive("NEWSMAP_MAX_MENTIONS", raw["NEWSMAP_MAX_MENTIONS"])),
             recheck_seconds=float(raw["NEWSMAP_RECHECK_SECONDS"]),
         )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsmap.article import article_from_text
-from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, write_table
+from newsmap.article import article_from_text, load_article
+from newsmap.dataset import write_dataset
 
 PAYLOADS = (
     '<script>alert("xss-script")</script>',
@@ -54,6 +54,5 @@ def write_payload_site(root: Path) -> tuple[Path, Path, list[dict]]:
                 "sentence_start": sentence.start, "sentence_end": sentence.end, "start": start, "end": start + len(surface), "text": surface,
             }
         )  # fmt: skip
-    write_table(data / "locations.csv", locations, LOCATION_FIELDS)
-    write_table(data / "mentions.csv", mentions, MENTION_FIELDS)
+    write_dataset(data, locations, mentions, [load_article(seeds / f"{SLUG}.txt")])
     return seeds, data, locations

@@ -39,6 +39,46 @@ def popup_title(page, expected: str | None = None) -> str:
     return page.inner_text(".leaflet-popup .nm-popup h2")
 
 
+# True once the map is still: registry present, no tile loading or fading in, no move or zoom under way,
+# no CSS transition running (the popup fades in); and so for 3 animation frames in a row.
+STILL = """() => {
+  const registry = window.newsmapRegistry;
+  const still = !!registry
+    && !(registry.tiles && registry.tiles.isLoading())
+    && !window.nmMoving
+    && !document.querySelector('.leaflet-zoom-anim')
+    && !document.getAnimations().some(animation => animation.playState === 'running')
+    && [...document.querySelectorAll('.leaflet-tile')].every(tile => getComputedStyle(tile).opacity === '1');
+  window.nmStillFrames = still ? (window.nmStillFrames || 0) + 1 : 0;
+  return window.nmStillFrames >= 3;
+}"""
+
+
+def track_motion(page) -> None:
+    """Keep `window.nmMoving` true between the map's movestart and moveend (flights, zooms, auto-pans)."""
+    page.evaluate(
+        """() => {
+          const map = window.newsmapRegistry.map;
+          window.nmMoving = false;
+          map.on('movestart', () => { window.nmMoving = true; });
+          map.on('moveend', () => { window.nmMoving = false; });
+        }"""
+    )
+
+
+def wait_until_still(page) -> None:
+    """Wait for 3 frames in a row of a still map (see STILL), counted from now."""
+    page.evaluate("() => { window.nmStillFrames = 0; }")
+    page.wait_for_function(STILL, timeout=10000)
+
+
+def settle(page) -> None:
+    """Wait for the page's load event, a still map and a quiet network: no fixed sleep."""
+    page.wait_for_load_state("load")
+    wait_until_still(page)
+    page.wait_for_load_state("networkidle")
+
+
 def close_popup(page) -> None:
     page.keyboard.press("Escape")
     page.wait_for_selector(".leaflet-popup", state="detached", timeout=5000)
@@ -57,7 +97,7 @@ def test_one_marker_per_row_and_no_errors(watched, live_server, rows):
     for place_id, aria, title, role in labels:
         row = next(r for r in rows if r["id"] == place_id)
         assert aria.startswith(f"{row['name']}, {row['kind']}") and title == row["name"] and role == "button"
-    page.wait_for_timeout(500)
+    settle(page)  # every tile loaded, nothing in flight: a late error would be in by now
     assert watched.errors == []
     assert watched.outside == [] and watched.tiles  # tiles are the only requests off the app's origin
 
@@ -173,7 +213,7 @@ def test_offline_tiles_setting_asks_nothing_of_any_other_origin(browser, built):
         page = watched.page
         page.goto(server.url + "/")
         page.wait_for_selector("path.nm-land", timeout=10000)
-        page.wait_for_timeout(300)
+        settle(page)  # loaded, outlines drawn, no request in flight: whatever it would ask has been asked
         assert watched.outside == [] and watched.tiles == [] and watched.errors == []
         watched.close()
     finally:
@@ -189,6 +229,7 @@ def test_narrow_screens_stack_map_above_the_article(browser, live_server):
     article_box = page.locator("#article").bounding_box()
     assert map_box["width"] >= 590 and article_box["y"] > map_box["y"] + map_box["height"] - 1
     ARTIFACTS.mkdir(exist_ok=True)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "page-narrow.png"))
     watched.close()
 
@@ -214,10 +255,11 @@ def test_screenshots_of_the_page_and_a_popup(watched, live_server):
     page = watched.page
     page.goto(live_server.url + "/")
     page.wait_for_selector(".nm-marker")
-    page.wait_for_timeout(300)
+    track_motion(page)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "page.png"))
     page.click('a.mention[data-place="kant-air-base"]')
-    popup_title(page)
-    page.wait_for_timeout(800)
+    popup_title(page, "Kant Air Base")  # the map has flown there and opened it
+    wait_until_still(page)  # its auto-pan, the tiles of the new zoom and the fade-in are over
     page.screenshot(path=str(ARTIFACTS / "popup.png"))
     assert (ARTIFACTS / "page.png").stat().st_size > 10_000 and (ARTIFACTS / "popup.png").stat().st_size > 10_000

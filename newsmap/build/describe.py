@@ -48,9 +48,21 @@ def describe(place: Place, mentions: list[Mention], article: Article, lexicon: L
     return Description(category, status, _best_sentence(mentions, article, trigger), _article_name(mentions))
 
 
+# How far around a mention the phrasing rules look. News sentences are shorter; the bound keeps
+# a pathological one-sentence article (thousands of names) linear instead of quadratic.
+WINDOW = 240
+
+
 def _before(article: Article, mention: Mention) -> str:
+    """The sentence's words before the mention (at most WINDOW characters)."""
     sentence = article.sentences[mention.sentence]
-    return article.text[sentence.start : mention.start]
+    return article.text[max(sentence.start, mention.start - WINDOW) : mention.start]
+
+
+def _around(article: Article, mention: Mention) -> str:
+    """The sentence around the mention (at most WINDOW characters each side)."""
+    sentence = article.sentences[mention.sentence]
+    return article.text[max(sentence.start, mention.start - WINDOW) : min(sentence.end, mention.end + WINDOW)]
 
 
 def _category(place: Place, mentions: list[Mention], article: Article, lexicon: Lexicon) -> tuple[str, str, int | None]:
@@ -70,16 +82,16 @@ def _category(place: Place, mentions: list[Mention], article: Article, lexicon: 
     if place.precision in ("settlement", "facility"):
         for mention in mentions:
             before = _before(article, mention)
-            sentence = article.sentence_text(article.sentences[mention.sentence])
+            sentence = _around(article, mention)
             base = _BASE_BEFORE.search(before)
             if base and re.search(r"\bin\b", before[base.start() :]) and _SPECULATIVE.search(sentence):
                 return PROPOSED, "under discussion", mention.sentence
         for mention in mentions:
             if _MEETING_BEFORE.search(_before(article, mention)):
-                sentence = article.sentence_text(article.sentences[mention.sentence])
+                sentence = _around(article, mention)
                 return MEETING, "talks planned" if _FUTURE.search(sentence) else "talks held", mention.sentence
     if any(m.role == "route" for m in mentions):
-        sentences = " ".join(article.sentence_text(article.sentences[m.sentence]) for m in mentions)
+        sentences = " ".join(_around(article, m) for m in mentions)
         return OTHER, place.status or ("planned" if _ROUTE_PLANNED.search(sentences) else ""), None
     return OTHER, place.status, None
 
@@ -104,15 +116,15 @@ def _best_sentence(mentions: list[Mention], article: Article, trigger: int | Non
     scores: dict[int, float] = {}
     for mention in mentions:
         sentence = article.sentences[mention.sentence]
-        text = article.sentence_text(sentence)
+        length = sentence.end - sentence.start
         score = 0.0
         if mention.sentence == trigger:
             score += 3
         if mention.anchors:
             score += 2
-        if text.strip() == title:
+        if length == len(title) and article.sentence_text(sentence) == title:
             score -= 3
-        if len(text) > 300:
+        if length > 300:
             score -= 1
         scores[mention.sentence] = max(scores.get(mention.sentence, -99.0), score)
     best = min(scores, key=lambda index: (-scores[index], index))

@@ -56,7 +56,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = Settings.from_env()
     app.config.from_mapping(
         DATA_DIR=str(settings.data_dir),
-        SEEDS_DIR=str(settings.seeds_dir),
         HOME_ARTICLE=settings.home_article,
         TILES=settings.tiles,
         TILES_ATTRIBUTION=settings.tiles_attribution,
@@ -67,7 +66,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     config = Config(
         data_dir=Path(app.config["DATA_DIR"]),
-        seeds_dir=Path(app.config["SEEDS_DIR"]),
         tiles=app.config["TILES"],
         tiles_attribution=app.config["TILES_ATTRIBUTION"],
         max_csv_bytes=_megabytes(app.config["MAX_CSV_MB"]),

@@ -21,8 +21,9 @@ from typing import Any
 
 from jinja2 import Environment
 
-from newsmap.article import Article, ArticleError, find_articles, load_article
+from newsmap.article import Article
 from newsmap.dataset import (
+    ARTICLES_FILE,
     LOCATION_FIELDS,
     LOCATIONS_FILE,
     MENTION_FIELDS,
@@ -30,6 +31,7 @@ from newsmap.dataset import (
     Dataset,
     DatasetError,
     encode_csv,
+    read_articles,
     to_geojson,
     to_json_bytes,
     to_kml,
@@ -61,7 +63,6 @@ DOWNLOADS = (
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
-    seeds_dir: Path
     tiles: str  # a tile URL template, or "offline"
     tiles_attribution: str
     max_csv_bytes: int = 10_000_000  # a map of more places than this holds is no longer readable
@@ -103,6 +104,13 @@ def split_by_article(articles: dict[str, Article], dataset: Dataset) -> list[Art
     return [ArticleRows(articles[slug], places.get(slug, []), mentions.get(slug, [])) for slug in sorted(slugs)]
 
 
+def public_reason(error: str, data_dir: Path) -> str:
+    """An error as a reader may see it: file names, never the server's folders."""
+    for folder in {str(data_dir.resolve()), str(data_dir)}:
+        error = error.replace(folder + os.sep, "").replace(folder, "the data folder")
+    return error
+
+
 class Site:
     """Holds the current snapshot and rebuilds it when the dataset's files change."""
 
@@ -117,19 +125,15 @@ class Site:
         self.static_assets = self._static_assets()
 
     def _version(self) -> tuple[Any, ...]:
+        """The data files' stamps: only what a build wrote is served, never the seeds folder."""
         stamps: list[Any] = []
-        for path in (self.config.data_dir / LOCATIONS_FILE, self.config.data_dir / MENTIONS_FILE):
+        for name in (ARTICLES_FILE, LOCATIONS_FILE, MENTIONS_FILE):
+            path = self.config.data_dir / name
             try:
                 stat = path.stat()
                 stamps.append((path.name, stat.st_mtime_ns, stat.st_size))
             except OSError:
                 stamps.append((path.name, None))
-        try:
-            for path in sorted(self.config.seeds_dir.glob("*.txt")) + sorted(self.config.seeds_dir.glob("*.json")):
-                stat = path.stat()
-                stamps.append((path.name, stat.st_mtime_ns, stat.st_size))
-        except OSError:
-            stamps.append(("seeds", None))
         return tuple(stamps)
 
     def snapshot(self) -> Snapshot:
@@ -149,12 +153,12 @@ class Site:
 
     def _build(self, version: tuple[Any, ...]) -> Snapshot:
         try:
-            articles = {p.stem: load_article(p) for p in find_articles(self.config.seeds_dir)}
+            articles = read_articles(self.config.data_dir)
             texts = {slug: a.text for slug, a in articles.items()}
             dataset = Dataset.load(self.config.data_dir, texts, self.config.max_csv_bytes)
-        except (ArticleError, DatasetError) as error:
+        except DatasetError as error:
             log.error("newsmap: cannot serve the dataset: %s", error)
-            return Snapshot(version, error=str(error))
+            return Snapshot(version, error=public_reason(str(error), self.config.data_dir))
         modified = max((file_time(s[1]) for s in version if len(s) == 3 and s[1]), default=datetime.now(UTC))
         served = split_by_article(articles, dataset)
         snapshot = Snapshot(version, home=home_article([r.article for r in served], self.config.home_article))
