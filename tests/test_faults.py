@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from newsmap.atomic import JOURNAL
+from newsmap.build.gazetteer import default_cache_dir
 from newsmap.dataset import validate
 
 from .conftest import FIXTURES, ROOT, SEED_SLUG, copy_article
@@ -76,9 +77,12 @@ def more_articles(seeds: Path, copies: int) -> None:
 
 
 def python_env() -> dict[str, str]:
-    """The environment of a child `python` run outside the repository (newsmap is not installed: PYTHONPATH)."""
+    """The environment of a child `python` run outside the repository: newsmap on PYTHONPATH (it is not
+    installed), and the GeoNames index this process uses (the default, `.cache`, is relative to the working
+    folder: a build elsewhere would spend its first seconds building another one)."""
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+    cache = str(default_cache_dir().resolve())
+    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", "NEWSMAP_CACHE_DIR": cache}
 
 
 def build_argv(seeds: Path, data: Path) -> list[str]:
@@ -130,7 +134,7 @@ LANDINGS = {
 }
 INSIDE = ("writing", "committing")
 COPIES = 40  # ~1.5 s builds; the commit window itself lasts a few ms
-ANYWHERE = 4  # kills at a random fraction of a build's duration
+ANYWHERE = 4  # kills at a random point of a build's progress (the machine's speed varies too much for clock times)
 AIMED = 8  # at most this many kills aimed into the commit window, until WANT_INSIDE landed there
 WANT_INSIDE = 4
 AIMS = {"temporaries": 0.001, "journal": 0.0002}  # what to wait for, and the most random delay after it (s)
@@ -148,6 +152,29 @@ def landing(data: Path, old: dict[str, bytes], new: dict[str, bytes], returncode
     return "before" if current == old else "after" if current == new else f"neither version: {sorted(names)}"
 
 
+def await_articles(process: subprocess.Popen, count: int) -> bool:
+    """Read the build's progress until it has geoparsed `count` articles (a line each); False if it ended first."""
+    assert process.stdout is not None
+    done = 0
+    while done < count:
+        line = process.stdout.readline()
+        if not line:
+            return False
+        done += bool(re.match(r"\S+: \d+ places", line))
+    return True
+
+
+def anywhere(process: subprocess.Popen, articles: int, rng: random.Random) -> str:
+    """Kill the build at a random point: in its start-up, or a random time after its k-th article."""
+    done = rng.randint(0, articles)
+    delay = rng.uniform(0, 0.5 if done == 0 else 0.2)
+    if done and not await_articles(process, done):
+        return "no output"
+    time.sleep(delay)
+    os.kill(process.pid, signal.SIGKILL)
+    return f"{done}/{articles} articles + {delay * 1000:.0f} ms"
+
+
 def aim(process: subprocess.Popen, data: Path, articles: int, target: str, delay: float) -> tuple[str, float | None]:
     """Kill the build `delay` s after `target` shows in the data folder, i.e. inside its commit window.
 
@@ -155,13 +182,8 @@ def aim(process: subprocess.Popen, data: Path, articles: int, target: str, delay
     watched without pause, and the first temporary file opens the window. Returns what was last
     seen before the kill and the time from the window's opening to the kill (ms).
     """
-    assert process.stdout is not None
-    done = 0
-    while done < articles:
-        line = process.stdout.readline()
-        if not line:
-            return "no output", None
-        done += bool(re.match(r"\S+: \d+ places", line))
+    if not await_articles(process, articles):
+        return "no output", None
     deadline = time.monotonic() + 30
     opened = None
     seen = "no temporary file"
@@ -187,8 +209,8 @@ def aim(process: subprocess.Popen, data: Path, articles: int, target: str, delay
 
 
 def test_sigkill_at_random_moments_always_leaves_one_whole_version(workdir):
-    """Kills anywhere in a build, and kills aimed at random moments of its commit window, which lasts
-    a few ms of a 1.5 s build: each landing is read from the folder, and its outcome follows from it."""
+    """Kills anywhere in a build, and kills aimed at random moments of its commit window (a few ms of a
+    1.5 s build): where each landed is read from the folder it left, and the version found must follow."""
     seeds, data = workdir / "seeds", workdir / "data"
     more_articles(seeds, COPIES)
     articles = len(list(seeds.glob("*.txt")))
@@ -213,10 +235,7 @@ def test_sigkill_at_random_moments_always_leaves_one_whole_version(workdir):
         )  # fmt: skip
         try:
             if how == "anywhere":
-                after = rng.uniform(0.3, 1.05) * duration
-                time.sleep(after)
-                os.kill(process.pid, signal.SIGKILL)
-                note = f"at {after:.2f} s"
+                note = anywhere(process, articles, rng)
             else:
                 seen, ms = aim(process, data, articles, how, rng.uniform(0, AIMS[how]))
                 note = f"{seen} seen, {ms:.2f} ms into the window" if ms is not None else seen
