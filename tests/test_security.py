@@ -149,6 +149,7 @@ def test_bad_data_gives_a_clear_error_page_never_a_traceback(workdir, case, capl
         assert response.status_code == 503, (case, path)
         assert MESSAGES[case] in body, (case, body[:300])
         assert "Traceback" not in body and 'File "' not in body
+        assert str(workdir) not in body and "/tmp" not in body  # no server path reaches a reader
     assert client.get("/").mimetype == "text/html" and client.get("/api/places").mimetype == "application/json"
     assert any(
         "cannot serve the dataset" in r.getMessage() and MESSAGES[case] in r.getMessage() for r in caplog.records

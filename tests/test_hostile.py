@@ -1,0 +1,225 @@
+"""Hostile input: invisible characters, odd file names and metadata, oversized articles and
+sentences, a broken seeds folder, failing disks. Each case once broke the build or the server.
+
+Cost in time is measured in bench/hostile.py, never here; these tests check outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app import create_app
+from newsmap import atomic
+from newsmap.article import article_from_text, article_slug
+from newsmap.build.pipeline import Limits, build, geoparse_article
+from newsmap.dataset import ARTICLES_FILE, ID_PATTERN, quote_core, read_articles, read_table, write_dataset
+
+from .conftest import ROOT, SEED_SLUG, copy_article
+
+
+def names_in(text: str, gazetteer) -> dict[str, str]:
+    """{mention text: country} of what the geoparser finds in `text`."""
+    article = article_from_text("t", text)
+    locations, mentions = geoparse_article(article, gazetteer, None)
+    country = {row["id"]: row["country"] for row in locations}
+    for row in mentions:
+        assert text[row["start"] : row["end"]] == row["text"]  # offsets point into the original text
+    return {row["text"]: country[row["place_id"]] for row in mentions}
+
+
+@pytest.mark.parametrize(
+    ("written", "country"),
+    [
+        ("Mos\u200bcow", "RU"),  # zero-width space
+        ("Bish\u200dkek", "KG"),  # zero-width joiner
+        ("Bish\ufeffkek", "KG"),  # byte-order mark
+        ("O\u200csh", "KG"),  # zero-width non-joiner
+        ("Kyrgyz\u2060stan", "KG"),  # word joiner
+        ("Tash\u00adkent", "UZ"),  # soft hyphen
+    ],
+)
+def test_invisible_characters_do_not_hide_a_place(gazetteer, written, country):
+    text = f"Officials met in {written} on Monday, far from Kyrgyzstan and Uzbekistan.\n"
+    found = names_in(text, gazetteer)
+    assert found.get(written) == country, found
+
+
+def test_an_invisible_joiner_inside_a_facility_name_keeps_the_facility(gazetteer):
+    text = "Russian jets flew from Kant\u200d Air Base in Kyrgyzstan on Monday.\n"
+    article = article_from_text("t", text)
+    locations, mentions = geoparse_article(article, gazetteer, None)
+    base = next(row for row in locations if row["id"] == "kant-air-base")
+    assert base["precision"] == "facility"
+    assert quote_core(base["quote"]) in text
+    assert any(m["text"] == "Kant\u200d Air Base" for m in mentions)
+
+
+@pytest.mark.parametrize("name", ["zzz?q=1#frag", "zzzz%2e%2e", ".", "..", "Łódź notes", "a b"])
+def test_odd_seed_names_give_safe_slugs_and_working_pages(tmp_path, name):
+    seeds = tmp_path / "seeds"
+    copy_article(SEED_SLUG, seeds)
+    (seeds / f"{name}.txt").write_text("Troops arrived in Bishkek, Kyrgyzstan.\n", encoding="utf-8")
+    slug = article_slug(seeds / f"{name}.txt")
+    assert ID_PATTERN.fullmatch(slug) and slug not in (".", "..")
+    build(seeds, tmp_path / "data", echo=lambda _: None)
+    client = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data")}).test_client()
+    page = client.get(f"/articles/{slug}")
+    assert page.status_code == 200 and "Bishkek" in page.get_data(as_text=True)
+    assert client.get(f"/articles/{SEED_SLUG}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ({"title": {"a": 1}}, "metadata field 'title' must be text, not an object"),
+        ({"published": ["2019", "03"]}, "metadata field 'published' must be text, not a list"),
+        ({"url": 7}, "metadata field 'url' must be text, not a number"),
+    ],
+)
+def test_metadata_that_is_not_text_is_refused_by_name(workdir, meta, message):
+    (workdir / "seeds" / "other.txt").write_text("Troops arrived in Bishkek.\n", encoding="utf-8")
+    (workdir / "seeds" / "other.json").write_text(json.dumps(meta), encoding="utf-8")
+    summary = build(workdir / "seeds", workdir / "data", echo=lambda _: None)
+    assert len(summary.skipped) == 1 and message in summary.skipped[0] and "other.json" in summary.skipped[0]
+    assert [r.article.slug for r in summary.articles] == [SEED_SLUG]  # the others are built
+
+
+def test_a_rejected_seed_keeps_its_previous_version_and_the_others(workdir):
+    seeds, data = workdir / "seeds", workdir / "data"
+    copy_article("tajikistan-border-2021", seeds)
+    build(seeds, data, echo=lambda _: None)
+    before = read_table(data / "locations.csv")
+    (seeds / "tajikistan-border-2021.txt").write_bytes(b"half-copied \xff\xfe")  # not UTF-8 any more
+    summary = build(seeds, data, echo=lambda _: None)
+    assert summary.skipped == [
+        f"skipped {seeds / 'tajikistan-border-2021.txt'}: not UTF-8 text (byte 0xff at offset 12); its previous version is kept"
+    ]
+    assert read_table(data / "locations.csv") == before
+    assert set(read_articles(data)) == {SEED_SLUG, "tajikistan-border-2021"}
+
+
+def test_cli_reports_each_skipped_seed_on_stderr_and_exits_1(workdir):
+    (workdir / "seeds" / "broken.txt").write_bytes(b"\x00\x01binary")
+    result = subprocess.run(
+        [sys.executable, "-m", "newsmap", "build", "--seeds", "seeds", "--data", "data"],
+        cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["error: skipped seeds/broken.txt: holds NUL bytes; is it a binary file?"]
+    assert f"{SEED_SLUG}: 18 places" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        (Limits(article_bytes=1000), "more than the 1 KB allowed (NEWSMAP_MAX_ARTICLE_KB)"),
+        (Limits(places=5), "places, more than the 5 allowed (NEWSMAP_MAX_PLACES)"),
+        (Limits(mentions=20), "mentions, more than the 20 allowed (NEWSMAP_MAX_MENTIONS)"),
+    ],
+)
+def test_limits_refuse_an_article_with_one_line_naming_it_and_the_limit(workdir, limits, message):
+    copy_article("tajikistan-border-2021", workdir / "seeds")
+    summary = build(workdir / "seeds", workdir / "data", limits=limits, echo=lambda _: None)
+    assert summary.skipped and all(message in line and "\n" not in line for line in summary.skipped)
+    assert any(SEED_SLUG in line for line in summary.skipped)
+
+
+def test_limits_come_from_the_settings(monkeypatch):
+    monkeypatch.setenv("NEWSMAP_MAX_ARTICLE_KB", "2")
+    monkeypatch.setenv("NEWSMAP_MAX_PLACES", "3")
+    monkeypatch.setenv("NEWSMAP_MAX_MENTIONS", "4")
+    from newsmap.settings import Settings
+
+    assert Limits.from_settings(Settings.from_env()) == Limits(2000, 3, 4, 10_000_000)
+
+
+def test_the_build_never_writes_what_the_server_would_refuse(workdir):
+    limits = Limits(csv_bytes=2_000)  # the seed's locations.csv is about 7 KB
+    before = (workdir / "data" / "locations.csv").read_bytes()
+    with pytest.raises(Exception, match=r"more than the 0.002 MB the server serves \(NEWSMAP_MAX_CSV_MB\); nothing was written"):
+        build(workdir / "seeds", workdir / "data", limits=limits, echo=lambda _: None)
+    assert (workdir / "data" / "locations.csv").read_bytes() == before
+
+
+def test_one_huge_sentence_naming_thousands_of_places_stays_small(gazetteer, tmp_path):
+    names = [row[0] for row in gazetteer.db.execute(
+        "select name from places where population > 50000 and name not like '% %' order by population desc limit 3000"
+    )]  # fmt: skip
+    text = "Reports came from " + ", ".join(names) + ".\n"
+    article = article_from_text("big", text)
+    locations, mentions = geoparse_article(article, gazetteer, None)
+    assert len(locations) > 1000
+    sizes = write_dataset(tmp_path, locations, mentions, [article])
+    total = sizes["locations.csv"] + sizes["mentions.csv"]
+    # A place costs a row (a quote of at most 400 characters and its source) for a name of a few
+    # letters: about 60 times the text, never the ~1,000 times of a whole sentence copied per place.
+    assert total < 70 * len(text.encode()), (total, len(text))
+    assert max(len(row["quote"]) for row in locations) <= 402
+
+
+WORDS = st.sampled_from(
+    ["Moscow", "Bishkek", "Osh", "Kant", "Kyrgyzstan", "Russia", "talks", "in", "the", "air", "base", "near",
+     "Tashkent", "said", "officials", "Paris", "London", "and", "of", "\u200b", "Mailuu-Suu", "Sochi"]
+)  # fmt: skip
+SEPARATORS = st.sampled_from([" ", " ", " ", ", ", ". ", "\n", "\n\n", "-", " (", ") "])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(st.tuples(WORDS, SEPARATORS), min_size=1, max_size=4000))
+def test_output_is_bounded_by_the_input_and_offsets_hold(gazetteer, tmp_path_factory, pieces):
+    """For any text, the dataset is at most a constant times the article, and every offset holds."""
+    text = "".join(word + separator for word, separator in pieces)
+    article = article_from_text("any", text)
+    locations, mentions = geoparse_article(article, gazetteer, None)
+    folder = tmp_path_factory.mktemp("bounded")
+    sizes = write_dataset(folder, locations, mentions, [article])
+    assert sizes["locations.csv"] + sizes["mentions.csv"] <= 2_000 + 60 * len(text.encode())
+    for row in mentions:
+        assert text[row["start"] : row["end"]] == row["text"]
+        assert row["sentence_start"] <= row["start"] < row["end"] <= row["sentence_end"]
+    for row in locations:
+        assert quote_core(row["quote"]) in text and len(row["quote"]) <= 402
+
+
+def test_the_server_never_reads_the_seeds_folder(workdir):
+    """A bad, huge or half-copied seed changes nothing until a build accepts it."""
+    client = create_app({"TESTING": True, "DATA_DIR": str(workdir / "data"), "RECHECK_SECONDS": 0}).test_client()
+    page = client.get("/").data
+    (workdir / "seeds" / "bad.txt").write_bytes(b"\xff\xfe not utf-8")
+    (workdir / "seeds" / f"{SEED_SLUG}.txt").write_bytes(b"half")
+    with open(workdir / "seeds" / "huge.txt", "wb") as handle:
+        handle.truncate(30_000_000)
+    assert client.get("/").status_code == 200 and client.get("/").data == page
+
+
+def test_data_files_are_readable_by_others_under_the_usual_umask(tmp_path):
+    script = (
+        "import os, sys; os.umask(0o022); sys.path.insert(0, sys.argv[1]);"
+        "from pathlib import Path; from newsmap.atomic import commit_files;"
+        "commit_files(Path(sys.argv[2]), {'a.csv': b'x', 'b.csv': b'y'})"
+    )
+    subprocess.run([sys.executable, "-c", script, str(ROOT), str(tmp_path)], check=True, timeout=60)
+    assert {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == {"a.csv": 0o644, "b.csv": 0o644}
+
+
+def test_a_full_disk_leaves_no_temporary_file_and_names_the_folder(workdir, monkeypatch):
+    data = workdir / "data"
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    assert ARTICLES_FILE in before
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", disk_full)
+    with pytest.raises(OSError) as error:
+        build(workdir / "seeds", data, echo=lambda _: None)
+    assert error.value.filename and error.value.filename.startswith(str(data))
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before  # no .tmp, no journal, the same files
