@@ -222,3 +222,86 @@ def test_a_full_disk_leaves_no_temporary_file_and_names_the_folder(workdir, monk
         build(workdir / "seeds", data, echo=lambda _: None)
     assert error.value.filename and error.value.filename.startswith(str(data))
     assert {p.name: p.read_bytes() for p in data.iterdir()} == before  # no .tmp, no journal, the same files
+
+
+# --------------------------------------------------------------------------- the production server
+
+
+@pytest.fixture(scope="module")
+def production(built):
+    """`newsmap serve` as `make serve` runs it (gunicorn, gevent workers), on the built seed."""
+    from .conftest import LiveServer, site_env
+
+    server = LiveServer(site_env(built), gunicorn=True)
+    yield server
+    server.stop()
+
+
+def raw_request(port: int, payload: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(payload)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except ConnectionResetError:  # the server closes without reading the rest of a refused request
+            pass
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", b"400"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"414"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", b"431"),
+    ],
+)
+def test_gunicorns_own_error_answers_carry_the_security_headers(production, payload, status):
+    reply = raw_request(production.port, payload)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v for k, _, v in (line.partition(": ") for line in lines[1:])}
+    assert lines[0].split(" ")[1].encode() in (status, b"400"), lines[0]
+    assert headers["server"] == "newsmap"
+    assert headers["x-content-type-options"] == "nosniff" and "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "permissions-policy" in headers and headers["cross-origin-resource-policy"] == "same-origin"
+    assert b"<script" not in body and b"gunicorn" not in reply.lower()
+
+
+def test_app_answers_name_no_software(production):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{production.url}/api/places", timeout=10) as response:
+        assert response.headers["Server"] == "newsmap"
+        assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"  # open data
+        assert "geolocation=()" in response.headers["Permissions-Policy"]
+
+
+def test_slow_clients_do_not_starve_the_server(production):
+    """300 connections that send their request header one line at a time hold no thread: normal
+    requests are still answered (gthread's 8 threads would all be stuck here)."""
+    import socket
+    import time
+    import urllib.request
+
+    dribblers = []
+    try:
+        for _ in range(300):
+            sock = socket.create_connection(("127.0.0.1", production.port), timeout=10)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            dribblers.append(sock)
+        answered = 0
+        for round_ in range(3):
+            for sock in dribblers:
+                sock.sendall(f"X-Slow-{round_}: 1\r\n".encode())  # still no end of headers
+            started = time.monotonic()
+            with urllib.request.urlopen(f"{production.url}/healthz", timeout=10) as response:
+                answered += response.status == 200
+            assert time.monotonic() - started < 5  # a generous bound: stuck servers take the whole timeout
+        assert answered == 3
+    finally:
+        for sock in dribblers:
+            sock.close()
