@@ -123,7 +123,10 @@ def render(expect: list[str]) -> tuple[str, bool]:
         for name, result in results.items()
         for t in result.get("targets", [])
     ]
-    rows += [["**MISSING**", name, "result file", "present", "the script wrote nothing (see make's output)"] for name in missing]
+    rows += [
+        ["**MISSING**", name, "result file", "present", "the script wrote nothing (see make's output)"]
+        for name in missing
+    ]
     lines += [*table(["", "result", "what", "target", "measured"], rows), ""] if rows else ["No targets.", ""]
     for name, result in results.items():
         measured = datetime.fromtimestamp((OUT / f"{name}.json").stat().st_mtime, UTC)
@@ -142,7 +145,9 @@ def main() -> int:
     args = parser.parse_args()
     text, ok = render(args.expect)
     RESULTS.write_text(text, encoding="utf-8")
-    print(f"wrote {RESULTS.relative_to(ROOT)}: {'all targets met' if ok else 'some targets NOT met or results missing'}")
+    print(
+        f"wrote {RESULTS.relative_to(ROOT)}: {'all targets met' if ok else 'some targets NOT met or results missing'}"
+    )
     return 0 if ok else 1
 
 
