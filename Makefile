@@ -59,4 +59,4 @@ soak: $(VENV)/.installed-dev data/locations.csv
 	$(BIN)/python bench/soak.py
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts  # the GeoNames index stays in ~/.cache/newsmap

@@ -37,8 +37,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_NOMINATIM_URL", "https://nominatim.openstreetmap.org", "Nominatim server for `--geocoder nominatim`."),
     Setting("NEWSMAP_NOMINATIM_DELAY", "1.0", "Seconds between Nominatim requests (the public server allows one a second)."),
     Setting("NEWSMAP_NOMINATIM_TIMEOUT", "10", "Seconds to wait for a Nominatim answer."),
-    Setting("NEWSMAP_NOMINATIM_CACHE", ".cache/nominatim.json", "On-disk cache of Nominatim answers."),
-    Setting("NEWSMAP_CACHE_DIR", ".cache", "Where the GeoNames index (SQLite, built once, ~50 MB) is kept."),
+    Setting("NEWSMAP_NOMINATIM_CACHE", "", "On-disk cache of Nominatim answers; unset, `nominatim.json` in the cache folder."),
+    Setting("NEWSMAP_CACHE_DIR", "~/.cache/newsmap", "Where the GeoNames index (SQLite, built once, ~50 MB) is kept, shared by every folder you build in (`$XDG_CACHE_HOME/newsmap` when `XDG_CACHE_HOME` is set)."),
     Setting("NEWSMAP_MAX_CSV_MB", "10", "Largest `locations.csv`/`mentions.csv` the app serves; a bigger one gets a clear 503 (a map of that many places is no longer readable). `validate` checks any size."),
     Setting("NEWSMAP_MAX_ARTICLE_KB", "500", "Largest article the build (and later the web and API) accepts, in kilobytes of UTF-8; a bigger one is skipped with a one-line reason."),
     Setting("NEWSMAP_MAX_PLACES", "1000", "Most places one article may name; an article with more is skipped with a one-line reason."),
@@ -94,7 +94,10 @@ class Settings:
         """Typed settings; an unset or empty variable takes its default."""
         env = os.environ if environ is None else environ
         raw = {s.env: (env.get(s.env) or s.default) for s in SETTINGS}
-        cache_dir = Path(raw["NEWSMAP_CACHE_DIR"])
+        if env.get("NEWSMAP_CACHE_DIR") or not env.get("XDG_CACHE_HOME"):
+            cache_dir = Path(raw["NEWSMAP_CACHE_DIR"]).expanduser()
+        else:
+            cache_dir = Path(env["XDG_CACHE_HOME"]) / "newsmap"
         port = raw["PORT"]
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"PORT must be a port number, not {port!r}")

@@ -88,6 +88,8 @@ def test_settings_defaults_and_overrides(tmp_path):
     default = Settings.from_env({})
     assert default.data_dir == Path("data") and default.seeds_dir == Path("seeds") and default.port == 5000
     assert default.gazetteer.name == "gazetteer.csv" and default.gazetteer.exists()
+    assert default.cache_dir == Path.home() / ".cache" / "newsmap"
+    assert Settings.from_env({"XDG_CACHE_HOME": str(tmp_path)}).cache_dir == tmp_path / "newsmap"
     custom = Settings.from_env({"NEWSMAP_DATA_DIR": str(tmp_path), "PORT": "8080", "NEWSMAP_HOME_ARTICLE": "x"})
     assert custom.data_dir == tmp_path and custom.port == 8080 and custom.home_article == "x"
     for name, value in (("PORT", "http"), ("NEWSMAP_MAX_CSV_MB", "lots"), ("NEWSMAP_NOMINATIM_TIMEOUT", "0")):
