@@ -43,7 +43,7 @@ test: $(VENV)/.installed-dev
 # Benchmarks (bench/README.md): each script writes bench/out/<name>.json and exits 1 when it misses a
 # target; `-` lets the rest run, then report.py renders bench/results.md and fails if anything missed.
 CORPUS ?= ../shared/corpus
-BENCH_EXPECT = page server soak $(if $(wildcard bench/pipeline.py),pipeline) \
+BENCH_EXPECT = page server soak hostile-build hostile-clients $(if $(wildcard bench/pipeline.py),pipeline) \
 	$(if $(and $(wildcard bench/corpus.py),$(wildcard $(CORPUS))),corpus)
 
 bench: $(VENV)/.installed-dev data/locations.csv
@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-dev data/locations.csv
 	-$(BIN)/python bench/page.py
 	-$(BIN)/python bench/server.py
 	-$(BIN)/python bench/soak.py
+	-$(BIN)/python bench/hostile.py
 	-if [ -f bench/pipeline.py ]; then $(BIN)/python bench/pipeline.py; fi
 	-if [ -f bench/corpus.py ] && [ -e $(CORPUS) ]; then $(BIN)/python bench/corpus.py $(CORPUS); fi
 	$(BIN)/python bench/report.py --expect $(BENCH_EXPECT)

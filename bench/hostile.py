@@ -1,0 +1,209 @@
+"""Cost of hostile input and clients -> bench/out/hostile.json.
+
+1. **Linear build.** One-line and many-line articles of 25 KB to 2 MB (the fixture articles
+   repeated) go through every step of a build in-process: read the file, split sentences,
+   recognise, resolve, describe, encode and write the three data files. Reported: CPU seconds
+   per 100 KB at each size; the baseline is the smallest size of the same kind, measured in the
+   same run, so the ratio shows growth, not the machine. Target: the 2 MB figure within 1.5x of
+   the 25 KB one. Then one real `newsmap build` of the 2 MB article in a child process (start,
+   gazetteer and all), target under 30 s.
+2. **Slow clients.** `newsmap serve` (the production command) on loopback; the latency of 200
+   normal requests with no attack (the baseline), then while 500 connections send their request
+   headers one line every 2 s (bounded: at most 60 s, every socket closed at the end). Target:
+   p99 under attack below 1 s.
+
+Usage: python bench/hostile.py
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from common import ROOT, bench_server, exit_status, write_result
+
+from newsmap.article import load_article
+from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer
+from newsmap.build.pipeline import geoparse_article
+from newsmap.dataset import write_dataset
+
+FIXTURES = ROOT / "tests" / "fixtures"
+SIZES = (25_000, 100_000, 500_000, 2_000_000)
+ATTACKERS = 500
+REQUESTS = 200
+
+
+def source_text() -> str:
+    """The fixture articles, whole: real news phrasing with facilities, towns and countries."""
+    return "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(FIXTURES.glob("*.txt")))
+
+
+def article_text(size: int, one_line: bool) -> str:
+    base = source_text()
+    if one_line:
+        base = " ".join(base.split())
+    text = (base + ("\n\n" if not one_line else " ")) * (size // len(base) + 1)
+    cut = text[:size]
+    return cut[: cut.rfind(" ")] + "\n"
+
+
+def build_in_process(path: Path, gazetteer: Gazetteer, out: Path) -> float:
+    """CPU seconds for every step of one article's build, from reading the file to writing the data."""
+    started = time.process_time()
+    article = load_article(path)
+    locations, mentions = geoparse_article(article, gazetteer, None)
+    write_dataset(out, locations, mentions, [article])
+    return time.process_time() - started
+
+
+def linear_build(tmp: Path) -> tuple[list[list[object]], list[dict[str, object]]]:
+    gazetteer = Gazetteer.open(DEFAULT_CURATED)
+    build_in_process(write_article(tmp, "warmup", article_text(25_000, False)), gazetteer, tmp / "out")
+    rows, targets = [], []
+    for one_line in (True, False):
+        kind = "one line" if one_line else "many lines"
+        per_100k: dict[int, float] = {}
+        for size in SIZES:
+            path = write_article(tmp, f"a{size}", article_text(size, one_line))
+            runs = 3 if size <= 100_000 else 1
+            seconds = statistics.median(build_in_process(path, gazetteer, tmp / "out") for _ in range(runs))
+            per_100k[size] = seconds / (size / 100_000)
+            ratio = per_100k[size] / per_100k[SIZES[0]]
+            rows.append([kind, f"{size / 1000:g} KB", f"{seconds:.2f}", f"{per_100k[size]:.3f}", f"{ratio:.2f}x"])
+        worst = max(per_100k[size] / per_100k[SIZES[0]] for size in SIZES)
+        targets.append(
+            {"what": f"s/100 KB, {kind}, largest vs smallest", "target": "<= 1.5x",
+             "measured": f"{worst:.2f}x", "met": worst <= 1.5}
+        )  # fmt: skip
+    return rows, targets
+
+
+def write_article(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / "seeds" / f"{name}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def full_build_2mb(tmp: Path) -> tuple[float, float]:
+    """(wall seconds, max RSS MiB) of `newsmap build` of one 2 MB article, in a child process."""
+    seeds = tmp / "big-seeds"
+    seeds.mkdir()
+    (seeds / "big.txt").write_text(article_text(2_000_000, False), encoding="utf-8")
+    env = {
+        **os.environ, "PYTHONPATH": str(ROOT), "NEWSMAP_MAX_ARTICLE_KB": "2100", "NEWSMAP_MAX_PLACES": "100000",
+        "NEWSMAP_MAX_MENTIONS": "1000000", "NEWSMAP_MAX_CSV_MB": "500",
+    }  # fmt: skip
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "newsmap", "build", "--seeds", str(seeds), "--data", str(tmp / "big-data")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"newsmap build of 2 MB failed: {child.stderr.read().decode()[-500:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def latencies(url: str, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=30) as response:
+            response.read()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def slow_clients() -> tuple[list[list[object]], list[dict[str, object]]]:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    with bench_server("hostile-server") as server:
+        url = f"{server.url}/articles/kyrgyzstan-russian-bases-2019"
+        latencies(url, 20)  # warm both workers
+        calm = latencies(url, REQUESTS)
+        dribblers: list[socket.socket] = []
+        deadline = time.monotonic() + 60
+        try:
+            for _ in range(ATTACKERS):
+                sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                dribblers.append(sock)
+            attacked: list[float] = []
+            next_line = time.monotonic()
+            while len(attacked) < REQUESTS and time.monotonic() < deadline:
+                if time.monotonic() >= next_line:
+                    for number, sock in enumerate(dribblers):
+                        sock.sendall(f"X-Slow-{number}: {int(next_line)}\r\n".encode())
+                    next_line += 2.0
+                attacked += latencies(url, 10)
+        finally:
+            for sock in dribblers:
+                sock.close()
+    rows = [
+        [label, len(values), f"{percentile(values, 0.5) * 1000:.1f}", f"{percentile(values, 0.99) * 1000:.1f}"]
+        for label, values in (("no attack (baseline)", calm), (f"{ATTACKERS} slow clients", attacked))
+    ]
+    p99 = percentile(attacked, 0.99)
+    ratio = p99 / percentile(calm, 0.99)
+    targets = [
+        {"what": f"p99 of an article page during {ATTACKERS} slow clients", "target": "< 1 s",
+         "measured": f"{p99 * 1000:.0f} ms ({ratio:.1f}x the calm p99)", "met": p99 < 1.0 and len(attacked) >= REQUESTS}
+    ]  # fmt: skip
+    return rows, targets
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="newsmap-hostile-"))
+    try:
+        build_rows, build_targets = linear_build(tmp)
+        seconds, rss = full_build_2mb(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    build_targets.append(
+        {"what": "`newsmap build` of a 2 MB article", "target": "< 30 s",
+         "measured": f"{seconds:.1f} s, {rss:.0f} MiB max RSS", "met": seconds < 30}
+    )  # fmt: skip
+    write_result(
+        "hostile-build",
+        "Hostile input: build cost against article size",
+        ["article", "size", "CPU s", "CPU s per 100 KB", "vs 25 KB"],
+        build_rows,
+        [
+            "CPU seconds of every step of one article's build in-process (read, split, recognise, resolve, "
+            "describe, write), median of 3 for sizes up to 100 KB; the ratio is against the 25 KB article of "
+            "the same kind, measured in the same run. The fixture articles, repeated.",
+        ],
+        build_targets,
+    )
+    client_rows, client_targets = slow_clients()
+    write_result(
+        "hostile-clients",
+        "Hostile clients: latency during a slow-header attack",
+        ["requests", "count", "p50 ms", "p99 ms"],
+        client_rows,
+        [
+            f"{REQUESTS} sequential GETs of an article page on `newsmap serve` (gevent workers), calm, then "
+            f"while {ATTACKERS} loopback connections send a header line every 2 s and never finish their request.",
+        ],
+        client_targets,
+    )
+    return exit_status(build_targets + client_targets)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
