@@ -1,0 +1,75 @@
+"""Several articles in a real Chromium: old `/#<id>` links find their article, deep links open."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsmap.build.pipeline import build
+
+from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, copy_article, site_env
+from .test_browser import popup_title
+
+pytestmark = pytest.mark.browser
+
+THIRD = "caspian-ports-2023"  # the newest article: the home page
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("library")
+    for slug in (SEED_SLUG, "tajikistan-border-2021", THIRD):
+        copy_article(slug, root / "seeds")
+    build(root / "seeds", root / "data", echo=lambda _: None)
+    server = LiveServer(site_env(root))
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def watched(browser, library):
+    watched = Watched(browser, library.url)
+    yield watched
+    assert watched.errors == [] and watched.outside == []
+    watched.close()
+
+
+@pytest.fixture()
+def page(watched):
+    return watched.page
+
+
+def test_an_old_home_link_to_a_place_of_the_first_article_still_opens_it(page, library):
+    """`/#kant-air-base` was shared when `/` was the Kyrgyzstan article; `/` is now another one."""
+    page.goto(f"{library.url}/#kant-air-base")
+    page.wait_for_url(f"{library.url}/articles/{SEED_SLUG}#kant-air-base", timeout=10000)
+    assert popup_title(page, "Kant Air Base") == "Kant Air Base"
+
+
+def test_a_place_of_the_home_article_opens_on_the_home_page(page, library):
+    page.goto(f"{library.url}/#aktau")
+    assert popup_title(page, "Aktau") == "Aktau"
+    assert page.url == f"{library.url}/#aktau"
+
+
+def test_an_article_deep_link_opens_its_place_and_links_to_the_others(page, library):
+    page.goto(f"{library.url}/articles/tajikistan-border-2021#dushanbe")
+    assert popup_title(page, "Dushanbe") == "Dushanbe"
+    others = page.locator(".other-articles a")
+    assert sorted(others.evaluate_all("links => links.map(a => a.getAttribute('href'))")) == [
+        f"/articles/{THIRD}",
+        f"/articles/{SEED_SLUG}",
+    ]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "library-second-article.png"))
+
+
+def test_an_unknown_old_link_leaves_the_home_page_as_it_is(watched, library):
+    page = watched.page
+    with page.expect_response(f"{library.url}/api/places/atlantis") as answer:
+        page.goto(f"{library.url}/#atlantis")
+    assert answer.value.status == 404
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{library.url}/#atlantis"
+    assert page.locator(".leaflet-popup").count() == 0
+    # the browser logs the lookup's 404 in the console: that one is expected
+    watched.errors[:] = [e for e in watched.errors if "404" not in e]
