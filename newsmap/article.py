@@ -255,7 +255,9 @@ QUOTE_LIMIT = 400  # characters: a sentence longer than this is quoted around it
 ELLIPSIS = "…"
 
 
-def quote_window(article: Article, sentence: Sentence, focus_start: int, focus_end: int, limit: int = QUOTE_LIMIT) -> str:
+def quote_window(
+    article: Article, sentence: Sentence, focus_start: int, focus_end: int, limit: int = QUOTE_LIMIT
+) -> str:
     """The sentence holding a mention, verbatim, or for a long one about `limit` characters around
     the mention, cut on word boundaries with "…" where it was cut.
 

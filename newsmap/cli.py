@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -99,40 +100,38 @@ def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
     click.echo(dataset.summary())
 
 
-def _serve_environment(data_dir: Path | None, seeds_dir: Path | None) -> None:
-    """--data/--seeds reach the app (and gunicorn's workers) as the settings they stand for."""
+def _server_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--data, --host and --port, shared by `serve` and `run` (the server reads only the data folder)."""
+    command = click.option("--port", type=int, default=None, help="Port (default: $PORT or 5000).")(command)
+    command = click.option("--host", default=None, help="Address to listen on (default: $HOST or 127.0.0.1).")(command)
+    return _DATA(command)
+
+
+def _server_settings(data_dir: Path | None) -> Settings:
+    """--data reaches the app (and gunicorn's workers) as the setting it stands for."""
     if data_dir:
         os.environ["NEWSMAP_DATA_DIR"] = str(data_dir)
-    if seeds_dir:
-        os.environ["NEWSMAP_SEEDS_DIR"] = str(seeds_dir)
+    return _settings()
 
 
 @click.command("serve")
-@_DATA
-@_SEEDS
-@click.option("--host", default=None, help="Address to listen on (default: $HOST or 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default: $PORT or 5000).")
-def serve_command(data_dir: Path | None, seeds_dir: Path | None, host: str | None, port: int | None) -> None:
-    """Serve the map in production: gunicorn, 2 workers of 4 threads, as `make serve`."""
+@_server_options
+def serve_command(data_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Serve the map in production: gunicorn with gevent workers, as `make serve`."""
     from newsmap.serve.server import gunicorn_argv
 
-    _serve_environment(data_dir, seeds_dir)
-    settings = _settings()
+    settings = _server_settings(data_dir)
     argv = gunicorn_argv(host or settings.host, port or settings.port)
     os.execv(argv[0], argv)
 
 
 @click.command("run")
-@_DATA
-@_SEEDS
-@click.option("--host", default=None, help="Address to listen on (default: $HOST or 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default: $PORT or 5000).")
-def run_command(data_dir: Path | None, seeds_dir: Path | None, host: str | None, port: int | None) -> None:
+@_server_options
+def run_command(data_dir: Path | None, host: str | None, port: int | None) -> None:
     """Serve the map with Flask's development server (one process, for working on newsmap)."""
     from newsmap.serve import create_app
 
-    _serve_environment(data_dir, seeds_dir)
-    settings = _settings()
+    settings = _server_settings(data_dir)
     create_app().run(host=host or settings.host, port=port or settings.port)
 
 

@@ -262,7 +262,11 @@ def check_mentions(
     for number, row in enumerate(rows, start=1):
         if (row["article"], row["place_id"]) not in place_ids:
             problems.append(
-                Problem(file, number, f"place_id {row['place_id']!r} of article {row['article']!r} is not in {LOCATIONS_FILE}")
+                Problem(
+                    file,
+                    number,
+                    f"place_id {row['place_id']!r} of article {row['article']!r} is not in {LOCATIONS_FILE}",
+                )
             )
         offsets = [row[c] for c in ("sentence", "sentence_start", "sentence_end", "start", "end")]
         if not all((o or "").isdigit() for o in offsets):

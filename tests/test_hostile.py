@@ -143,7 +143,9 @@ def test_limits_come_from_the_settings(monkeypatch):
 def test_the_build_never_writes_what_the_server_would_refuse(workdir):
     limits = Limits(csv_bytes=2_000)  # the seed's locations.csv is about 7 KB
     before = (workdir / "data" / "locations.csv").read_bytes()
-    with pytest.raises(Exception, match=r"more than the 0.002 MB the server serves \(NEWSMAP_MAX_CSV_MB\); nothing was written"):
+    with pytest.raises(
+        Exception, match=r"more than the 0.002 MB the server serves \(NEWSMAP_MAX_CSV_MB\); nothing was written"
+    ):
         build(workdir / "seeds", workdir / "data", limits=limits, echo=lambda _: None)
     assert (workdir / "data" / "locations.csv").read_bytes() == before
 
@@ -266,7 +268,10 @@ def test_gunicorns_own_error_answers_carry_the_security_headers(production, payl
     headers = {k.lower(): v for k, _, v in (line.partition(": ") for line in lines[1:])}
     assert lines[0].split(" ")[1].encode() in (status, b"400"), lines[0]
     assert headers["server"] == "newsmap"
-    assert headers["x-content-type-options"] == "nosniff" and "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert (
+        headers["x-content-type-options"] == "nosniff"
+        and "frame-ancestors 'none'" in headers["content-security-policy"]
+    )
     assert "permissions-policy" in headers and headers["cross-origin-resource-policy"] == "same-origin"
     assert b"<script" not in body and b"gunicorn" not in reply.lower()
 

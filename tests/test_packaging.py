@@ -39,7 +39,9 @@ def installed(tmp_path_factory) -> Path:
     ):
         assert expected in names, expected
     target = folder / "site"
-    done = subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*pip, "install", "--no-deps", "--target", str(target), str(wheel)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return target
 

@@ -162,10 +162,10 @@ def sentences_as_seen(article: Article) -> Article:
     if visible == article.text:
         return article
     seen = article_from_text(article.slug, visible)
-    sentences = tuple(
-        type(s)(s.index, *_span(origins, s.start, s.end), s.paragraph) for s in seen.sentences
+    sentences = tuple(type(s)(s.index, *_span(origins, s.start, s.end), s.paragraph) for s in seen.sentences)
+    return Article(
+        article.slug, article.text, article.title, article.publisher, article.published, article.url, sentences
     )
-    return Article(article.slug, article.text, article.title, article.publisher, article.published, article.url, sentences)
 
 
 def geoparse_within_limits(
@@ -174,7 +174,9 @@ def geoparse_within_limits(
     """The article's rows, or ArticleError when it names more places or mentions than allowed."""
     locations, mentions = geoparse_article(article, gazetteer, geocoder)
     if len(locations) > limits.places:
-        raise ArticleError(f"{article.slug}: {len(locations)} places, more than the {limits.places} allowed (NEWSMAP_MAX_PLACES)")
+        raise ArticleError(
+            f"{article.slug}: {len(locations)} places, more than the {limits.places} allowed (NEWSMAP_MAX_PLACES)"
+        )
     if len(mentions) > limits.mentions:
         raise ArticleError(
             f"{article.slug}: {len(mentions)} mentions, more than the {limits.mentions} allowed (NEWSMAP_MAX_MENTIONS)"
@@ -271,7 +273,11 @@ def _write(data_dir: Path, summary: BuildSummary, limits: Limits, echo: Callable
     )  # fmt: skip
     try:
         write_dataset(
-            data_dir, summary.locations, summary.mentions, [r.article for r in summary.articles], max_csv_bytes=limits.csv_bytes
+            data_dir,
+            summary.locations,
+            summary.mentions,
+            [r.article for r in summary.articles],
+            max_csv_bytes=limits.csv_bytes,
         )
     except DatasetError as error:
         raise BuildError(str(error)) from None

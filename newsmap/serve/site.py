@@ -181,9 +181,15 @@ class Site:
         for rows in [home, *sorted(served, key=lambda r: (r.article.published, r.article.slug))]:
             for place in rows.places:
                 snapshot.assets.setdefault(
-                    f"/api/places/{place['id']}", snapshot.assets[f"/api/articles/{rows.article.slug}/places/{place['id']}"]
+                    f"/api/places/{place['id']}",
+                    snapshot.assets[f"/api/articles/{rows.article.slug}/places/{place['id']}"],
                 )
-        log.info("newsmap: serving %d places of %d articles from %s", len(dataset.locations), len(served), self.config.data_dir)
+        log.info(
+            "newsmap: serving %d places of %d articles from %s",
+            len(dataset.locations),
+            len(served),
+            self.config.data_dir,
+        )
         return snapshot
 
     def _add_data_twins(self, snapshot: Snapshot, dataset: Dataset, modified: datetime) -> None:
@@ -193,7 +199,10 @@ class Site:
         csv_type = "text/csv; charset=utf-8"
         assets = snapshot.assets
         assets["/data/locations.csv"] = Asset.make(
-            encode_csv(locations, LOCATION_FIELDS, formula_safe=True), csv_type, modified, headers=attach("locations.csv")
+            encode_csv(locations, LOCATION_FIELDS, formula_safe=True),
+            csv_type,
+            modified,
+            headers=attach("locations.csv"),
         )
         assets["/data/mentions.csv"] = Asset.make(
             encode_csv(mentions, MENTION_FIELDS, formula_safe=True), csv_type, modified, headers=attach("mentions.csv")
@@ -208,7 +217,9 @@ class Site:
         health = {"status": "ok", "places": len(locations), "mentions": len(mentions), "modified": modified.isoformat()}
         assets["/healthz"] = Asset.make(to_json_bytes(health), "application/json", modified)
 
-    def _add_article(self, snapshot: Snapshot, rows: ArticleRows, served: list[ArticleRows], modified: datetime) -> None:
+    def _add_article(
+        self, snapshot: Snapshot, rows: ArticleRows, served: list[ArticleRows], modified: datetime
+    ) -> None:
         """An article's page, its basemap and its API: a place list and one answer per place."""
         slug = rows.article.slug
         api = f"/api/articles/{slug}/places"
@@ -240,7 +251,10 @@ class Site:
             data=page_data(places, rows.mentions, index, self.config.tiles, f"{rows.url}/basemap.geojson"),
             map=parts,
             map_script=script,
-            downloads=(*DOWNLOADS, ("JSON API", f"/api/articles/{article.slug}/places", "this article's places as JSON")),
+            downloads=(
+                *DOWNLOADS,
+                ("JSON API", f"/api/articles/{article.slug}/places", "this article's places as JSON"),
+            ),
             others=[(other.url, other.article.title) for other in served if other is not rows],
         )
         snapshot.assets[rows.url] = Asset.make(html.encode("utf-8"), "text/html; charset=utf-8", modified)
