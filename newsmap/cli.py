@@ -41,16 +41,31 @@ _DATA = click.option(
 )  # fmt: skip
 
 
+_DB = click.option(
+    "--db", "db_path", type=click.Path(path_type=Path), default=None,
+    help="The SQLite database (default: $NEWSMAP_DB or ./data/newsmap.db).",
+)  # fmt: skip
+
+
 @click.command("build")
 @_SEEDS
 @_DATA
+@_DB
+@click.option("--force", is_flag=True, help="Geoparse every seed again, even unchanged ones.")
 @click.option("--geocoder", default=None, help="offline (default, or $NEWSMAP_GEOCODER), or nominatim.")
 @click.option(
     "--gazetteer", "curated", type=click.Path(path_type=Path), default=None,
     help="Curated gazetteer CSV (default: $NEWSMAP_GAZETTEER or the one shipped with newsmap).",
 )  # fmt: skip
-def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str | None, curated: Path | None) -> None:
-    """Geoparse every seed article into locations.csv and mentions.csv."""
+def build_command(
+    seeds_dir: Path | None,
+    data_dir: Path | None,
+    db_path: Path | None,
+    force: bool,
+    geocoder: str | None,
+    curated: Path | None,
+) -> None:
+    """Import the seed articles into the database (geoparsing what changed); export locations.csv and mentions.csv."""
     from newsmap.article import ArticleError
     from newsmap.build.gazetteer import GazetteerError
     from newsmap.build.pipeline import BuildError, build
@@ -60,6 +75,8 @@ def build_command(seeds_dir: Path | None, data_dir: Path | None, geocoder: str |
         summary = build(
             seeds_dir or settings.seeds_dir,
             data_dir or settings.data_dir,
+            db_path=db_path or settings.db,
+            force=force,
             geocoder_name=geocoder or settings.geocoder,
             curated_path=curated or settings.gazetteer,
             nominatim_url=settings.nominatim_url,
@@ -101,37 +118,37 @@ def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
 
 
 def _server_options(command: Callable[..., None]) -> Callable[..., None]:
-    """--data, --host and --port, shared by `serve` and `run` (the server reads only the data folder)."""
+    """--db, --host and --port, shared by `serve` and `run` (the server reads only the database)."""
     command = click.option("--port", type=int, default=None, help="Port (default: $PORT or 5000).")(command)
     command = click.option("--host", default=None, help="Address to listen on (default: $HOST or 127.0.0.1).")(command)
-    return _DATA(command)
+    return _DB(command)
 
 
-def _server_settings(data_dir: Path | None) -> Settings:
-    """--data reaches the app (and gunicorn's workers) as the setting it stands for."""
-    if data_dir:
-        os.environ["NEWSMAP_DATA_DIR"] = str(data_dir)
+def _server_settings(db_path: Path | None) -> Settings:
+    """--db reaches the app (and gunicorn's workers) as the setting it stands for."""
+    if db_path:
+        os.environ["NEWSMAP_DB"] = str(db_path)
     return _settings()
 
 
 @click.command("serve")
 @_server_options
-def serve_command(data_dir: Path | None, host: str | None, port: int | None) -> None:
+def serve_command(db_path: Path | None, host: str | None, port: int | None) -> None:
     """Serve the map in production: gunicorn with gevent workers, as `make serve`."""
     from newsmap.serve.server import gunicorn_argv
 
-    settings = _server_settings(data_dir)
+    settings = _server_settings(db_path)
     argv = gunicorn_argv(host or settings.host, port or settings.port)
     os.execv(argv[0], argv)
 
 
 @click.command("run")
 @_server_options
-def run_command(data_dir: Path | None, host: str | None, port: int | None) -> None:
+def run_command(db_path: Path | None, host: str | None, port: int | None) -> None:
     """Serve the map with Flask's development server (one process, for working on newsmap)."""
     from newsmap.serve import create_app
 
-    settings = _server_settings(data_dir)
+    settings = _server_settings(db_path)
     create_app().run(host=host or settings.host, port=port or settings.port)
 
 
@@ -141,5 +158,11 @@ def main() -> None:
     """newsmap: news articles to a map of the places they name."""
 
 
-for _command in (build_command, validate_command, serve_command, run_command):
-    main.add_command(_command)
+def _register() -> None:
+    from newsmap.cli_accounts import token_group, user_group
+
+    for command in (build_command, validate_command, serve_command, run_command, user_group, token_group):
+        main.add_command(command)
+
+
+_register()

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from newsmap.article import Article, Sentence
 from newsmap.atomic import atomic_write_bytes, commit_files, recover
 from newsmap.schema import (
     COLUMN_TYPES,
@@ -35,7 +34,6 @@ ELLIPSIS = "…"
 
 LOCATIONS_FILE = "locations.csv"
 MENTIONS_FILE = "mentions.csv"
-ARTICLES_FILE = "articles.json"  # the texts the rows point into, as the build accepted them
 _TYPES = COLUMN_TYPES
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -97,71 +95,13 @@ def write_table(path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...])
     atomic_write_bytes(path, encode_csv(rows, fields))
 
 
-def encode_articles(articles: list[Article]) -> bytes:
-    """articles.json: each article's metadata, text and sentence boundaries, in slug order.
+def write_dataset(data_dir: Path, locations: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> dict[str, int]:
+    """Both tables as one commit: a crash leaves the old pair or the new pair, never a mix.
 
-    The server reads articles from here, never from the seeds folder: what it shows is what the
-    last successful build accepted, with the very sentence offsets the mentions point into.
-    """
-    records = [
-        {
-            **{key: getattr(article, key) for key in ("slug", "title", "publisher", "published", "url")},
-            "sentences": [[s.start, s.end, s.paragraph] for s in article.sentences],
-            "text": article.text,
-        }
-        for article in sorted(articles, key=lambda a: a.slug)
-    ]
-    return (json.dumps(records, ensure_ascii=False, indent=0, separators=(",", ":")) + "\n").encode("utf-8")
-
-
-def decode_articles(raw: str, where: str) -> dict[str, Article]:
-    """The articles of an articles.json; DatasetError naming the first thing wrong."""
-    try:
-        records = json.loads(raw)
-        articles = {}
-        for record in records:
-            sentences = tuple(Sentence(i, start, end, para) for i, (start, end, para) in enumerate(record["sentences"]))
-            meta = {key: str(record.get(key) or "") for key in ("title", "publisher", "published", "url")}
-            articles[record["slug"]] = Article(slug=record["slug"], text=record["text"], sentences=sentences, **meta)
-    except (ValueError, TypeError, KeyError) as error:
-        raise DatasetError(f"{where}: not a valid articles file ({error.__class__.__name__}: {error})") from None
-    return articles
-
-
-def read_articles(data_dir: Path, max_bytes: int | None = None) -> dict[str, Article]:
-    path = data_dir / ARTICLES_FILE
-    text = read_utf8(
-        path, error=DatasetError, missing="file not found (run `newsmap build` to build it)", empty="the file is empty",
-        max_bytes=max_bytes,
-    )  # fmt: skip
-    return decode_articles(text, str(path))
-
-
-def write_dataset(
-    data_dir: Path,
-    locations: list[dict[str, Any]],
-    mentions: list[dict[str, Any]],
-    articles: list[Article],
-    max_csv_bytes: int | None = None,
-) -> dict[str, int]:
-    """All three files as one commit: a crash leaves the old set or the new set, never a mix.
-
-    A table over `max_csv_bytes` (what the server agrees to serve) is refused before anything is
-    written, so a build can never produce data the server would answer 503 for. Returns each
-    file's size.
+    Returns each file's size.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    files = {
-        ARTICLES_FILE: encode_articles(articles),
-        MENTIONS_FILE: encode_csv(mentions, MENTION_FIELDS),
-        LOCATIONS_FILE: encode_csv(locations, LOCATION_FIELDS),
-    }
-    for name in (LOCATIONS_FILE, MENTIONS_FILE):
-        if max_csv_bytes is not None and len(files[name]) > max_csv_bytes:
-            raise DatasetError(
-                f"{data_dir / name} would be {len(files[name]) / 1e6:.1f} MB, more than the "
-                f"{max_csv_bytes / 1e6:g} MB the server serves (NEWSMAP_MAX_CSV_MB); nothing was written"
-            )
+    files = {MENTIONS_FILE: encode_csv(mentions, MENTION_FIELDS), LOCATIONS_FILE: encode_csv(locations, LOCATION_FIELDS)}
     commit_files(data_dir, files)
     return {name: len(data) for name, data in files.items()}
 

@@ -27,7 +27,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "Where `make run`, `make serve`, `newsmap run` and `newsmap serve` listen."),
     Setting("PORT", "5000", "The port they listen on."),
-    Setting("NEWSMAP_DATA_DIR", "data", "Folder of `locations.csv` and `mentions.csv` (read by the app, written by the build), relative to the current folder."),
+    Setting("NEWSMAP_DATA_DIR", "data", "Folder of the exports `locations.csv` and `mentions.csv` that `newsmap build` writes, relative to the current folder."),
+    Setting("NEWSMAP_DB", "data/newsmap.db", "The SQLite database (WAL) that holds every article, place, mention and editor; the app reads and writes only this. Unset: `newsmap.db` in `NEWSMAP_DATA_DIR`."),
     Setting("NEWSMAP_SEEDS_DIR", "seeds", "Folder of articles: `<slug>.txt`, with optional `<slug>.json` metadata (`title`, `publisher`, `published`, `url`)."),
     Setting("NEWSMAP_HOME_ARTICLE", "", "Slug of the article `/` shows; unset, `/` shows the newest article (by `published`, then slug)."),
     Setting("NEWSMAP_TILES", OSM_TILES, "Tile URL template, or `offline` for the bundled country outlines only."),
@@ -39,11 +40,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_NOMINATIM_TIMEOUT", "10", "Seconds to wait for a Nominatim answer."),
     Setting("NEWSMAP_NOMINATIM_CACHE", "", "On-disk cache of Nominatim answers; unset, `nominatim.json` in the cache folder."),
     Setting("NEWSMAP_CACHE_DIR", "~/.cache/newsmap", "Where the GeoNames index (SQLite, built once, ~50 MB) is kept, shared by every folder you build in (`$XDG_CACHE_HOME/newsmap` when `XDG_CACHE_HOME` is set)."),
-    Setting("NEWSMAP_MAX_CSV_MB", "10", "Largest `locations.csv`/`mentions.csv` the app serves; a bigger one gets a clear 503 (a map of that many places is no longer readable). `validate` checks any size."),
     Setting("NEWSMAP_MAX_ARTICLE_KB", "500", "Largest article the build (and later the web and API) accepts, in kilobytes of UTF-8; a bigger one is skipped with a one-line reason."),
     Setting("NEWSMAP_MAX_PLACES", "1000", "Most places one article may name; an article with more is skipped with a one-line reason."),
     Setting("NEWSMAP_MAX_MENTIONS", "10000", "Most place mentions one article may hold; likewise."),
-    Setting("NEWSMAP_RECHECK_SECONDS", "1", "How often the app looks whether the data files changed (a rebuilt dataset is served within this delay)."),
+    Setting("NEWSMAP_SECRET_KEY", "", "Key that signs session cookies; unset, a random key is made once and kept in the database, shared by every worker."),
+    Setting("NEWSMAP_HTTPS", "0", "`1` when served over HTTPS behind a proxy: session cookies get `Secure`, and `X-Forwarded-Proto`/`-For` from the proxy are trusted."),
+    Setting("NEWSMAP_WRITE_LIMIT", "30 per hour;200 per day", "Rate limit on adding and deleting articles, per editor and per address (Flask-Limiter syntax; counted per worker process)."),
+    Setting("NEWSMAP_ALLOW_PRIVATE_URLS", "0", "`1` lets URL import fetch private, loopback and link-local addresses (never on a public server)."),
+    Setting("NEWSMAP_URL_TIMEOUT", "10", "Seconds a URL import may take to answer."),
 )  # fmt: skip
 
 
@@ -67,11 +71,18 @@ def _positive(name: str, value: str) -> float:
     return number
 
 
+def _flag(name: str, value: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError(f"{name} must be 0 or 1, not {value!r}")
+    return value == "1"
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
     port: int
     data_dir: Path
+    db: Path
     seeds_dir: Path
     home_article: str
     tiles: str
@@ -83,11 +94,14 @@ class Settings:
     nominatim_timeout: float
     nominatim_cache: Path | None  # None: nominatim.json in the build's cache folder
     cache_dir: Path
-    max_csv_mb: float
     max_article_kb: float
     max_places: int
     max_mentions: int
-    recheck_seconds: float
+    secret_key: str
+    https: bool
+    write_limit: str
+    allow_private_urls: bool
+    url_timeout: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -105,6 +119,7 @@ class Settings:
             host=raw["HOST"],
             port=int(port),
             data_dir=Path(raw["NEWSMAP_DATA_DIR"]),
+            db=Path(env["NEWSMAP_DB"]) if env.get("NEWSMAP_DB") else Path(raw["NEWSMAP_DATA_DIR"]) / "newsmap.db",
             seeds_dir=Path(raw["NEWSMAP_SEEDS_DIR"]),
             home_article=raw["NEWSMAP_HOME_ARTICLE"],
             tiles=raw["NEWSMAP_TILES"],
@@ -116,9 +131,12 @@ class Settings:
             nominatim_timeout=_positive("NEWSMAP_NOMINATIM_TIMEOUT", raw["NEWSMAP_NOMINATIM_TIMEOUT"]),
             nominatim_cache=Path(env["NEWSMAP_NOMINATIM_CACHE"]) if env.get("NEWSMAP_NOMINATIM_CACHE") else None,
             cache_dir=cache_dir,
-            max_csv_mb=_positive("NEWSMAP_MAX_CSV_MB", raw["NEWSMAP_MAX_CSV_MB"]),
             max_article_kb=_positive("NEWSMAP_MAX_ARTICLE_KB", raw["NEWSMAP_MAX_ARTICLE_KB"]),
             max_places=int(_positive("NEWSMAP_MAX_PLACES", raw["NEWSMAP_MAX_PLACES"])),
             max_mentions=int(_positive("NEWSMAP_MAX_MENTIONS", raw["NEWSMAP_MAX_MENTIONS"])),
-            recheck_seconds=float(raw["NEWSMAP_RECHECK_SECONDS"]),
+            secret_key=raw["NEWSMAP_SECRET_KEY"],
+            https=_flag("NEWSMAP_HTTPS", raw["NEWSMAP_HTTPS"]),
+            write_limit=raw["NEWSMAP_WRITE_LIMIT"],
+            allow_private_urls=_flag("NEWSMAP_ALLOW_PRIVATE_URLS", raw["NEWSMAP_ALLOW_PRIVATE_URLS"]),
+            url_timeout=_positive("NEWSMAP_URL_TIMEOUT", raw["NEWSMAP_URL_TIMEOUT"]),
         )

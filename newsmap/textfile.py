@@ -12,7 +12,7 @@ def read_utf8(
     missing: str,
     empty: str,
     max_bytes: int | None = None,
-    limit_name: str = "NEWSMAP_MAX_CSV_MB",
+    limit_name: str = "",
 ) -> str:
     """The file's text, or `error` saying in one line why it cannot be used.
 
@@ -22,11 +22,11 @@ def read_utf8(
     try:
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
-            raise error(f"{path}: {_size(size)} is more than the {_size(max_bytes)} allowed ({limit_name})")
+            raise error(f"{path}: {_size(size)} is more than the {_size(max_bytes)} allowed{_named(limit_name)}")
         with path.open("rb") as handle:
             raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
         if max_bytes is not None and len(raw) > max_bytes:
-            raise error(f"{path}: more than the {_size(max_bytes)} allowed ({limit_name})")
+            raise error(f"{path}: more than the {_size(max_bytes)} allowed{_named(limit_name)}")
     except FileNotFoundError:
         raise error(f"{path}: {missing}") from None
     except IsADirectoryError:
@@ -48,3 +48,7 @@ def read_utf8(
 
 def _size(count: int) -> str:
     return f"{round(count / 1e6, 1):g} MB" if count >= 1_000_000 else f"{round(count / 1000, 1):g} KB"
+
+
+def _named(setting: str) -> str:
+    return f" ({setting})" if setting else ""

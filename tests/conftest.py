@@ -50,7 +50,7 @@ def built(tmp_path_factory) -> Path:
     """
     root = tmp_path_factory.mktemp("built")
     copy_article(SEED_SLUG, root / "seeds")
-    build(root / "seeds", root / "data", echo=lambda _: None)
+    build(root / "seeds", root / "data", db_path=root / "data" / "newsmap.db", echo=lambda _: None)
     return root
 
 
@@ -68,11 +68,14 @@ def rows(workdir: Path) -> list[dict[str, str]]:
     return read_table(workdir / "data" / "locations.csv")
 
 
+def app_for(root: Path, **config: object):
+    """The real app on a folder's database (data/newsmap.db), as tests configure it."""
+    return create_app({"TESTING": True, "DB": str(root / "data" / "newsmap.db"), **config})
+
+
 @pytest.fixture()
 def app(workdir: Path):
-    return create_app(
-        {"TESTING": True, "DATA_DIR": str(workdir / "data"), "SEEDS_DIR": str(workdir / "seeds"), "RECHECK_SECONDS": 0}
-    )
+    return app_for(workdir)
 
 
 @pytest.fixture()

@@ -198,5 +198,9 @@ def _proc_stats() -> list[tuple[int, str, int, int]]:
 
 
 def site_env(root: Path) -> dict[str, str]:
-    """The settings that point a server process at a folder's seeds/ and data/."""
-    return {"NEWSMAP_DATA_DIR": str(root / "data"), "NEWSMAP_SEEDS_DIR": str(root / "seeds")}
+    """The settings that point a server process at a folder's seeds/, data/ and data/newsmap.db."""
+    return {
+        "NEWSMAP_DATA_DIR": str(root / "data"),
+        "NEWSMAP_SEEDS_DIR": str(root / "seeds"),
+        "NEWSMAP_DB": str(root / "data" / "newsmap.db"),
+    }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from newsmap.article import article_from_text, load_article
 from newsmap.dataset import write_dataset
+from newsmap.store import Store
 
 PAYLOADS = (
     '<script>alert("xss-script")</script>',
@@ -54,5 +55,8 @@ def write_payload_site(root: Path) -> tuple[Path, Path, list[dict]]:
                 "sentence_start": sentence.start, "sentence_end": sentence.end, "start": start, "end": start + len(surface), "text": surface,
             }
         )  # fmt: skip
-    write_dataset(data, locations, mentions, [load_article(seeds / f"{SLUG}.txt")])
+    write_dataset(data, locations, mentions)
+    store = Store.open(data / "newsmap.db")
+    store.put_article(load_article(seeds / f"{SLUG}.txt"), locations, mentions)
+    store.close()
     return seeds, data, locations

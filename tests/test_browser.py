@@ -10,7 +10,9 @@ import pytest
 
 from newsmap.dataset import read_table
 
-from .conftest import ARTIFACTS, LiveServer, Watched, site_env
+from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, site_env
+
+PAGE = f"/articles/{SEED_SLUG}"  # the first article's page
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +88,7 @@ def close_popup(page) -> None:
 
 def test_one_marker_per_row_and_no_errors(watched, live_server, rows):
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
     assert page.locator(".nm-marker").count() == len(rows)
     labels = page.eval_on_selector_all(
@@ -104,7 +106,7 @@ def test_one_marker_per_row_and_no_errors(watched, live_server, rows):
 
 def test_clicking_each_marker_shows_its_quote(watched, live_server, rows):
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
     for row in rows:
         # Centre the marker and lift it above its neighbours (a facility placed at its town
@@ -125,7 +127,7 @@ def test_clicking_each_marker_shows_its_quote(watched, live_server, rows):
 
 def test_clicking_a_mention_opens_the_right_popup_and_show_in_article(watched, live_server):
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
     page.click('a.mention[data-place="osh"]')
     assert popup_title(page, "Osh") == "Osh"
@@ -142,7 +144,7 @@ def test_clicking_a_mention_opens_the_right_popup_and_show_in_article(watched, l
 
 def test_hash_deep_link_and_history(watched, live_server):
     page = watched.page
-    page.goto(live_server.url + "/#kant-air-base")
+    page.goto(live_server.url + PAGE + "#kant-air-base")
     assert popup_title(page, "Kant Air Base") == "Kant Air Base"
     page.click('a.mention[data-place="sochi"]')
     assert popup_title(page, "Sochi") == "Sochi" and page.url.endswith("#sochi")
@@ -156,7 +158,7 @@ def test_hash_deep_link_and_history(watched, live_server):
 
 def test_keyboard_reaches_and_opens_every_place(watched, live_server, rows):
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
     reached: set[str] = set()
     for _ in range(400):
@@ -186,7 +188,7 @@ def test_keyboard_reaches_and_opens_every_place(watched, live_server, rows):
 
 def test_legend_hides_and_shows_a_category(watched, live_server, rows):
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
     military = [r for r in rows if r["category"].endswith("military facility")]
     page.uncheck(".legend input >> nth=0")
@@ -198,7 +200,7 @@ def test_legend_hides_and_shows_a_category(watched, live_server, rows):
 def test_offline_without_tiles_shows_country_outlines(browser, live_server):
     watched = Watched(browser, live_server.url, tiles="fail")
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector("path.nm-land", timeout=10000)
     assert "country outlines" in page.inner_text(".map-status")
     assert page.locator("path.nm-land").count() > 5
@@ -211,7 +213,7 @@ def test_offline_tiles_setting_asks_nothing_of_any_other_origin(browser, built):
     try:
         watched = Watched(browser, server.url)
         page = watched.page
-        page.goto(server.url + "/")
+        page.goto(server.url + PAGE)
         page.wait_for_selector("path.nm-land", timeout=10000)
         settle(page)  # loaded, outlines drawn, no request in flight: whatever it would ask has been asked
         assert watched.outside == [] and watched.tiles == [] and watched.errors == []
@@ -223,7 +225,7 @@ def test_offline_tiles_setting_asks_nothing_of_any_other_origin(browser, built):
 def test_narrow_screens_stack_map_above_the_article(browser, live_server):
     watched = Watched(browser, live_server.url, viewport={"width": 600, "height": 900})
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
     map_box = page.locator(".map-panel").bounding_box()
     article_box = page.locator("#article").bounding_box()
@@ -238,7 +240,7 @@ def test_axe_finds_no_serious_violations(watched, live_server):
     from axe_playwright_python.sync_playwright import Axe
 
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
@@ -253,7 +255,7 @@ def test_axe_finds_no_serious_violations(watched, live_server):
 def test_screenshots_of_the_page_and_a_popup(watched, live_server):
     ARTIFACTS.mkdir(exist_ok=True)
     page = watched.page
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
     track_motion(page)
     settle(page)

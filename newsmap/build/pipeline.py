@@ -1,12 +1,14 @@
-"""seeds/ -> geoparse -> data/ (articles.json, locations.csv, mentions.csv), the one way data flows.
+"""seeds/ -> geoparse -> the database -> data/locations.csv + data/mentions.csv, the one way data flows.
 
 Each seed is read, checked against the limits and geoparsed on its own: a seed that is
 unreadable, too big or too full of places is skipped with its reason, and its previous version
-(if the data folder had one) is kept, so a half-copied file never changes what is served.
+stays in the database, so a half-copied file never changes what is served. `add_article` is
+the same path for one article from the web, the API or `newsmap add`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -14,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +25,17 @@ from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer, NominatimFailure
 from newsmap.build.geoparse import CandidateSource, Recognizer, Resolver
 from newsmap.build.rows import place_rows
 from newsmap.dataset import (
-    ARTICLES_FILE,
     LOCATION_FIELDS,
     LOCATIONS_FILE,
     MENTIONS_FILE,
     DatasetError,
     encode_csv,
     quote_core,
-    read_articles,
     read_table,
     write_dataset,
 )
 from newsmap.settings import Settings
+from newsmap.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 GEOCODERS = ("offline", "nominatim")
@@ -50,7 +52,6 @@ class Limits:
     article_bytes: int = 500_000  # NEWSMAP_MAX_ARTICLE_KB
     places: int = 1_000  # NEWSMAP_MAX_PLACES
     mentions: int = 10_000  # NEWSMAP_MAX_MENTIONS
-    csv_bytes: int = 10_000_000  # NEWSMAP_MAX_CSV_MB: what the server agrees to serve
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -58,7 +59,6 @@ class Limits:
             article_bytes=int(settings.max_article_kb * 1000),
             places=settings.max_places,
             mentions=settings.max_mentions,
-            csv_bytes=int(settings.max_csv_mb * 1_000_000),
         )
 
 
@@ -78,6 +78,7 @@ class BuildSummary:
     removed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one line per article not (re)built, with the reason
+    exported: int = 0  # places in the exported CSV, all articles
 
     @property
     def locations(self) -> list[dict[str, Any]]:
@@ -184,76 +185,128 @@ def geoparse_within_limits(
     return locations, mentions
 
 
+def build_fingerprint(curated_path: Path, geocoder_name: str) -> str:
+    """What the rows of an article depend on besides the article: the geoparser's code, word
+    lists and curated gazetteer, and the geocoder. A seed whose text, metadata and fingerprint
+    are unchanged is not geoparsed again."""
+    digest = hashlib.sha256(geocoder_name.encode())
+    here = Path(__file__).resolve().parent
+    for path in sorted([*here.rglob("*.py"), *(here / "lexicon").glob("*.*"), curated_path]):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _article_hash(article: Article, fingerprint: str) -> str:
+    fields = (fingerprint, article.slug, article.title, article.publisher, article.published, article.url, article.text)
+    return hashlib.sha256("\x00".join(fields).encode("utf-8")).hexdigest()
+
+
+@cache
+def open_gazetteer(curated_path: Path, cache_dir: Path) -> Gazetteer:
+    """The gazetteer, opened once per process (the web's "add article" reuses it)."""
+    return Gazetteer.open(curated_path, cache_dir)
+
+
 def build(
     seeds_dir: Path,
     data_dir: Path,
     *,
+    db_path: Path | None = None,
     geocoder_name: str = "offline",
     curated_path: Path = DEFAULT_CURATED,
     cache_dir: Path | None = None,
     nominatim_url: str | None = None,
     limits: Limits | None = None,
+    force: bool = False,
     echo: Callable[[str], None] = print,
 ) -> BuildSummary:
-    """Build every seed into the data folder, written atomically; report what changed and what was skipped.
+    """Import every seed into the database (`db_path`, default `<data_dir>/newsmap.db`), then export
+    all its articles to the data folder's CSVs.
 
-    A seed that fails is skipped with its reason and, if the data folder holds an earlier version
-    of it, that version is kept. The summary's `skipped` says which (the CLI then exits 1).
+    Seeds whose text, metadata and geoparser are unchanged are skipped by hash (`force` redoes
+    them). A seed that fails is skipped with its reason and its previous version stays. Seeds
+    that were removed from the folder are removed from the database; articles added from the
+    web, the API or `newsmap add` stay.
     """
+    settings = Settings.from_env()
     cache_dir = cache_dir or default_cache_dir()
-    limits = limits or Limits.from_settings(Settings.from_env())
+    limits = limits or Limits.from_settings(settings)
     if geocoder_name not in GEOCODERS:
         raise BuildError(f"unknown geocoder {geocoder_name!r}: choose one of {', '.join(GEOCODERS)}")
     paths = find_articles(seeds_dir)
     _check_writable(data_dir)
-    gazetteer = Gazetteer.open(curated_path, cache_dir)
-    geocoder = make_geocoder(geocoder_name, cache_dir, nominatim_url)
-    previous = _previous_version(data_dir)
-    summary = BuildSummary()
-    taken: set[str] = set()
-    for path in paths:
-        result = _build_one(path, taken, gazetteer, geocoder, geocoder_name, limits, previous, summary, echo)
-        if result is not None:
-            taken.add(result.article.slug)
-            summary.articles.append(result)
-    if not summary.articles:
-        raise BuildError(f"{seeds_dir}: no article could be built ({len(summary.skipped)} skipped)")
-    _write(data_dir, summary, limits, echo)
+    store = _open_store(db_path or data_dir / "newsmap.db")
+    try:
+        fingerprint = build_fingerprint(curated_path, geocoder_name)
+        context = _BuildContext(store, fingerprint, cache_dir, curated_path, geocoder_name, nominatim_url, limits, force)
+        summary = BuildSummary()
+        seen: set[str] = set()
+        for path in paths:
+            result = _build_one(path, seen, context, summary, echo)
+            seen.add(article_slug(path))
+            if result is not None:
+                summary.articles.append(result)
+        for info in store.infos():
+            if info.source == "seed" and info.slug not in seen:
+                store.delete_article(info.slug)
+                echo(f"{info.slug}: removed (its seed is gone)")
+        _export(store, data_dir, summary, echo)
+    finally:
+        store.close()
     return summary
 
 
+def _open_store(path: Path) -> Store:
+    try:
+        return Store.open(path)
+    except (StoreError, OSError) as error:
+        raise BuildError(f"{path}: cannot open the database ({error})") from None
+
+
+@dataclass
+class _BuildContext:
+    store: Store
+    fingerprint: str
+    cache_dir: Path
+    curated_path: Path
+    geocoder_name: str
+    nominatim_url: str | None
+    limits: Limits
+    force: bool
+    _geocoder: CandidateSource | None = None
+    _ready: bool = False
+
+    def tools(self) -> tuple[Gazetteer, CandidateSource | None]:
+        """The gazetteer and geocoder, opened only when an article needs geoparsing."""
+        if not self._ready:
+            self._geocoder = make_geocoder(self.geocoder_name, self.cache_dir, self.nominatim_url)
+            self._ready = True
+        return open_gazetteer(self.curated_path, self.cache_dir), self._geocoder
+
+
 def _build_one(
-    path: Path,
-    taken: set[str],
-    gazetteer: Gazetteer,
-    geocoder: CandidateSource | None,
-    geocoder_name: str,
-    limits: Limits,
-    previous: dict[str, ArticleResult],
-    summary: BuildSummary,
-    echo: Callable[[str], None],
+    path: Path, seen: set[str], context: _BuildContext, summary: BuildSummary, echo: Callable[[str], None]
 ) -> ArticleResult | None:
-    """One seed's result: built, or its previous version with a "skipped" line, or None."""
+    """One seed: unchanged, geoparsed and stored, or skipped with a reason (its previous version stays)."""
     started = time.monotonic()
     try:
-        article = sentences_as_seen(load_article(path, limits.article_bytes))
-        if article.slug in taken:
+        article = sentences_as_seen(load_article(path, context.limits.article_bytes))
+        if article.slug in seen:
             raise ArticleError(f"{path}: its slug {article.slug!r} is already another seed's")
+        article_hash = _article_hash(article, context.fingerprint)
+        stored = context.store.info(article.slug)
+        if stored is not None and stored.build_hash == article_hash and not context.force:
+            echo(f"{article.slug}: unchanged")
+            return ArticleResult(article, [], [], "unchanged")
         if len(article.text) > 100_000:
             echo(f"{article.slug}: geoparsing {len(article.text) / 1e6:.1f} M characters…")
-        used = geocoder_name
-        try:
-            locations, mentions = geoparse_within_limits(article, gazetteer, geocoder, limits)
-        except NominatimFailure as failure:
-            warning = f"warning: {failure}; {article.slug} falls back to the offline gazetteer"
-            summary.warnings.append(warning)
-            echo(warning)
-            locations, mentions = geoparse_within_limits(article, gazetteer, None, limits)
-            used = "offline"
+        locations, mentions, used = _geoparse_with_fallback(article, context, summary, echo)
     except ArticleError as error:
-        kept = previous.get(article_slug(path)) if article_slug(path) not in taken else None
+        kept = context.store.info(article_slug(path)) is not None and article_slug(path) not in seen
         summary.skipped.append(f"skipped {error}" + ("; its previous version is kept" if kept else ""))
-        return kept
+        return None
+    context.store.put_article(article, locations, mentions, source="seed", build_hash=article_hash)
     counts = Counter(row["precision"] for row in locations)
     seconds = time.monotonic() - started
     took = f" in {seconds:.1f} s" if seconds >= 1 else ""
@@ -261,49 +314,86 @@ def _build_one(
     return ArticleResult(article, locations, mentions, used)
 
 
-def _write(data_dir: Path, summary: BuildSummary, limits: Limits, echo: Callable[[str], None]) -> None:
-    """Compare with the previous files, refuse what the server would not serve, write all at once."""
+def _geoparse_with_fallback(
+    article: Article, context: _BuildContext, summary: BuildSummary, echo: Callable[[str], None]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    gazetteer, geocoder = context.tools()
+    try:
+        locations, mentions = geoparse_within_limits(article, gazetteer, geocoder, context.limits)
+        return locations, mentions, context.geocoder_name
+    except NominatimFailure as failure:
+        warning = f"warning: {failure}; {article.slug} falls back to the offline gazetteer"
+        summary.warnings.append(warning)
+        echo(warning)
+        locations, mentions = geoparse_within_limits(article, gazetteer, None, context.limits)
+        return locations, mentions, "offline"
+
+
+def _export(store: Store, data_dir: Path, summary: BuildSummary, echo: Callable[[str], None]) -> None:
+    """All articles of the database as locations.csv and mentions.csv, written together."""
     before = _previous_rows(data_dir / LOCATIONS_FILE)
-    current = {f"{row['article']}#{row['id']}": row for row in summary.locations}
+    locations, mentions = store.places(), store.mentions()
+    current = {f"{row['article']}#{row['id']}": row for row in locations}
     summary.added = sorted(set(current) - set(before))
     summary.removed = sorted(set(before) - set(current))
     summary.changed = sorted(
         key for key in set(current) & set(before)
         if encode_csv([current[key]], LOCATION_FIELDS) != encode_csv([before[key]], LOCATION_FIELDS)
     )  # fmt: skip
-    try:
-        write_dataset(
-            data_dir,
-            summary.locations,
-            summary.mentions,
-            [r.article for r in summary.articles],
-            max_csv_bytes=limits.csv_bytes,
-        )
-    except DatasetError as error:
-        raise BuildError(str(error)) from None
+    summary.exported = len(current)
+    write_dataset(data_dir, locations, mentions)
+    (data_dir / "articles.json").unlink(missing_ok=True)  # written by newsmap 0.2 before the database
+    by_precision = Counter(row["precision"] for row in locations)
     echo(
-        f"{len(current)} places ({_counts(summary.by_precision())}); "
+        f"{len(current)} places ({_counts(by_precision)}); "
         f"{len(summary.added)} added, {len(summary.changed)} changed, {len(summary.removed)} removed "
         f"-> {data_dir / LOCATIONS_FILE}"
     )
 
 
-def _previous_version(data_dir: Path) -> dict[str, ArticleResult]:
-    """What the data folder holds now, per article: kept for a seed that cannot be rebuilt."""
-    try:
-        articles = read_articles(data_dir)
-        locations = read_table(data_dir / LOCATIONS_FILE)
-        mentions = read_table(data_dir / MENTIONS_FILE)
-    except DatasetError:
-        return {}
-    kept = {slug: ArticleResult(article, [], [], "previous") for slug, article in articles.items()}
-    for row in locations:
-        if row.get("article") in kept:
-            kept[row["article"]].locations.append(row)
-    for row in mentions:
-        if row.get("article") in kept:
-            kept[row["article"]].mentions.append(row)
-    return kept
+@dataclass(frozen=True)
+class Added:
+    """What adding one article did: its slug, its places, or the article it duplicates."""
+
+    slug: str
+    places: list[dict[str, Any]]
+    duplicate: bool = False
+
+
+def add_article(
+    store: Store,
+    text: str,
+    *,
+    title: str = "",
+    publisher: str = "",
+    published: str = "",
+    url: str = "",
+    added_by: str = "",
+    source: str = "web",
+    limits: Limits | None = None,
+) -> Added:
+    """Geoparse one article from the web, the API or `newsmap add` and store it in one transaction.
+
+    A text already in the library (same words, whatever the spacing) is not stored again: the
+    answer names the existing article. Raises ArticleError for what the limits refuse.
+    """
+    settings = Settings.from_env()
+    limits = limits or Limits.from_settings(settings)
+    existing = store.duplicate_of(text)
+    if existing is not None:
+        return Added(existing, store.places(existing), duplicate=True)
+    if len(text.encode("utf-8")) > limits.article_bytes:
+        raise ArticleError(f"the text is more than the {limits.article_bytes // 1000} KB allowed (NEWSMAP_MAX_ARTICLE_KB)")
+    provisional = store.free_slug(title or text.strip().splitlines()[0] if text.strip() else "article")
+    meta = {"title": title, "publisher": publisher, "published": published, "url": url}
+    article = sentences_as_seen(article_from_text(provisional, text, **meta))
+    gazetteer = open_gazetteer(settings.gazetteer, default_cache_dir())
+    locations, mentions = geoparse_within_limits(article, gazetteer, None, limits)
+    slug = store.insert_article(article, locations, mentions, added_by=added_by, source=source)
+    if slug is None:  # the same text was added meanwhile, by another request
+        existing = store.duplicate_of(text) or ""
+        return Added(existing, store.places(existing), duplicate=True)
+    return Added(slug, store.places(slug))
 
 
 def _counts(counter: Counter[str]) -> str:
@@ -330,7 +420,7 @@ def _check_writable(data_dir: Path) -> None:
         raise BuildError(f"{data_dir}: cannot create the data folder ({error.strerror})") from None
     if not os.access(data_dir, os.W_OK):
         raise BuildError(f"{data_dir}: the data folder is not writable")
-    for name in (LOCATIONS_FILE, MENTIONS_FILE, ARTICLES_FILE):
+    for name in (LOCATIONS_FILE, MENTIONS_FILE):
         target = data_dir / name
         if target.exists() and target.is_dir():
             raise BuildError(f"{target}: is a folder, not a file")

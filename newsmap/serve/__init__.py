@@ -12,6 +12,7 @@ from pathlib import Path
 import xstatic.pkg.leaflet as leaflet
 from flask import Flask
 
+from newsmap.schema import category_family
 from newsmap.settings import Settings, bundled
 
 
@@ -34,50 +35,42 @@ def month_year(value: str) -> str:
     return value
 
 
-def _megabytes(value: object) -> int:
-    try:
-        megabytes = float(str(value))
-    except ValueError:
-        megabytes = -1.0
-    if not megabytes > 0:
-        raise ValueError(f"NEWSMAP_MAX_CSV_MB must be a positive number of megabytes, not {value!r}")
-    return int(megabytes * 1_000_000)
-
-
 def create_app(test_config: dict | None = None) -> Flask:
-    """The app: configuration from the environment, then `test_config`; the snapshot built at once."""
+    """The app: configuration from the environment (`newsmap.settings`), then `test_config`."""
     from newsmap.cli import build_command, validate_command
-    from newsmap.serve import headers, views
+    from newsmap.serve import auth, headers, views, writes
     from newsmap.serve.site import Config, Site
 
-    app = Flask(
-        __name__, static_folder=None, template_folder=str(bundled("templates"))
-    )  # static files are served, compressed, by views
+    app = Flask(__name__, static_folder=None, template_folder=str(bundled("templates")))  # static: see views
     settings = Settings.from_env()
     app.config.from_mapping(
-        DATA_DIR=str(settings.data_dir),
+        DB=str(settings.db),
         HOME_ARTICLE=settings.home_article,
         TILES=settings.tiles,
         TILES_ATTRIBUTION=settings.tiles_attribution,
-        MAX_CSV_MB=settings.max_csv_mb,
-        RECHECK_SECONDS=settings.recheck_seconds,
+        SECRET_KEY=settings.secret_key,
+        HTTPS=settings.https,
+        WRITE_LIMIT=settings.write_limit,
+        ALLOW_PRIVATE_URLS=settings.allow_private_urls,
+        URL_TIMEOUT=settings.url_timeout,
+        MAX_ARTICLE_KB=settings.max_article_kb,
+        MAX_CONTENT_LENGTH=int(settings.max_article_kb * 1000) * 4 + 100_000,  # uploads: the article plus markup
     )
     if test_config:
         app.config.update(test_config)
     config = Config(
-        data_dir=Path(app.config["DATA_DIR"]),
+        db=Path(app.config["DB"]),
         tiles=app.config["TILES"],
         tiles_attribution=app.config["TILES_ATTRIBUTION"],
-        max_csv_bytes=_megabytes(app.config["MAX_CSV_MB"]),
-        recheck_seconds=float(app.config["RECHECK_SECONDS"]),
         home_article=app.config["HOME_ARTICLE"],
     )
     app.jinja_env.filters["month_year"] = month_year
-    site = Site(config, app.jinja_env, bundled("static"), vendor_files())
-    app.extensions["newsmap"] = site
-    site.snapshot()  # build now: with `gunicorn --preload` the workers share this one build
+    app.jinja_env.filters["family"] = category_family
+    app.extensions["newsmap"] = Site(config, app.jinja_env, bundled("static"), vendor_files())
     app.register_blueprint(views.bp)
+    app.register_blueprint(writes.bp)
     headers.init_app(app)
+    auth.init_app(app)
     app.cli.add_command(build_command, "build-data")
     app.cli.add_command(validate_command, "validate-data")
     return app

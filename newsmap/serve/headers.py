@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 JSON_PREFIXES = ("/api/", "/data/", "/healthz", "/basemap", "/articles/")
 DEFAULT_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 SERVER_NAME = "newsmap"  # what the Server header says: no software name or version to look up
 SECURITY_HEADERS = {

@@ -110,6 +110,21 @@ def page_data(
     }
 
 
+LIBRARY_FIELDS = ("id", "name", "article", "title", "category", "lat", "lon", "precision")
+
+
+def library_data(places: list[dict[str, Any]], tiles: str) -> dict[str, Any]:
+    """What library.js needs for the map of every listed article's places."""
+    return {
+        "places": [
+            {**{k: p[k] for k in LIBRARY_FIELDS}, "family": category_family(p["category"])}
+            for p in places
+        ],
+        "tiles": tiles,
+        "oldLinks": "/api/places/",
+    }
+
+
 def script_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
 
@@ -125,7 +140,7 @@ def page_csp(scripts: list[str], tiles: str) -> str:
             "connect-src 'self'",
             "font-src 'self'",
             "base-uri 'none'",
-            "form-action 'none'",
+            "form-action 'self'",
             "frame-ancestors 'none'",
         ]
     )
@@ -134,14 +149,3 @@ def page_csp(scripts: list[str], tiles: str) -> str:
 def compact_script(script: str) -> str:
     """folium's script without its blank lines and indentation (JSON strings never span lines)."""
     return "\n".join(line.strip() for line in script.splitlines() if line.strip())
-
-
-def home_article(articles: list[Article], preferred: str = "") -> str:
-    """The slug `/` shows: `preferred` when it exists, else the newest by `published`, then by slug.
-
-    Chosen from metadata, never from file order, so adding an older article does not move `/`.
-    """
-    slugs = {a.slug for a in articles}
-    if preferred in slugs:
-        return preferred
-    return max(articles, key=lambda a: (a.published, a.slug)).slug

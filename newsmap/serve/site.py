@@ -1,19 +1,23 @@
-"""Everything the app serves, built from the dataset once per version of its files.
+"""Everything the app serves, built from the database once per version and cached.
 
-A `Snapshot` holds every response body (pages, downloads, API answers) for one version of
-`locations.csv`, `mentions.csv` and the seeds. Requests only look up bytes; when the files
-change on disk, the next request builds a new snapshot (under a lock) and swaps it in.
+Pages and downloads are built lazily and per article: an article's page, downloads and API
+answers are made the first time they are asked for and kept (in a bounded LRU cache) under the
+article's version, which every write of that article changes. Whole-library answers (the
+library page, `/data/...`, `/api/places`) are keyed on the store's revision, which every write
+changes. A request costs one or two indexed lookups, whatever the size of the library.
 
-Rows are keyed by (article, id): each article has its own page, `/articles/<slug>`, its own
-place ids and its own API; `/` shows the home article (see `pages.home_article`).
+Rows are keyed by (article, id): each article has its own page `/articles/<slug>`, its own
+place ids and its own downloads.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
-import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,20 +26,7 @@ from typing import Any
 from jinja2 import Environment
 
 from newsmap.article import Article
-from newsmap.dataset import (
-    ARTICLES_FILE,
-    LOCATION_FIELDS,
-    LOCATIONS_FILE,
-    MENTION_FIELDS,
-    MENTIONS_FILE,
-    Dataset,
-    DatasetError,
-    encode_csv,
-    read_articles,
-    to_geojson,
-    to_json_bytes,
-    to_kml,
-)
+from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, encode_csv, to_geojson, to_json_bytes, to_kml
 from newsmap.schema import category_family
 from newsmap.serve.assets import Asset, file_time
 from newsmap.serve.basemap import basemap
@@ -43,222 +34,268 @@ from newsmap.serve.mapview import build_map
 from newsmap.serve.pages import (
     category_index,
     compact_script,
-    home_article,
     legend,
+    library_data,
     page_csp,
     page_data,
     sentence_segments,
 )
+from newsmap.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-DOWNLOADS = (
-    ("CSV", "/data/locations.csv", "one row per place, all articles"),
-    ("Mentions CSV", "/data/mentions.csv", "one row per mention in the text, all articles"),
-    ("GeoJSON", "/data/locations.geojson", "for GIS tools, all articles"),
-    ("KML", "/data/locations.kml", "for Google Earth, all articles"),
-)
+JSON = "application/json"
+CSV = "text/csv; charset=utf-8"
+GEOJSON = "application/geo+json"
+KML = "application/vnd.google-earth.kml+xml"
+HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)
 class Config:
-    data_dir: Path
+    db: Path
     tiles: str  # a tile URL template, or "offline"
     tiles_attribution: str
-    max_csv_bytes: int = 10_000_000  # a map of more places than this holds is no longer readable
-    recheck_seconds: float = 1.0  # how often a request may look whether the files changed
-    home_article: str = ""  # slug shown at "/"; empty: the newest article
+    home_article: str = ""  # slug shown at "/"; empty: the library
+    page_size: int = 20  # articles per library page
+    cache_entries: int = 512  # articles and library pages kept built per worker
 
 
 @dataclass
-class Snapshot:
-    version: tuple[Any, ...]
+class Built:
+    """The responses of one article (or one library page), by path, with their CSPs."""
+
     assets: dict[str, Asset] = field(default_factory=dict)
-    csp: dict[str, str] = field(default_factory=dict)  # path -> Content-Security-Policy of that page
-    error: str = ""
-    home: str = ""  # slug of the article "/" shows
+    csp: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ArticleRows:
-    """One article with its own rows: what its page and its API are built from."""
-
-    article: Article
-    places: list[dict[str, Any]]
-    mentions: list[dict[str, Any]]
-
-    @property
-    def url(self) -> str:
-        return f"/articles/{self.article.slug}"
+class Unavailable(RuntimeError):
+    """The database cannot be read; the message is safe to show (no server paths)."""
 
 
-def split_by_article(articles: dict[str, Article], dataset: Dataset) -> list[ArticleRows]:
-    """Each served article with its rows, in slug order: those with places, or every seed if none has."""
-    places: dict[str, list[dict[str, Any]]] = {}
-    mentions: dict[str, list[dict[str, Any]]] = {}
-    for row in dataset.locations:
-        places.setdefault(row["article"], []).append(row)
-    for row in dataset.mentions:
-        mentions.setdefault(row["article"], []).append(row)
-    slugs = [slug for slug in articles if slug in places] or list(articles)
-    return [ArticleRows(articles[slug], places.get(slug, []), mentions.get(slug, [])) for slug in sorted(slugs)]
+def attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-def public_reason(error: str, data_dir: Path) -> str:
-    """An error as a reader may see it: file names, never the server's folders."""
-    for folder in {str(data_dir.resolve()), str(data_dir)}:
-        error = error.replace(folder + os.sep, "").replace(folder, "the data folder")
-    return error
+def article_downloads(slug: str) -> list[tuple[str, str, str]]:
+    """(label, URL, what) of an article's own downloads, named after it."""
+    base = f"/articles/{slug}"
+    return [
+        ("CSV", f"{base}/locations.csv", "one row per place"),
+        ("CSV for Excel", f"{base}/locations.csv?bom=1", "with a byte-order mark, so Excel reads UTF-8"),
+        ("Mentions CSV", f"{base}/mentions.csv", "one row per mention in the text"),
+        ("GeoJSON", f"{base}/locations.geojson", "for GIS tools"),
+        ("KML", f"{base}/locations.kml", "for Google Earth"),
+        ("JSON", f"/api/articles/{slug}", "the article and its places"),
+    ]
+
+
+class LRU:
+    """A small thread-safe LRU cache: built responses of the articles and pages asked for lately."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Any, Built] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], Built]) -> Built:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        built = make()  # outside the lock: two workers' threads may build the same thing once each
+        with self.lock:
+            self.items[key] = built
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return built
 
 
 class Site:
-    """Holds the current snapshot and rebuilds it when the dataset's files change."""
+    """Builds and caches responses from the store; one connection per thread (or greenlet)."""
 
     def __init__(self, config: Config, templates: Environment, static_dir: Path, vendor_files: dict[str, Path]) -> None:
         self.config = config
         self.templates = templates
         self.static_dir = static_dir
         self.vendor_files = vendor_files
-        self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
-        self._checked = float("-inf")
+        self.cache = LRU(config.cache_entries)
+        self._local = threading.local()
         self.static_assets = self._static_assets()
 
-    def _version(self) -> tuple[Any, ...]:
-        """The data files' stamps: only what a build wrote is served, never the seeds folder."""
-        stamps: list[Any] = []
-        for name in (ARTICLES_FILE, LOCATIONS_FILE, MENTIONS_FILE):
-            path = self.config.data_dir / name
+    # -- the store
+    def store(self) -> Store:
+        """This thread's connection (greenlet's, under gevent), opened on first use."""
+        store = getattr(self._local, "store", None)
+        if store is None:
             try:
-                stat = path.stat()
-                stamps.append((path.name, stat.st_mtime_ns, stat.st_size))
-            except OSError:
-                stamps.append((path.name, None))
-        return tuple(stamps)
+                store = Store.open(self.config.db, create=False)
+            except StoreError as error:
+                log.error("newsmap: cannot open the database: %s", error)
+                raise Unavailable(str(error)) from None
+            self._local.store = store
+        return store
 
-    def snapshot(self) -> Snapshot:
-        """The current snapshot; the files are looked at (a few stat calls) at most once a `recheck_seconds`."""
-        current = self._snapshot
-        now = time.monotonic()
-        if current is not None and now - self._checked < self.config.recheck_seconds:
-            return current
-        version = self._version()
-        self._checked = now
-        if current is not None and current.version == version:
-            return current
-        with self._lock:
-            if self._snapshot is None or self._snapshot.version != version:
-                self._snapshot = self._build(version)
-            return self._snapshot
+    def reset(self) -> None:
+        """Forget this thread's connection (after a write elsewhere in the same thread, or an error)."""
+        store = getattr(self._local, "store", None)
+        if store is not None:
+            store.close()
+            self._local.store = None
 
-    def _build(self, version: tuple[Any, ...]) -> Snapshot:
+    def _read(self, build: Callable[[Store], Built]) -> Built:
+        """Run `build` in one read transaction: what it reads is one consistent version."""
+        store = self.store()
         try:
-            articles = read_articles(self.config.data_dir)
-            texts = {slug: a.text for slug, a in articles.items()}
-            dataset = Dataset.load(self.config.data_dir, texts, self.config.max_csv_bytes)
-        except DatasetError as error:
-            log.error("newsmap: cannot serve the dataset: %s", error)
-            return Snapshot(version, error=public_reason(str(error), self.config.data_dir))
-        modified = max((file_time(s[1]) for s in version if len(s) == 3 and s[1]), default=datetime.now(UTC))
-        served = split_by_article(articles, dataset)
-        snapshot = Snapshot(version, home=home_article([r.article for r in served], self.config.home_article))
-        self._add_data_twins(snapshot, dataset, modified)
-        for rows in served:
-            self._add_article(snapshot, rows, served, modified)
-        library = [
-            {**{k: getattr(r.article, k) for k in ("slug", "title", "publisher", "published", "url")},
-             "page": r.url, "places": len(r.places), "api": f"/api/articles/{r.article.slug}/places"}
-            for r in served
-        ]  # fmt: skip
-        snapshot.assets["/api/articles"] = Asset.make(to_json_bytes(library), "application/json", modified)
-        home = next(r for r in served if r.article.slug == snapshot.home)
-        for path, alias in ((home.url, "/"), (f"{home.url}/basemap.geojson", "/basemap.geojson")):
-            snapshot.assets[alias] = snapshot.assets[path]
-            if path in snapshot.csp:
-                snapshot.csp[alias] = snapshot.csp[path]
-        # /api/places/<id> and /#<id> predate article pages: an id means the home article's place,
-        # else the place of the earliest article that has one (so old links of the first article hold).
-        for rows in [home, *sorted(served, key=lambda r: (r.article.published, r.article.slug))]:
-            for place in rows.places:
-                snapshot.assets.setdefault(
-                    f"/api/places/{place['id']}",
-                    snapshot.assets[f"/api/articles/{rows.article.slug}/places/{place['id']}"],
-                )
-        log.info(
-            "newsmap: serving %d places of %d articles from %s",
-            len(dataset.locations),
-            len(served),
-            self.config.data_dir,
-        )
-        return snapshot
+            store.conn.execute("BEGIN")
+            try:
+                return build(store)
+            finally:
+                store.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            self.reset()
+            log.error("newsmap: cannot read the database: %s", error)
+            raise Unavailable(f"the database cannot be read ({error.__class__.__name__})") from None
 
-    def _add_data_twins(self, snapshot: Snapshot, dataset: Dataset, modified: datetime) -> None:
-        """The whole dataset's downloads and API, and the health check."""
-        locations, mentions = list(dataset.locations), list(dataset.mentions)
-        attach = lambda name: {"Content-Disposition": f'attachment; filename="{name}"'}  # noqa: E731
-        csv_type = "text/csv; charset=utf-8"
-        assets = snapshot.assets
-        assets["/data/locations.csv"] = Asset.make(
-            encode_csv(locations, LOCATION_FIELDS, formula_safe=True),
-            csv_type,
-            modified,
-            headers=attach("locations.csv"),
-        )
-        assets["/data/mentions.csv"] = Asset.make(
-            encode_csv(mentions, MENTION_FIELDS, formula_safe=True), csv_type, modified, headers=attach("mentions.csv")
-        )
-        assets["/data/locations.geojson"] = Asset.make(
-            to_json_bytes(to_geojson(locations)), "application/geo+json", modified
-        )
-        assets["/data/locations.kml"] = Asset.make(
-            to_kml(locations), "application/vnd.google-earth.kml+xml", modified, headers=attach("locations.kml")
-        )
-        assets["/api/places"] = Asset.make(to_json_bytes(locations), "application/json", modified)
-        health = {"status": "ok", "places": len(locations), "mentions": len(mentions), "modified": modified.isoformat()}
-        assets["/healthz"] = Asset.make(to_json_bytes(health), "application/json", modified)
+    # -- lookups by path
+    def article(self, slug: str) -> Built | None:
+        info = self.store().info(slug)
+        if info is None:
+            return None
+        return self.cache.get(("article", slug, info.version), lambda: self._read(lambda s: self._build_article(s, slug)))
 
-    def _add_article(
-        self, snapshot: Snapshot, rows: ArticleRows, served: list[ArticleRows], modified: datetime
-    ) -> None:
-        """An article's page, its basemap and its API: a place list and one answer per place."""
-        slug = rows.article.slug
-        api = f"/api/articles/{slug}/places"
-        snapshot.assets[api] = Asset.make(to_json_bytes(rows.places), "application/json", modified)
+    def library(self, query: str, page: int) -> Built:
+        revision = self.store().revision()
+        key = ("library", revision, query, page)
+        return self.cache.get(key, lambda: self._read(lambda s: self._build_library(s, query, page)))
+
+    def dataset(self) -> Built:
+        revision = self.store().revision()
+        return self.cache.get(("dataset", revision), lambda: self._read(self._build_dataset))
+
+    def home_slug(self) -> str:
+        """The article `/` shows instead of the library, when NEWSMAP_HOME_ARTICLE names one that exists."""
+        slug = self.config.home_article
+        return slug if slug and self.store().info(slug) is not None else ""
+
+    # -- building
+    def _build_article(self, store: Store, slug: str) -> Built:
+        article = store.article(slug)
+        if article is None:
+            raise LookupError(slug)
+        info = store.info(slug)
+        places, mentions = store.places(slug), store.mentions(slug)
+        modified = _time(info.updated_at if info else "")
+        built = Built()
+        base, api = f"/articles/{slug}", f"/api/articles/{slug}"
+        detail = {**_meta(article), "added_at": info.added_at if info else "", "page": base, "places": places}
+        built.assets[api] = Asset.make(to_json_bytes(detail), JSON, modified)
+        built.assets[f"{api}/places"] = Asset.make(to_json_bytes(places), JSON, modified)
         by_place: dict[str, list[dict[str, Any]]] = {}
-        for mention in rows.mentions:
+        for mention in mentions:
             by_place.setdefault(mention["place_id"], []).append(mention)
-        for place in rows.places:
-            detail = {**place, "mentions": by_place.get(place["id"], [])}
-            snapshot.assets[f"{api}/{place['id']}"] = Asset.make(to_json_bytes(detail), "application/json", modified)
-        if rows.places:
-            snapshot.assets[f"{rows.url}/basemap.geojson"] = Asset.make(
-                to_json_bytes(basemap(rows.places)), "application/geo+json", modified
-            )
-        self._add_page(snapshot, rows, served, modified)
+        for place in places:
+            one = {**place, "mentions": by_place.get(place["id"], [])}
+            built.assets[f"{api}/places/{place['id']}"] = Asset.make(to_json_bytes(one), JSON, modified)
+        self._add_downloads(built, slug, places, mentions, modified)
+        if places:
+            built.assets[f"{base}/basemap.geojson"] = Asset.make(to_json_bytes(basemap(places)), GEOJSON, modified)
+        self._add_page(built, article, places, mentions, modified)
+        return built
 
-    def _add_page(self, snapshot: Snapshot, rows: ArticleRows, served: list[ArticleRows], modified: datetime) -> None:
+    def _add_downloads(
+        self, built: Built, slug: str, places: list[dict[str, Any]], mentions: list[dict[str, Any]], modified: datetime
+    ) -> None:
+        base = f"/articles/{slug}"
+        locations_csv = encode_csv(places, LOCATION_FIELDS, formula_safe=True)
+        built.assets[f"{base}/locations.csv"] = Asset.make(
+            locations_csv, CSV, modified, headers=attachment(f"{slug}-locations.csv")
+        )
+        built.assets[f"{base}/locations.csv?bom=1"] = Asset.make(
+            b"\xef\xbb\xbf" + locations_csv, CSV, modified, headers=attachment(f"{slug}-locations.csv")
+        )
+        built.assets[f"{base}/mentions.csv"] = Asset.make(
+            encode_csv(mentions, MENTION_FIELDS, formula_safe=True), CSV, modified,
+            headers=attachment(f"{slug}-mentions.csv"),
+        )  # fmt: skip
+        built.assets[f"{base}/locations.geojson"] = Asset.make(
+            to_json_bytes(to_geojson(places)), GEOJSON, modified, headers=attachment(f"{slug}-locations.geojson")
+        )
+        built.assets[f"{base}/locations.kml"] = Asset.make(
+            to_kml(places, title=slug), KML, modified, headers=attachment(f"{slug}-locations.kml")
+        )
+
+    def _add_page(
+        self,
+        built: Built,
+        article: Article,
+        places: list[dict[str, Any]],
+        mentions: list[dict[str, Any]],
+        modified: datetime,
+    ) -> None:
         """The article beside its map; one `Asset` and its CSP (with the inline script's hash)."""
-        article, places = rows.article, rows.places
+        url = f"/articles/{article.slug}"
         index = category_index([p["category"] for p in places]) if places else {}
         parts = build_map(places, index, self.config.tiles, self.config.tiles_attribution) if places else None
         script = compact_script(parts.script) if parts else ""
         html = self.templates.get_template("index.html").render(
             article=article,
-            canonical=rows.url,
+            canonical=url,
             places=[{**p, "cat": index[p["category"]], "family": category_family(p["category"])} for p in places],
             categories=legend(places, index),
-            paragraphs=sentence_segments(article, rows.mentions),
-            data=page_data(places, rows.mentions, index, self.config.tiles, f"{rows.url}/basemap.geojson"),
+            paragraphs=sentence_segments(article, mentions),
+            data=page_data(places, mentions, index, self.config.tiles, f"{url}/basemap.geojson"),
             map=parts,
             map_script=script,
-            downloads=(
-                *DOWNLOADS,
-                ("JSON API", f"/api/articles/{article.slug}/places", "this article's places as JSON"),
-            ),
-            others=[(other.url, other.article.title) for other in served if other is not rows],
+            downloads=article_downloads(article.slug),
         )
-        snapshot.assets[rows.url] = Asset.make(html.encode("utf-8"), "text/html; charset=utf-8", modified)
-        snapshot.csp[rows.url] = page_csp([script] if script else [], self.config.tiles)
+        built.assets[url] = Asset.make(html.encode("utf-8"), HTML, modified)
+        built.csp[url] = page_csp([script] if script else [], self.config.tiles)
+
+    def _build_library(self, store: Store, query: str, page: int) -> Built:
+        """The library page: articles newest first, searchable, paginated, with a map of their places."""
+        total = store.count(query)
+        pages = max(1, -(-total // self.config.page_size))
+        page = min(max(page, 1), pages)
+        listing = store.listing(query, self.config.page_size, (page - 1) * self.config.page_size)
+        places = [
+            {**place, "title": item["title"]} for item in listing for place in store.places(item["slug"])
+        ]  # fmt: skip
+        data = library_data(places, self.config.tiles)
+        html = self.templates.get_template("library.html").render(
+            articles=listing, query=query, page=page, pages=pages, total=total, data=data,
+            everything=store.count(), has_map=bool(places),
+        )  # fmt: skip
+        built = Built()
+        built.assets["/"] = Asset.make(html.encode("utf-8"), HTML, _time(store.meta("updated_at") or ""))
+        built.csp["/"] = page_csp([], self.config.tiles)
+        return built
+
+    def _build_dataset(self, store: Store) -> Built:
+        """The whole library's downloads and API."""
+        locations, mentions = store.places(), store.mentions()
+        modified = _time(store.meta("updated_at") or "")
+        built = Built()
+        assets = built.assets
+        assets["/data/locations.csv"] = Asset.make(
+            encode_csv(locations, LOCATION_FIELDS, formula_safe=True), CSV, modified, headers=attachment("locations.csv")
+        )
+        assets["/data/mentions.csv"] = Asset.make(
+            encode_csv(mentions, MENTION_FIELDS, formula_safe=True), CSV, modified, headers=attachment("mentions.csv")
+        )
+        assets["/data/locations.geojson"] = Asset.make(to_json_bytes(to_geojson(locations)), GEOJSON, modified)
+        assets["/data/locations.kml"] = Asset.make(to_kml(locations), KML, modified, headers=attachment("locations.kml"))
+        assets["/api/places"] = Asset.make(to_json_bytes(locations), JSON, modified)
+        counts: dict[str, int] = {}
+        for row in locations:
+            counts[row["article"]] = counts.get(row["article"], 0) + 1
+        library = [
+            {**{k: getattr(info, k) for k in ("slug", "title", "publisher", "published", "url", "added_at")},
+             "page": f"/articles/{info.slug}", "places": counts.get(info.slug, 0), "api": f"/api/articles/{info.slug}"}
+            for info in store.infos()
+        ]  # fmt: skip
+        assets["/api/articles"] = Asset.make(to_json_bytes(library), JSON, modified)
+        return built
 
     def _static_assets(self) -> dict[str, Asset]:
         """Our static files and the vendored files, read and compressed once; only these are served."""
@@ -281,3 +318,17 @@ class Site:
             for url, path, cache in files
             if path.suffix in types
         }
+
+
+def _time(iso: str) -> datetime:
+    """A time the database recorded (the same in every worker, so Last-Modified agrees too)."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC)
+    except ValueError:
+        return datetime.now(UTC)
+
+
+def _meta(article: Article) -> dict[str, str]:
+    return {key: getattr(article, key) for key in ("slug", "title", "publisher", "published", "url")}
+
+

@@ -1,16 +1,18 @@
-"""Routes: every page and download is a prebuilt `Asset` of the current snapshot (a Blueprint).
+"""Reading routes (a Blueprint): every page and download is a built `Asset` from the site's cache.
 
-A dataset that cannot be loaded gives 503 with its reason and a log line; an unknown place
-answers a JSON 404 that names it.
+The database cannot be read -> 503 with the reason (never a server path); an unknown article
+or place -> 404 that names it (JSON on API paths).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from newsmap.serve.site import Site
+from newsmap.serve.headers import error_answer
+from newsmap.serve.site import Built, Site, Unavailable
 
 MAX_QUERY_STRING = 2048
+ARTICLE_FILES = ("locations.csv", "mentions.csv", "locations.geojson", "locations.kml", "basemap.geojson")
 
 bp = Blueprint("newsmap", __name__)
 
@@ -19,17 +21,19 @@ def site() -> Site:
     return current_app.extensions["newsmap"]
 
 
-def serve(path: str, missing: str = "") -> Response:
-    snapshot = site().snapshot()
-    if snapshot.error:
-        abort(503, description=f"The dataset could not be loaded: {snapshot.error}")
-    asset = snapshot.assets.get(path)
+def respond(built: Built | None, path: str, missing: str = "") -> Response:
+    asset = built.assets.get(path) if built is not None else None
     if asset is None:
         abort(404, description=missing or None)
     response = asset.respond(request)
-    if path in snapshot.csp:
-        response.headers["Content-Security-Policy"] = snapshot.csp[path]
+    if path in built.csp:  # type: ignore[union-attr]
+        response.headers["Content-Security-Policy"] = built.csp[path]  # type: ignore[union-attr]
     return response
+
+
+@bp.app_errorhandler(Unavailable)
+def unavailable(error: Unavailable) -> tuple[Response | str, int]:
+    return error_answer(503, "Service Unavailable", f"The library could not be read: {error}")
 
 
 @bp.before_app_request
@@ -40,48 +44,74 @@ def refuse_huge_queries() -> None:
 
 @bp.get("/")
 def index() -> Response:
-    return serve("/")
+    """The library (or the one article NEWSMAP_HOME_ARTICLE names)."""
+    home = site().home_slug()
+    if home:
+        return respond(site().article(home), f"/articles/{home}")
+    query = request.args.get("q", "")[:200]
+    page = request.args.get("page", "1")
+    return respond(site().library(query, int(page) if page.isdigit() else 1), "/")
 
 
 @bp.get("/articles/<slug>")
 def article(slug: str) -> Response:
-    return serve(f"/articles/{slug}", f"No article {slug!r}.")
+    return respond(site().article(slug), f"/articles/{slug}", f"No article {slug!r}.")
 
 
-@bp.get("/articles/<slug>/basemap.geojson")
+@bp.get("/articles/<slug>/<name>")
+def article_file(slug: str, name: str) -> Response:
+    if name not in ARTICLE_FILES:
+        abort(404)
+    path = f"/articles/{slug}/{name}"
+    if name == "locations.csv" and request.args.get("bom") == "1":
+        path += "?bom=1"
+    return respond(site().article(slug), path, f"No article {slug!r}.")
+
+
+@bp.get("/api/articles/<slug>")
+@bp.get("/api/articles/<slug>/places")
+def article_api(slug: str) -> Response:
+    return respond(site().article(slug), request.path, f"No article {slug!r}.")
+
+
+@bp.get("/api/articles/<slug>/places/<place_id>")
+def article_place(slug: str, place_id: str) -> Response:
+    return respond(site().article(slug), request.path, f"No place with id {place_id!r} in article {slug!r}.")
+
+
+@bp.get("/api/places/<place_id>")
+def place(place_id: str) -> Response:
+    """The place behind an old `/#<id>` link, made when `/` was the only article's page: the home
+    article's place, else the earliest-added article's with that id."""
+    home = site().home_slug()
+    store = site().store()
+    slug = home if home and store.places_with_id(home, place_id) else store.first_with_place(place_id)
+    if slug is None:
+        abort(404, description=f"No place with id {place_id!r}.")
+    return respond(site().article(slug), f"/api/articles/{slug}/places/{place_id}", f"No place with id {place_id!r}.")
+
+
 @bp.get("/data/locations.csv")
 @bp.get("/data/mentions.csv")
 @bp.get("/data/locations.geojson")
 @bp.get("/data/locations.kml")
 @bp.get("/api/places")
 @bp.get("/api/articles")
-@bp.get("/basemap.geojson")
-def data_twin(slug: str = "") -> Response:
-    return serve(request.path)
-
-
-@bp.get("/api/articles/<slug>/places")
-def article_places(slug: str) -> Response:
-    return serve(request.path, f"No article {slug!r}.")
-
-
-@bp.get("/api/articles/<slug>/places/<place_id>")
-def article_place(slug: str, place_id: str) -> Response:
-    return serve(request.path, f"No place with id {place_id!r} in article {slug!r}.")
-
-
-@bp.get("/api/places/<place_id>")
-def place(place_id: str) -> Response:
-    """A place of the home article (the URL predates articles having pages of their own)."""
-    return serve(request.path, f"No place with id {place_id!r}.")
+def dataset() -> Response:
+    return respond(site().dataset(), request.path)
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    snapshot = site().snapshot()
-    if snapshot.error:
-        return jsonify(status="error", error=snapshot.error), 503  # type: ignore[return-value]
-    return serve("/healthz")
+    try:
+        store = site().store()
+        counts = store.conn.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM places), (SELECT value FROM meta "
+            "WHERE key = 'revision')"
+        ).fetchone()
+    except Unavailable as error:
+        return jsonify(status="error", error=str(error)), 503  # type: ignore[return-value]
+    return jsonify(status="ok", articles=counts[0], places=counts[1], revision=int(counts[2]))
 
 
 @bp.get("/static/<path:name>")

@@ -1,0 +1,396 @@
+"""Who may write: editors, signed in with a password (a session cookie) or sending an API token.
+
+Readers need no account. A view that changes the library is decorated with `editor_required`
+(and `write_limit`); `current_editor()` names who is asking. Two ways in:
+
+- the browser: `/login` checks the password and puts the editor's name in Flask's signed session
+  cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS), for at most `SESSION_LIFETIME`. Every form
+  POST carries Flask-WTF's CSRF token (`{{ csrf_token() }}`, or the `X-CSRFToken` header from script).
+- a program: `Authorization: Bearer <token>` (tokens from `newsmap token add`). Such a request is
+  judged by its token alone, never by a cookie, so it needs no CSRF token: a cross-site page can
+  neither read a token nor make the browser add the header.
+
+Writes are rate-limited per editor and per address (`WRITE_LIMIT`), sign-in attempts per address
+(`LOGIN_LIMIT`), with Flask-Limiter in memory (so counted per worker process).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import math
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from limits import parse_many
+from werkzeug.exceptions import Forbidden
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from newsmap import accounts, store
+from newsmap.serve.headers import DEFAULT_CSP, error_answer, wants_json
+from newsmap.settings import Settings
+
+EXTENSION = "newsmap.auth"
+SESSION_LIFETIME = timedelta(hours=12)
+DEFAULT_WRITE_LIMIT = "30 per hour;200 per day"
+DEFAULT_LOGIN_LIMIT = "10 per minute"
+NO_EDITOR = "No editor account exists yet: create one with `newsmap user add NAME`"
+WRONG_PASSWORD = "Wrong name or password"
+# The login page posts its form to this site: the only page whose CSP allows a form.
+FORM_CSP = re.sub(r"form-action [^;]*", "form-action 'self'", DEFAULT_CSP)
+if "form-action" not in FORM_CSP:
+    FORM_CSP += "; form-action 'self'"
+
+# What the session holds for a signed-in editor.
+_EDITOR, _STAMP, _SINCE = "editor", "editor_stamp", "editor_since"
+_UNSET = object()
+
+bp = Blueprint("auth", __name__)
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class _Auth:
+    """One app's CSRF protection and rate limiter, and its views wrapped with that limiter's limits."""
+
+    def __init__(self, app: Flask) -> None:
+        self.csrf = CSRFProtect(app)
+        self.limiter = Limiter(key_func=limit_key)
+        self.limiter.init_app(app)
+        self._limited: dict[tuple[str, Callable[..., Any]], Callable[..., Any]] = {}
+        self._lock = threading.Lock()
+
+    def limited(self, kind: str, view: Callable[..., Any]) -> Callable[..., Any]:
+        """`view` under this app's limits of `kind` (made on first use: views are decorated before apps exist)."""
+        wrapped = self._limited.get((kind, view))
+        if wrapped is None:
+            with self._lock:
+                wrapped = self._limited.get((kind, view))
+                if wrapped is None:
+                    wrapped = view
+                    for limit in self._limits(kind):
+                        wrapped = limit(wrapped)
+                    self._limited[(kind, view)] = wrapped
+        return wrapped
+
+    def _limits(self, kind: str) -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+        if kind == "write":
+            return [
+                self.limiter.shared_limit(
+                    _write_limit, scope="writes-by-address", key_func=get_remote_address,
+                    error_message="Too many changes from this address",
+                ),
+                self.limiter.shared_limit(
+                    _write_limit, scope="writes-by-editor", key_func=_editor_key, exempt_when=_no_editor,
+                    error_message="Too many changes by this editor",
+                ),
+            ]  # fmt: skip
+        if kind == "login":
+            return [
+                self.limiter.shared_limit(
+                    _login_limit, scope="login-by-address", key_func=get_remote_address, methods=["POST"],
+                    error_message="Too many sign-in attempts from this address",
+                )
+            ]  # fmt: skip
+        raise ValueError(f"no limits of kind {kind!r}")
+
+
+def _state() -> _Auth:
+    return current_app.extensions[EXTENSION]
+
+
+def _write_limit() -> str:
+    return current_app.config.get("WRITE_LIMIT") or DEFAULT_WRITE_LIMIT
+
+
+def _login_limit() -> str:
+    return current_app.config.get("LOGIN_LIMIT") or DEFAULT_LOGIN_LIMIT
+
+
+def _editor_key() -> str:
+    return f"editor:{current_editor()}"
+
+
+def _no_editor() -> bool:
+    return current_editor() is None
+
+
+def limit_key() -> str:
+    """The limiter's default key: the editor's name when signed in, else the remote address."""
+    editor = current_editor()
+    return f"editor:{editor}" if editor else f"address:{get_remote_address()}"
+
+
+def _rate_limited(kind: str) -> Callable[[View], View]:
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            return _state().limited(kind, view)(*args, **kwargs)
+
+        return limited  # type: ignore[return-value]
+
+    return decorate
+
+
+#: Limit a view to WRITE_LIMIT per editor and, separately, per address, shared by every view so
+#: decorated (429 with Retry-After beyond). Put it under `editor_required`, so only editors' writes count.
+write_limit = _rate_limited("write")
+_login_limited = _rate_limited("login")
+
+
+# -- the database, one connection per request when needed
+def _db() -> sqlite3.Connection | None:
+    """The store (opened once per request), or None when there is no database yet."""
+    conn = g.get("_newsmap_auth_db")
+    if conn is None:
+        try:
+            conn = store.connect(Path(current_app.config["DB"]), create=False)
+        except store.StoreError:
+            current_app.logger.warning(
+                "newsmap: no usable database at %s: nobody can sign in", current_app.config["DB"]
+            )
+            return None
+        g._newsmap_auth_db = conn
+    return conn
+
+
+def _close_db(_: BaseException | None = None) -> None:
+    conn = g.pop("_newsmap_auth_db", None)
+    if conn is not None:
+        conn.close()
+
+
+# -- who is asking
+def bearer_token() -> str | None:
+    """The token of an `Authorization: Bearer <token>` header ("" when empty), None without one."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def current_editor() -> str | None:
+    """The editor making this request: the bearer token's owner when the request has a bearer header
+    (the session is then ignored), else the session's signed-in editor if it still exists, has the same
+    password and signed in less than `SESSION_LIFETIME` ago. None for a reader."""
+    editor = g.get("_newsmap_editor", _UNSET)
+    if editor is _UNSET:
+        editor = _find_editor()
+        g._newsmap_editor = editor
+    return editor  # type: ignore[return-value]
+
+
+def _find_editor() -> str | None:
+    token = bearer_token()
+    if token is not None:
+        conn = _db()
+        return accounts.token_user(conn, token) if token and conn is not None else None
+    name, stamp, since = session.get(_EDITOR), session.get(_STAMP), session.get(_SINCE)
+    if not (isinstance(name, str) and isinstance(stamp, str) and isinstance(since, int | float)):
+        return None
+    if not -60 < time.time() - since < current_app.permanent_session_lifetime.total_seconds():
+        return None  # an absolute limit: a session kept alive by use still ends
+    conn = _db()
+    current = accounts.user_stamp(conn, name) if conn is not None else None
+    return name if current is not None and hmac.compare_digest(current, stamp) else None
+
+
+def _has_editors() -> bool:
+    conn = _db()
+    return conn is not None and accounts.has_editors(conn)
+
+
+def _unauthorized(message: str, *, invalid_token: bool = False) -> Response:
+    body, code = error_answer(401, "Unauthorized", message)
+    response = make_response(body, code)
+    challenge = 'Bearer realm="newsmap"' + (', error="invalid_token"' if invalid_token else "")
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """A path on this site to go to after signing in or out; anything else (another site) is "/"."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return "/"  # browsers drop tabs and newlines: "/\t/evil.example" would become "//evil.example"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
+
+
+def _here() -> str:
+    return request.full_path if request.query_string else request.path
+
+
+def editor_required(view: View) -> View:
+    """Only editors may use the view: 403 while no editor exists; a reader is sent to /login (pages)
+    or answered 401 with `WWW-Authenticate: Bearer` (API and data paths); a wrong token is 401."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not _has_editors():
+            raise Forbidden(description=NO_EDITOR)
+        if current_editor() is not None:
+            return view(*args, **kwargs)
+        token = bearer_token()
+        if token is not None:
+            return _unauthorized(
+                "This API token is not valid (it may have been removed): make one with `newsmap token add NAME`.",
+                invalid_token=bool(token),
+            )
+        if wants_json(request.path):
+            return _unauthorized(
+                "Editors only: send `Authorization: Bearer <token>` (make one with `newsmap token add NAME`)."
+            )
+        return redirect(url_for("auth.login", next=_here()))
+
+    return guarded  # type: ignore[return-value]
+
+
+# -- signing in and out
+def _login_page(target: str, *, error: str = "", name: str = "", status: int = 200) -> Response:
+    response = make_response(
+        render_template(
+            "login.html",
+            next=target,
+            error=error,
+            name=name,
+            editor=current_editor(),
+            no_editor=not _has_editors(),
+        ),
+        status,
+    )
+    response.headers["Content-Security-Policy"] = FORM_CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_login_limited
+def login() -> ResponseReturnValue:
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return _login_page(target)
+    name = request.form.get("name", "").strip()
+    password = request.form.get("password", "")
+    conn = _db()
+    if conn is None or not accounts.check_password(conn, name, password):
+        return _login_page(target, error=WRONG_PASSWORD, name=name, status=401)
+    stamp = accounts.user_stamp(conn, name)
+    session.clear()  # a new session for the editor: none set before signing in (fixation) carries over
+    session[_EDITOR], session[_STAMP], session[_SINCE] = name, stamp, int(time.time())
+    session.permanent = True
+    g._newsmap_editor = name
+    return redirect(target, 303)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    g._newsmap_editor = None
+    return redirect(safe_next(request.form.get("next")), 303)
+
+
+# -- setting it up
+def _secret_key(app: Flask) -> str:
+    """The configured key, or the one kept in the database (shared by every worker)."""
+    if app.config.get("SECRET_KEY"):
+        return str(app.config["SECRET_KEY"])
+    try:
+        conn = store.connect(Path(app.config["DB"]), create=False)
+    except store.StoreError as error:
+        app.logger.warning("newsmap: %s; sessions use a key of this process only", error)
+        return secrets.token_hex(32)
+    try:
+        return store.Store(conn).secret()
+    finally:
+        conn.close()
+
+
+def init_app(app: Flask) -> None:
+    """Sessions, CSRF protection, rate limits, the login routes and the error answers they need.
+
+    Reads from app.config: DB, SECRET_KEY ("" = kept in the database), HTTPS, WRITE_LIMIT,
+    and optionally LOGIN_LIMIT, WTF_CSRF_ENABLED and RATELIMIT_ENABLED (tests may turn them off).
+    """
+    if "DB" not in app.config:
+        app.config["DB"] = str(Settings.from_env().db)
+    https = bool(app.config.get("HTTPS", False))
+    app.config.update(
+        SECRET_KEY=_secret_key(app),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked below, unless the request carries a bearer token
+        WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),  # a form may stay open as long as a session
+    )
+    for key, default in (("WRITE_LIMIT", DEFAULT_WRITE_LIMIT), ("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT)):
+        value = app.config.setdefault(key, default)
+        try:
+            parse_many(value)  # Flask-Limiter would only log a bad limit, and then not limit at all
+        except ValueError:
+            raise ValueError(f"{key} must be limits like {default!r}, not {value!r}") from None
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    if https:  # behind one proxy that sets X-Forwarded-For and -Proto
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+
+    state = _Auth(app)
+    app.extensions[EXTENSION] = state
+
+    @app.before_request
+    def check_csrf() -> None:
+        if not app.config.get("WTF_CSRF_ENABLED", True):
+            return
+        if bearer_token() is not None:
+            return  # judged by its token alone (see current_editor): no cookie authority to forge
+        if wants_json(request.path) and app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            return  # an API call without a session has no authority either: editor_required answers 401
+        state.csrf.protect(apply_exemptions=True)
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> ResponseReturnValue:
+        reason = error.description or "The CSRF token is missing or wrong."
+        if wants_json(request.path):
+            advice = "Send the page's CSRF token in the X-CSRFToken header, or use `Authorization: Bearer <token>`."
+        else:
+            advice = "Reload the page and send the form again."
+        return error_answer(400, "Bad Request", f"{reason} {advice}")
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(error: RateLimitExceeded) -> ResponseReturnValue:
+        breached = state.limiter.current_limit
+        retry = max(1, math.ceil(breached.window.reset_time - time.time())) if breached else 60
+        message = f"{error.description} (at most {error.limit.limit}): try again in {retry} seconds."
+        body, code = error_answer(429, "Too Many Requests", message)
+        response = make_response(body, code)
+        response.headers["Retry-After"] = str(retry)
+        return response
+
+    app.jinja_env.globals["current_editor"] = current_editor  # templates: "signed in as", a sign-out form
+    app.teardown_appcontext(_close_db)
+    app.register_blueprint(bp)

@@ -1,0 +1,424 @@
+"""The SQLite store: every article, place, mention, editor and token, in one WAL database file.
+
+Both sides share it: the build writes articles and their rows (`put_article`, one transaction
+each, so a crash leaves the whole article or nothing), the app reads them per article and
+writes what editors add. Several processes may use the file at once: WAL lets readers go on
+while one writer commits, a busy timeout makes writers queue instead of failing, and every
+write is one short `BEGIN IMMEDIATE` transaction.
+
+The schema is migrated in numbered steps (`MIGRATIONS`, recorded in `PRAGMA user_version`): a
+database written by an older newsmap opens and upgrades itself. Its tables have foreign keys
+and readable columns, so `datasette data/newsmap.db` shows it as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from newsmap.article import Article, Sentence
+from newsmap.schema import COLUMN_TYPES, LOCATION_FIELDS, MENTION_FIELDS
+from newsmap.slugs import slugify
+
+BUSY_TIMEOUT_MS = 30_000
+
+# Each step is applied once, in order, in one transaction; never edit a step that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: articles with their places and mentions (the columns of locations.csv and mentions.csv)
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('revision', '0');
+    INSERT INTO meta (key, value) VALUES ('updated_at', '1970-01-01T00:00:00+00:00');
+    CREATE TABLE articles (
+        slug TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        publisher TEXT NOT NULL DEFAULT '',
+        published TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        sentences TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        build_hash TEXT NOT NULL DEFAULT '',
+        added_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        added_by TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'seed',
+        version INTEGER NOT NULL
+    );
+    CREATE INDEX articles_content_hash ON articles (content_hash);
+    CREATE INDEX articles_newest ON articles (published DESC, added_at DESC, slug);
+    CREATE TABLE places (
+        article TEXT NOT NULL REFERENCES articles (slug) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        article_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        category TEXT NOT NULL,
+        status TEXT NOT NULL,
+        lat REAL NOT NULL,
+        lon REAL NOT NULL,
+        precision TEXT NOT NULL,
+        quote TEXT NOT NULL,
+        mentions INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        country TEXT NOT NULL,
+        context TEXT NOT NULL,
+        PRIMARY KEY (article, id)
+    );
+    CREATE INDEX places_id ON places (id);
+    CREATE TABLE mentions (
+        article TEXT NOT NULL,
+        place_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        sentence INTEGER NOT NULL,
+        sentence_start INTEGER NOT NULL,
+        sentence_end INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (article, position),
+        FOREIGN KEY (article, place_id) REFERENCES places (article, id) ON DELETE CASCADE
+    );
+    CREATE INDEX mentions_place ON mentions (article, place_id);
+    """,
+    # 2: editors and their API tokens (passwords and tokens stored only as hashes)
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        label TEXT NOT NULL DEFAULT '',
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+    );
+    CREATE INDEX tokens_user ON tokens (user);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used; one line for the user."""
+
+
+def now() -> str:
+    """An ISO time to the microsecond: "added first" must order articles added within one second."""
+    return datetime.now(UTC).isoformat()
+
+
+def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
+    """A connection with WAL, foreign keys and a busy timeout, on a database at the current schema.
+
+    With `create=False` a missing file is a StoreError (the server never creates an empty library
+    by accident: `newsmap build` does).
+    """
+    if not create and not path.exists():
+        raise StoreError(f"{path.name}: no database yet (run `newsmap build` to make it)")
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed transaction's integrity
+        migrate(conn)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path.name}: not a usable newsmap database ({error})") from None
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the missing migration steps, each in its own transaction; returns the schema version."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"the database has schema {version}, newer than this newsmap's {SCHEMA_VERSION}")
+    for number in range(version, SCHEMA_VERSION):
+        with transaction(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] != number:
+                continue  # another process migrated meanwhile
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """One transaction: BEGIN IMMEDIATE for a writer (it queues behind another writer at once, instead
+    of failing later), a plain BEGIN for a consistent read; rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _bump_revision(conn: sqlite3.Connection) -> int:
+    """Every write moves the store's revision on: caches of whole-library pages key on it."""
+    conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'updated_at'", (now(),))
+    return int(conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0])
+
+
+def content_hash(text: str) -> str:
+    """The same article pasted twice (whitespace aside) has the same hash: a duplicate."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An article's row without its text: what lists and caches need."""
+
+    slug: str
+    title: str
+    publisher: str
+    published: str
+    url: str
+    added_at: str
+    updated_at: str
+    added_by: str
+    source: str
+    version: int
+    content_hash: str
+    build_hash: str
+
+
+class Store:
+    """Reads and writes of the library, on one connection (one per thread or request)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> Store:
+        return cls(connect(path, create=create))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- reading
+    def revision(self) -> int:
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0])
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def secret(self, key: str = "secret_key") -> str:
+        """A random secret made once and kept (e.g. the session key every worker must share)."""
+        value = self.meta(key)
+        if value is None:
+            with transaction(self.conn):
+                self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, secrets.token_hex(32)))
+            value = self.meta(key)
+        assert value is not None
+        return value
+
+    def info(self, slug: str) -> ArticleInfo | None:
+        row = self.conn.execute(f"SELECT {_INFO_COLUMNS} FROM articles WHERE slug = ?", (slug,)).fetchone()
+        return ArticleInfo(**dict(row)) if row else None
+
+    def infos(self) -> list[ArticleInfo]:
+        rows = self.conn.execute(f"SELECT {_INFO_COLUMNS} FROM articles ORDER BY slug").fetchall()
+        return [ArticleInfo(**dict(row)) for row in rows]
+
+    def article(self, slug: str) -> Article | None:
+        row = self.conn.execute("SELECT * FROM articles WHERE slug = ?", (slug,)).fetchone()
+        if row is None:
+            return None
+        sentences = tuple(Sentence(i, start, end, para) for i, (start, end, para) in enumerate(json.loads(row["sentences"])))
+        return Article(row["slug"], row["text"], row["title"], row["publisher"], row["published"], row["url"], sentences)
+
+    def places(self, slug: str | None = None) -> list[dict[str, Any]]:
+        """Place rows as the schema types them, in their article's order (all articles: by slug)."""
+        where, args = ("WHERE article = ?", (slug,)) if slug is not None else ("", ())
+        rows = self.conn.execute(f"SELECT * FROM places {where} ORDER BY article, position", args).fetchall()
+        return [_typed(row, LOCATION_FIELDS) for row in rows]
+
+    def mentions(self, slug: str | None = None) -> list[dict[str, Any]]:
+        where, args = ("WHERE article = ?", (slug,)) if slug is not None else ("", ())
+        rows = self.conn.execute(f"SELECT * FROM mentions {where} ORDER BY article, position", args).fetchall()
+        return [_typed(row, MENTION_FIELDS) for row in rows]
+
+    def count(self, query: str = "") -> int:
+        where, args = _search(query)
+        return int(self.conn.execute(f"SELECT count(*) FROM articles a {where}", args).fetchone()[0])
+
+    def listing(self, query: str = "", limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
+        """Articles newest first (by date published, then added), matching `query` in a title or a
+        place name, each with its number of places and of places per category."""
+        where, args = _search(query)
+        rows = self.conn.execute(
+            f"SELECT {_INFO_COLUMNS}, (SELECT count(*) FROM places p WHERE p.article = a.slug) AS places "
+            f"FROM articles a {where} ORDER BY a.published DESC, a.added_at DESC, a.slug LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
+        listing = [dict(row) for row in rows]
+        for item in listing:
+            counts = self.conn.execute(
+                "SELECT category, count(*) FROM places WHERE article = ? GROUP BY category ORDER BY category",
+                (item["slug"],),
+            ).fetchall()
+            item["categories"] = {category: number for category, number in counts}
+        return listing
+
+    def places_with_id(self, slug: str, place_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM places WHERE article = ? AND id = ?", (slug, place_id)).fetchone() is not None
+
+    def first_with_place(self, place_id: str) -> str | None:
+        """The earliest-added article with a place of this id (old `/#<id>` links)."""
+        row = self.conn.execute(
+            "SELECT p.article FROM places p JOIN articles a ON a.slug = p.article WHERE p.id = ? "
+            "ORDER BY a.added_at, a.slug LIMIT 1",
+            (place_id,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def duplicate_of(self, text: str) -> str | None:
+        row = self.conn.execute("SELECT slug FROM articles WHERE content_hash = ?", (content_hash(text),)).fetchone()
+        return row[0] if row else None
+
+    def free_slug(self, title: str) -> str:
+        """A slug for a new article from its title, unique in the library ("-2", "-3" when taken)."""
+        base = slugify(title, fallback="article")[:80].strip("-") or "article"
+        candidate, number = base, 2
+        while self.conn.execute("SELECT 1 FROM articles WHERE slug = ?", (candidate,)).fetchone():
+            candidate, number = f"{base}-{number}", number + 1
+        return candidate
+
+    # -- writing
+    def put_article(
+        self,
+        article: Article,
+        locations: list[dict[str, Any]],
+        mentions: list[dict[str, Any]],
+        *,
+        added_by: str = "",
+        source: str = "seed",
+        build_hash: str = "",
+    ) -> int:
+        """Add or replace an article with all its rows, in one transaction; returns its new version."""
+        with transaction(self.conn):
+            return self._write_article(article, locations, mentions, added_by, source, build_hash)
+
+    def _write_article(
+        self,
+        article: Article,
+        locations: list[dict[str, Any]],
+        mentions: list[dict[str, Any]],
+        added_by: str,
+        source: str,
+        build_hash: str,
+    ) -> int:
+        """The statements of put/insert, inside the caller's transaction."""
+        revision = _bump_revision(self.conn)
+        previous = self.conn.execute("SELECT added_at FROM articles WHERE slug = ?", (article.slug,)).fetchone()
+        self.conn.execute("DELETE FROM articles WHERE slug = ?", (article.slug,))
+        self.conn.execute(
+            "INSERT INTO articles (slug, title, publisher, published, url, text, sentences, content_hash, "
+            "build_hash, added_at, updated_at, added_by, source, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.slug, article.title, article.publisher, article.published, article.url, article.text,
+                json.dumps([[s.start, s.end, s.paragraph] for s in article.sentences]), content_hash(article.text),
+                build_hash, previous["added_at"] if previous else now(), now(), added_by, source, revision,
+            ),
+        )  # fmt: skip
+        self.conn.executemany(
+            f"INSERT INTO places (position, {', '.join(LOCATION_FIELDS)}) "
+            f"VALUES (?, {', '.join('?' for _ in LOCATION_FIELDS)})",
+            [(n, *(row[f] for f in LOCATION_FIELDS)) for n, row in enumerate(locations)],
+        )
+        self.conn.executemany(
+            f'INSERT INTO mentions (position, {", ".join(_quoted(MENTION_FIELDS))}) '
+            f"VALUES (?, {', '.join('?' for _ in MENTION_FIELDS)})",
+            [(n, *(row[f] for f in MENTION_FIELDS)) for n, row in enumerate(mentions)],
+        )
+        return revision
+
+    def insert_article(
+        self,
+        article: Article,
+        locations: list[dict[str, Any]],
+        mentions: list[dict[str, Any]],
+        *,
+        added_by: str = "",
+        source: str = "web",
+    ) -> str | None:
+        """Add a new article under a free slug (never replacing one), in one transaction.
+
+        The slug is chosen inside the transaction from the article's, so two editors adding
+        articles with the same title at once get "x" and "x-2". Returns the slug, or None when
+        the same text is already in the library (checked inside the transaction too).
+        """
+        with transaction(self.conn):
+            if self.conn.execute(
+                "SELECT 1 FROM articles WHERE content_hash = ?", (content_hash(article.text),)
+            ).fetchone():
+                return None
+            slug = self.free_slug(article.slug)
+            article = Article(
+                slug, article.text, article.title, article.publisher, article.published, article.url, article.sentences
+            )
+            self._write_article(article, [{**r, "article": slug} for r in locations],
+                                [{**r, "article": slug} for r in mentions], added_by, source, "")  # fmt: skip
+        return slug
+
+    def delete_article(self, slug: str) -> bool:
+        with transaction(self.conn):
+            gone = self.conn.execute("DELETE FROM articles WHERE slug = ?", (slug,)).rowcount > 0
+            if gone:
+                _bump_revision(self.conn)
+        return gone
+
+
+_INFO_COLUMNS = ", ".join(ArticleInfo.__dataclass_fields__)
+
+
+def _search(query: str) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause for articles whose title or one of whose places' names holds `query`."""
+    query = query.strip()
+    if not query:
+        return "", ()
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return (
+        "WHERE a.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM places p WHERE p.article = a.slug "
+        "AND (p.name LIKE ? ESCAPE '\\' OR p.article_name LIKE ? ESCAPE '\\'))",
+        (pattern, pattern, pattern),
+    )
+
+
+def _quoted(fields: tuple[str, ...]) -> list[str]:
+    return [f'"{field}"' for field in fields]
+
+
+def _typed(row: sqlite3.Row, fields: tuple[str, ...]) -> dict[str, Any]:
+    typed: dict[str, Any] = {}
+    for field in fields:
+        value = row[field]
+        kind = COLUMN_TYPES[field]
+        typed[field] = float(value) if kind == "float" else int(value) if kind == "int" else str(value)
+    return typed
