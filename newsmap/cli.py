@@ -75,7 +75,7 @@ def build_command(
         summary = build(
             seeds_dir or settings.seeds_dir,
             data_dir or settings.data_dir,
-            db_path=db_path or settings.db,
+            db_path=db_path or (data_dir / "newsmap.db" if data_dir else settings.db),  # --data brings its database
             force=force,
             geocoder_name=geocoder or settings.geocoder,
             curated_path=curated or settings.gazetteer,

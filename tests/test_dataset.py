@@ -60,9 +60,14 @@ def test_build_reports_progress_and_changes(workdir):
     result = run_cli("build", "--seeds", str(workdir / "seeds"), "--data", str(workdir / "data"))
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("kyrgyzstan-russian-bases-2019: 18 places")
+    assert lines[0] == "kyrgyzstan-russian-bases-2019: unchanged"  # in the database already: skipped by hash
     assert "3 facility, 8 settlement, 2 region, 5 country" in lines[-1]
-    assert "1 added, 1 changed, 1 removed" in lines[-1]
+    assert "1 added, 1 changed, 1 removed" in lines[-1]  # the exports are rewritten from the database
+    forced = run_cli("build", "--force", "--seeds", str(workdir / "seeds"), "--data", str(workdir / "data"))
+    assert forced.stdout.splitlines()[0].startswith("kyrgyzstan-russian-bases-2019: 18 places")
+    (workdir / "seeds" / "kyrgyzstan-russian-bases-2019.json").write_text('{"title": "Renamed"}', encoding="utf-8")
+    changed = run_cli("build", "--seeds", str(workdir / "seeds"), "--data", str(workdir / "data"))
+    assert changed.stdout.splitlines()[0].startswith("kyrgyzstan-russian-bases-2019: 18 places")  # metadata counts
 
 
 @pytest.mark.parametrize(
@@ -191,3 +196,12 @@ def test_readme_data_dictionary_matches_the_schema():
         section = readme.split(heading, 1)[1].split("###", 1)[0]
         rows = [line for line in section.splitlines() if line.startswith("| `")]
         assert rows == [f"| `{c.name}` | {c.type} | {c.description} |" for c in columns]
+
+
+def test_build_with_data_keeps_its_database_in_that_folder(workdir, tmp_path):
+    """`--data DIR` brings `DIR/newsmap.db`: a build elsewhere never writes the current folder's database."""
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    result = run_cli("build", "--seeds", str(workdir / "seeds"), "--data", str(tmp_path / "out"), cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "newsmap.db").exists() and not (elsewhere / "data").exists()
