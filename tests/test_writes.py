@@ -103,6 +103,8 @@ def test_with_no_editor_the_write_routes_say_how_to_make_one(workdir):
         ({"title": "x", "fetch": "ftp://example.org/a.txt"}, 400, "only http:// and https://"),
         ({"title": "x", "fetch": "http://127.0.0.1:9/"}, 400, "private or local address"),
         ({"title": 7, "text": TEXT}, 400, "'title' must be text"),
+        ({"title": "x", "text": TEXT, "url": "javascript:alert(1)"}, 400, "must start with http:// or https://"),
+        ({"title": "x", "text": TEXT, "published": "last week"}, 400, "YYYY-MM-DD"),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_changes_nothing(workdir, token, body, status, message):

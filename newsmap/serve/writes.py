@@ -10,6 +10,7 @@ one-line message (HTML form again, or JSON with the same message).
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from newsmap.serve.site import Site
 
 GEOPARSER = "newsmap.build.pipeline:add_article"
 FORM_FIELDS = ("title", "publisher", "published", "url", "text", "fetch")
+PUBLISHED = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 HTML_ALLOWANCE = 4  # an uploaded or fetched file may be this many times the text limit; its text is then checked
 
 bp = Blueprint("writes", __name__)
@@ -63,6 +65,10 @@ def draft_from_request(fields: dict[str, str], upload: Any) -> Draft:
     else:
         draft = from_text(fields.get("text", ""), max_bytes=max_bytes())
     chosen = {key: " ".join(fields.get(key, "").split())[:300] for key in ("title", "publisher", "published", "url")}
+    if chosen["url"] and not chosen["url"].lower().startswith(("https://", "http://")):
+        raise IngestError("the address of the original must start with http:// or https://")
+    if chosen["published"] and not PUBLISHED.fullmatch(chosen["published"]):
+        raise IngestError("the date published must be written YYYY-MM-DD, YYYY-MM or YYYY")
     return Draft(
         text=draft.text,
         title=chosen["title"] or draft.title,
