@@ -20,17 +20,18 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-# The dataset is committed; build it only when it is missing (`make data` rebuilds it).
-data/locations.csv: | $(VENV)/.installed
+# The exports are committed; the database (gitignored) is made by the first build and updated by
+# `make data` (unchanged seeds are skipped by hash).
+data/newsmap.db: | $(VENV)/.installed
 	$(BIN)/python -m newsmap build
 
 data: $(VENV)/.installed
 	$(BIN)/python -m newsmap build
 
-run: $(VENV)/.installed data/locations.csv
+run: $(VENV)/.installed data/newsmap.db
 	$(BIN)/python -m newsmap run
 
-serve: $(VENV)/.installed data/locations.csv
+serve: $(VENV)/.installed data/newsmap.db
 	$(BIN)/python -m newsmap serve
 
 lint: $(VENV)/.installed-dev
@@ -46,7 +47,7 @@ CORPUS ?= ../shared/corpus
 BENCH_EXPECT = page server soak hostile-build hostile-clients $(if $(wildcard bench/pipeline.py),pipeline) \
 	$(if $(and $(wildcard bench/corpus.py),$(wildcard $(CORPUS))),corpus)
 
-bench: $(VENV)/.installed-dev data/locations.csv
+bench: $(VENV)/.installed-dev data/newsmap.db
 	rm -f bench/out/*.json
 	-$(BIN)/python bench/page.py
 	-$(BIN)/python bench/server.py
@@ -56,7 +57,7 @@ bench: $(VENV)/.installed-dev data/locations.csv
 	-if [ -f bench/corpus.py ] && [ -e $(CORPUS) ]; then $(BIN)/python bench/corpus.py $(CORPUS); fi
 	$(BIN)/python bench/report.py --expect $(BENCH_EXPECT)
 
-soak: $(VENV)/.installed-dev data/locations.csv
+soak: $(VENV)/.installed-dev data/newsmap.db
 	$(BIN)/python bench/soak.py
 
 clean:

@@ -158,10 +158,86 @@ def main() -> None:
     """newsmap: news articles to a map of the places they name."""
 
 
+@click.command("add")
+@click.argument("sources", nargs=-1, required=True)
+@_DB
+@click.option("--title", default="", help="Title (one article only; default: the file's or page's own).")
+@click.option("--publisher", default="", help="Publisher (one article only).")
+@click.option("--published", default="", help="Date published, YYYY-MM-DD or YYYY-MM (one article only).")
+@click.option("--url", default="", help="Address of the original (one article only; a fetched page's own by default).")
+@click.option("--by", "added_by", default="", help="Who adds it (shown in the article's record).")
+def add_command(
+    sources: tuple[str, ...], db_path: Path | None, title: str, publisher: str, published: str, url: str, added_by: str
+) -> None:
+    """Add articles to the library: files (.txt, .md, .html) or web addresses (http/https)."""
+    from newsmap.article import ArticleError
+    from newsmap.build.pipeline import add_article
+    from newsmap.ingest import IngestError, fetch_url, from_upload
+    from newsmap.store import Store, StoreError
+
+    settings = _settings()
+    if len(sources) > 1 and (title or publisher or published or url):
+        _fail("--title, --publisher, --published and --url name one article: give one FILE or URL with them")
+    limit = int(settings.max_article_kb * 1000)
+    try:
+        store = Store.open(db_path or settings.db)
+    except StoreError as error:
+        _fail(str(error))
+    failed = 0
+    with click.progressbar(sources, label="Adding", file=sys.stderr, show_pos=True,
+                           hidden=len(sources) < 2, item_show_func=lambda s: s) as bar:  # fmt: skip
+        for source in bar:
+            try:
+                if source.startswith(("http://", "https://")):
+                    draft = fetch_url(source, timeout=settings.url_timeout, max_bytes=limit * 4,
+                                      allow_private=settings.allow_private_urls)  # fmt: skip
+                else:
+                    path = Path(source)
+                    draft = from_upload(path.name, path.read_bytes(), max_bytes=limit * 4)
+                added = add_article(
+                    store, draft.text, title=title or draft.title, publisher=publisher or draft.publisher,
+                    published=published or draft.published, url=url or draft.url, added_by=added_by, source="cli",
+                )  # fmt: skip
+            except (IngestError, ArticleError) as error:
+                failed += 1
+                click.echo(f"\nerror: {source}: {error}", err=True)
+                continue
+            except OSError as error:
+                failed += 1
+                click.echo(f"\nerror: {source}: cannot read ({error.strerror})", err=True)
+                continue
+            verb = "is already in the library as" if added.duplicate else "added as"
+            click.echo(f"{source}: {verb} /articles/{added.slug} ({len(added.places)} places)")
+    store.close()
+    if failed:
+        sys.exit(1)
+
+
+@click.command("remove")
+@click.argument("slugs", nargs=-1, required=True)
+@_DB
+def remove_command(slugs: tuple[str, ...], db_path: Path | None) -> None:
+    """Remove articles (and their places) from the library by slug."""
+    from newsmap.store import Store, StoreError
+
+    try:
+        store = Store.open(db_path or _settings().db, create=False)
+    except StoreError as error:
+        _fail(str(error))
+    missing = [slug for slug in slugs if not store.delete_article(slug)]
+    for slug in slugs:
+        if slug not in missing:
+            click.echo(f"removed {slug}")
+    store.close()
+    if missing:
+        _fail(f"no article {', '.join(repr(s) for s in missing)} in the library")
+
+
 def _register() -> None:
     from newsmap.cli_accounts import token_group, user_group
 
-    for command in (build_command, validate_command, serve_command, run_command, user_group, token_group):
+    commands = (build_command, validate_command, add_command, remove_command, serve_command, run_command)
+    for command in (*commands, user_group, token_group):
         main.add_command(command)
 
 

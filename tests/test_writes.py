@@ -280,3 +280,36 @@ def test_twenty_articles_added_at_once_while_readers_read(built, tmp_path):
                 assert page.status == 200
     finally:
         server.stop()
+
+
+def test_the_command_line_adds_files_and_removes_articles(workdir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    (tmp_path / "a.txt").write_text("Troops arrived in Osh and Bishkek.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Port story\n\nShips from *Baku* reach Aktau.\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    db = str(workdir / "data" / "newsmap.db")
+
+    def newsmap(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "newsmap", *args, "--db", db], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    added = newsmap("add", "a.txt", "b.md", "missing.txt", "--by", "cli-user")
+    assert added.returncode == 1 and "missing.txt: cannot read (No such file or directory)" in added.stderr
+    assert "a.txt: added as /articles/troops-arrived-in-osh-and-bishkek (2 places)" in added.stdout
+    assert "b.md: added as /articles/port-story (2 places)" in added.stdout
+    again = newsmap("add", "a.txt")
+    assert (
+        again.returncode == 0
+        and "is already in the library as /articles/troops-arrived-in-osh-and-bishkek" in again.stdout
+    )
+    store = Store.open(Path(db))
+    assert store.info("port-story").added_by == "cli-user" and store.info("port-story").source == "cli"
+    store.close()
+    removed = newsmap("remove", "port-story", "nothing")
+    assert removed.returncode == 1 and "removed port-story" in removed.stdout and "'nothing'" in removed.stderr
+    assert Store.open(Path(db)).info("port-story") is None
