@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,38 @@ def gunicorn_rss_kib(server: LiveServer) -> tuple[int, int]:
                 total += int(line.split()[1])
                 count += 1
     return total, count
+
+
+def gunicorn_workers_rss_kib(server: LiveServer) -> dict[int, int]:
+    """VmRSS (KiB) of each gunicorn worker (a gunicorn process whose parent is one too), by pid."""
+    status: dict[int, tuple[int, int]] = {}  # pid -> (ppid, rss)
+    for pid in server.pids():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if b"gunicorn" in cmdline and "VmRSS" in fields:
+            status[pid] = (int(fields["PPid"]), int(fields["VmRSS"].split()[0]))
+    return {pid: rss for pid, (ppid, rss) in status.items() if ppid in status}
+
+
+def build_fixtures(dest: Path) -> Path:
+    """`newsmap build` of the fixture articles (tests/fixtures/*.txt, .json) into dest; returns its database.
+
+    The real build (offline geocoder), so the database holds real rows; dest/seeds and dest/data are made.
+    """
+    seeds, data = dest / "seeds", dest / "data"
+    seeds.mkdir(parents=True, exist_ok=True)
+    for path in sorted((ROOT / "tests" / "fixtures").glob("*")):
+        if path.is_file() and path.suffix in (".txt", ".json"):
+            shutil.copy2(path, seeds / path.name)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "newsmap", "build", "--seeds", str(seeds), "--data", str(data)]
+    run = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if run.returncode != 0:
+        raise RuntimeError(f"`{shlex.join(argv)}` failed ({run.returncode}):\n{run.stdout}{run.stderr}")
+    return data / "newsmap.db"
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

@@ -30,7 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_DATA_DIR", "data", "Folder of the exports `locations.csv` and `mentions.csv` that `newsmap build` writes, relative to the current folder."),
     Setting("NEWSMAP_DB", "data/newsmap.db", "The SQLite database (WAL) that holds every article, place, mention and editor; the app reads and writes only this. Unset: `newsmap.db` in `NEWSMAP_DATA_DIR`."),
     Setting("NEWSMAP_SEEDS_DIR", "seeds", "Folder of articles: `<slug>.txt`, with optional `<slug>.json` metadata (`title`, `publisher`, `published`, `url`)."),
-    Setting("NEWSMAP_HOME_ARTICLE", "", "Slug of the article `/` shows; unset, `/` shows the newest article (by `published`, then slug)."),
+    Setting("NEWSMAP_HOME_ARTICLE", "", "Slug of an article `/` shows instead of the library (a site for one story); unset, `/` is the library."),
     Setting("NEWSMAP_TILES", OSM_TILES, "Tile URL template, or `offline` for the bundled country outlines only."),
     Setting("NEWSMAP_TILES_ATTRIBUTION", "OpenStreetMap's", "Attribution shown for those tiles."),
     Setting("NEWSMAP_GEOCODER", "offline", "`offline` or `nominatim` for the build (same as `--geocoder`)."),

@@ -76,7 +76,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX places_id ON places (id);
     CREATE TABLE mentions (
-        article TEXT NOT NULL,
+        article TEXT NOT NULL REFERENCES articles (slug) ON DELETE CASCADE,
         place_id TEXT NOT NULL,
         position INTEGER NOT NULL,
         role TEXT NOT NULL,
