@@ -130,6 +130,12 @@ def test_the_library_pages_through_many_articles(three):
     assert client.get("/?page=99").get_data(as_text=True) == second  # past the end: the last page
 
 
+def test_articles_leads_to_the_library(three):
+    client = app_for(three).test_client()
+    answer = client.get("/articles")
+    assert answer.status_code == 308 and answer.headers["Location"] == "/"
+
+
 def test_home_can_be_one_article_instead_of_the_library(three):
     named = app_for(three, HOME_ARTICLE=SEED_SLUG).test_client()
     assert named.get("/").data == named.get(f"/articles/{SEED_SLUG}").data

@@ -6,7 +6,7 @@ or place -> 404 that names it (JSON on API paths).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
 
 from newsmap.serve.headers import error_answer
 from newsmap.serve.site import Built, Site, Unavailable
@@ -51,6 +51,13 @@ def index() -> Response:
     query = request.args.get("q", "")[:200]
     page = request.args.get("page", "1")
     return respond(site().library(query, int(page) if page.isdigit() else 1), "/")
+
+
+@bp.get("/articles")
+@bp.get("/articles/")
+def articles() -> Response:
+    """The library is at `/` (its data twin at /api/articles)."""
+    return redirect("/", code=308)
 
 
 @bp.get("/articles/<slug>")
