@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run serve test lint data bench soak clean
+.PHONY: run serve test lint data bench soak clean eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,9 @@ test: $(VENV)/.installed-dev
 # Benchmarks (bench/README.md): each script writes bench/out/<name>.json and exits 1 when it misses a
 # target; `-` lets the rest run, then report.py renders bench/results.md and fails if anything missed.
 CORPUS ?= ../shared/corpus
-BENCH_EXPECT = page server soak hostile-build hostile-clients $(if $(wildcard bench/pipeline.py),pipeline) \
-	$(if $(and $(wildcard bench/corpus.py),$(wildcard $(CORPUS))),corpus)
+BENCH_EXPECT = page server soak hostile-build hostile-clients library $(if $(wildcard bench/pipeline.py),pipeline) \
+	$(if $(and $(wildcard bench/corpus.py),$(wildcard $(CORPUS))),corpus) \
+	$(if $(and $(wildcard bench/eval.py),$(wildcard $(CORPUS))),eval batch)
 
 bench: $(VENV)/.installed-dev data/newsmap.db
 	rm -f bench/out/*.json
@@ -53,9 +54,16 @@ bench: $(VENV)/.installed-dev data/newsmap.db
 	-$(BIN)/python bench/server.py
 	-$(BIN)/python bench/soak.py
 	-$(BIN)/python bench/hostile.py
+	-$(BIN)/python bench/library.py
 	-if [ -f bench/pipeline.py ]; then $(BIN)/python bench/pipeline.py; fi
 	-if [ -f bench/corpus.py ] && [ -e $(CORPUS) ]; then $(BIN)/python bench/corpus.py $(CORPUS); fi
+	-if [ -f bench/eval.py ] && [ -e $(CORPUS) ]; then $(BIN)/python bench/eval.py $(CORPUS); fi
+	-if [ -f bench/batch.py ] && [ -e $(CORPUS) ]; then $(BIN)/python bench/batch.py $(CORPUS); fi
 	$(BIN)/python bench/report.py --expect $(BENCH_EXPECT)
+
+# Accuracy of `newsmap geoparse` on the corpus dev slices, scored by the corpus's own score.py.
+eval: $(VENV)/.installed-dev
+	$(BIN)/python bench/eval.py $(CORPUS)
 
 soak: $(VENV)/.installed-dev data/newsmap.db
 	$(BIN)/python bench/soak.py

@@ -13,6 +13,7 @@ import json
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -73,13 +74,18 @@ def gunicorn_workers_rss_kib(server: LiveServer) -> dict[int, int]:
 
 
 def build_fixtures(dest: Path) -> Path:
-    """`newsmap build` of the fixture articles (tests/fixtures/*.txt, .json) into dest; returns its database.
+    """`newsmap build` of the fixture articles (tests/fixtures/*.txt, .json) into dest; returns its database."""
+    return build_seeds(dest, ROOT / "tests" / "fixtures")
+
+
+def build_seeds(dest: Path, source: Path) -> Path:
+    """`newsmap build` of the articles in `source` (its *.txt and *.json) into dest; returns its database.
 
     The real build (offline geocoder), so the database holds real rows; dest/seeds and dest/data are made.
     """
     seeds, data = dest / "seeds", dest / "data"
     seeds.mkdir(parents=True, exist_ok=True)
-    for path in sorted((ROOT / "tests" / "fixtures").glob("*")):
+    for path in sorted(source.glob("*")):
         if path.is_file() and path.suffix in (".txt", ".json"):
             shutil.copy2(path, seeds / path.name)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -88,6 +94,21 @@ def build_fixtures(dest: Path) -> Path:
     if run.returncode != 0:
         raise RuntimeError(f"`{shlex.join(argv)}` failed ({run.returncode}):\n{run.stdout}{run.stderr}")
     return data / "newsmap.db"
+
+
+def main_article(db: Path) -> str:
+    """The slug of the article with the most places in a database (the one worth measuring)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            "SELECT a.slug FROM articles a LEFT JOIN places p ON p.article = a.slug "
+            "GROUP BY a.slug ORDER BY count(p.id) DESC, a.slug LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise RuntimeError(f"{db}: no article")
+    return row[0]
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

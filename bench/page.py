@@ -1,12 +1,16 @@
-"""Page benchmark: what `/` costs a reader, against a bare Leaflet page and folium's default page.
+"""Page benchmark: what an article page and the library page cost a reader, against a bare Leaflet page and folium's.
 
-Measured in headless Chromium, each page several times with a fresh browser context (no cache):
+The pages: the built seed's article page (`/articles/<slug>`, the article beside its map) and the
+library page `/` (the list of articles with a map of their places), on a database made by
+`newsmap build` of the repository's seeds/ into a temporary folder. Measured in headless Chromium, each page several times with a fresh browser context (no cache):
 the bytes that cross the wire (gzip bodies plus headers, from the DevTools protocol's
 `Network.loadingFinished`), the request count, and the time until the first map marker is
 visible. The baselines are served by the same gunicorn process as the app (see
 `baseline_app.py`), so the comparison is between pages, not between servers or moments.
 
 - bare: Leaflet 1.9.3 from the app's own /vendor/leaflet/ URLs, one default marker, same tiles.
+  The first visible marker is an icon (`.leaflet-marker-icon`: the article page, the baselines) or
+  a circle (`path.leaflet-interactive`: the library page's markers).
 - folium: `folium.Map(...).save()` for the same places, markers with the quote as popup. Its
   CDN files (jQuery, Bootstrap, Font Awesome, Leaflet, awesome-markers) come from the npm
   registry, fetched once into bench/out/cdn/; without npm this baseline is skipped.
@@ -17,13 +21,13 @@ Tiles are answered with a 1×1 PNG and counted apart; any other off-origin reque
 from __future__ import annotations
 
 import base64
-import csv
 import gzip
 import json
 import re
 import statistics
 import subprocess
 import tarfile
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +35,12 @@ from urllib.parse import urlsplit
 
 import folium
 import folium.folium
-from common import OUT, ROOT, WRAPPER_SPEC, bench_server, exit_status, fetch, write_result
+from common import OUT, ROOT, WRAPPER_SPEC, bench_server, build_seeds, exit_status, fetch, main_article, write_result
 from playwright.sync_api import Browser, Route, sync_playwright
 
 from newsmap.serve.mapview import LEAFLET_CSS, LEAFLET_JS
 from newsmap.settings import OSM_ATTRIBUTION, OSM_TILES
+from newsmap.store import Store
 
 RUNS = 5
 TARGET_BYTES_RATIO = 1.3
@@ -58,7 +63,7 @@ NPM_SUBSTITUTES = {"leaflet.awesome-markers@2.0.2": "leaflet.awesome-markers@2.0
 TEXT_TYPES = {".js": "application/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".map": "application/json"}
 BINARY_TYPES = {".png": "image/png", ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf"}
 
-# Polls every frame for the first `.leaflet-marker-icon` that is laid out, on screen and painted.
+# Polls every frame for the first marker (an icon, or a circle marker's SVG path) laid out, on screen and painted.
 MARKER_PROBE = """
 (() => {
   const visible = (el) => {
@@ -68,7 +73,8 @@ MARKER_PROBE = """
       && (el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0));
   };
   const check = () => {
-    if ([...document.querySelectorAll('.leaflet-marker-icon')].some(visible)) {
+    if ([...document.querySelectorAll('.leaflet-marker-icon, .leaflet-overlay-pane path.leaflet-interactive')]
+        .some(visible)) {
       window.__benchFirstMarker = performance.now();
     } else {
       requestAnimationFrame(check);
@@ -79,9 +85,13 @@ MARKER_PROBE = """
 """
 
 
-def load_places() -> list[dict[str, Any]]:
-    with (ROOT / "data" / "locations.csv").open(encoding="utf-8", newline="") as f:
-        return [{**row, "lat": float(row["lat"]), "lon": float(row["lon"])} for row in csv.DictReader(f)]
+def load_places(db: Path, slug: str) -> list[dict[str, Any]]:
+    """The article's places, as the app serves them."""
+    store = Store.open(db, create=False)
+    try:
+        return store.places(slug)
+    finally:
+        store.close()
 
 
 def bare_page(place: dict[str, Any]) -> str:
@@ -278,12 +288,22 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+ARTICLE, LIBRARY, BARE, FOLIUM = "article page", "library page", "bare Leaflet, 1 marker", "folium default"
+
+
 def main() -> int:
-    places = load_places()
+    with tempfile.TemporaryDirectory(prefix="newsmap-page-") as tmp:
+        db = build_seeds(Path(tmp), ROOT / "seeds")  # the built seed, apart from the repository's data/
+        return measure(db)
+
+
+def measure(db: Path) -> int:
+    slug = main_article(db)
+    places = load_places(db, slug)
     PAGES_DIR.mkdir(parents=True, exist_ok=True)
     (PAGES_DIR / "bare.html").write_text(bare_page(places[0]), encoding="utf-8")
     notes: list[str] = []
-    pages = {"newsmap /": "/", "bare Leaflet, 1 marker": "/bench/bare.html"}
+    pages = {ARTICLE: f"/articles/{slug}", LIBRARY: "/", BARE: "/bench/bare.html"}
     cdn_urls = folium_cdn_urls()
     tarballs, problems = fetch_cdn_packages(cdn_urls)
     notes += problems
@@ -291,16 +311,17 @@ def main() -> int:
         notes.append("folium baseline skipped: its CDN files could not all be fetched from npm.")
     else:
         folium_page(places, PAGES_DIR / "folium.html")
-        pages["folium default"] = "/bench/folium.html"
+        pages[FOLIUM] = "/bench/folium.html"
     for html in PAGES_DIR.glob("*.html"):
         (PAGES_DIR / f"{html.name}.gz").write_bytes(gzip.compress(html.read_bytes(), compresslevel=9, mtime=0))
 
-    env = {"NEWSMAP_BENCH_STATIC": str(PAGES_DIR), "NEWSMAP_TILES": OSM_TILES}
+    env = {"NEWSMAP_BENCH_STATIC": str(PAGES_DIR), "NEWSMAP_TILES": OSM_TILES, "NEWSMAP_DB": str(db)}
     loads: dict[str, list[Load]] = {name: [] for name in pages}
     cdn = Cdn(tarballs)
+    statics = [LEAFLET_JS, LEAFLET_CSS, "/static/newsmap.js", "/static/library.js", "/static/newsmap.css"]
     with bench_server("page-server", env, WRAPPER_SPEC) as server, sync_playwright() as pw:
-        for path in [*pages.values(), LEAFLET_JS, LEAFLET_CSS, "/static/newsmap.js", "/static/newsmap.css"]:
-            for _ in range(6):  # both workers build their snapshot and read their files before we time anything
+        for path in [*pages.values(), *statics]:
+            for _ in range(6):  # both workers build the pages and read their files before we time anything
                 fetch(server.url + path, {"Accept-Encoding": "gzip"})
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -322,10 +343,10 @@ def main() -> int:
             "marker": median([r.first_marker_ms for r in runs]),
             "outside": max(len(r.outside) for r in runs),
         }
-    bare = summary["bare Leaflet, 1 marker"]
+    bare = summary[BARE]
     rows = [
         [
-            name,
+            f"{name} (`{pages[name]}`)",
             round(s["bytes"] / 1024, 1),
             f"{s['bytes'] / bare['bytes']:.2f}×",
             int(s["requests"]),
@@ -336,40 +357,46 @@ def main() -> int:
         ]
         for name, s in summary.items()
     ]
-    newsmap = summary["newsmap /"]
-    newsmap_runs = loads["newsmap /"]
-    targets = [
-        {
-            "what": "newsmap `/` bytes on the wire vs the bare Leaflet page",
-            "target": f"≤ {TARGET_BYTES_RATIO}×",
-            "measured": f"{newsmap['bytes'] / bare['bytes']:.2f}× ({newsmap['bytes'] / 1024:.1f} KiB vs {bare['bytes'] / 1024:.1f} KiB)",
-            "met": newsmap["bytes"] <= TARGET_BYTES_RATIO * bare["bytes"],
-        },
-        {
-            "what": "newsmap `/`: off-origin requests other than tiles",
-            "target": "0",
-            "measured": str(sum(len(r.outside) for r in newsmap_runs)),
-            "met": not any(r.outside for r in newsmap_runs),
-        },
-        {
-            "what": "newsmap `/`: failed requests and console errors",
-            "target": "0",
-            "measured": str(sum(len(r.failed) + len(r.errors) for r in newsmap_runs)),
-            "met": not any(r.failed or r.errors for r in newsmap_runs),
-        },
-    ]
+    targets = []
+    for name in (ARTICLE, LIBRARY):
+        page, runs = summary[name], loads[name]
+        targets += [
+            {
+                "what": f"{name} bytes on the wire vs the bare Leaflet page",
+                "target": f"≤ {TARGET_BYTES_RATIO}×",
+                "measured": f"{page['bytes'] / bare['bytes']:.2f}× ({page['bytes'] / 1024:.1f} KiB vs "
+                f"{bare['bytes'] / 1024:.1f} KiB)",
+                "met": page["bytes"] <= TARGET_BYTES_RATIO * bare["bytes"],
+            },
+            {
+                "what": f"{name}: off-origin requests other than tiles",
+                "target": "0",
+                "measured": str(sum(len(r.outside) for r in runs)),
+                "met": not any(r.outside for r in runs),
+            },
+            {
+                "what": f"{name}: failed requests and console errors",
+                "target": "0",
+                "measured": str(sum(len(r.failed) + len(r.errors) for r in runs)),
+                "met": not any(r.failed or r.errors for r in runs),
+            },
+        ]
     notes += [
+        f"The pages: `{pages[ARTICLE]}`, the article page of the built seed, and `/`, the library page, on a "
+        "database made by `newsmap build` of seeds/ (into a temporary folder); the baselines show that "
+        f"article's {len(places)} places (the bare page its first).",
         f"Medians of {RUNS} loads per page in headless Chromium {chromium_version} (1280×800, fresh context per load, "
         "pages loaded in turn), after one untimed load each. All pages served by the same gunicorn process "
         "(the production command of `newsmap serve`, app `bench.baseline_app:application`).",
         "KiB = bytes on the wire (response headers + gzip body, DevTools `Network.loadingFinished` "
         "encodedDataLength), tiles excluded. Requests exclude tiles. Marker ms = performance.now() "
-        "when the first `.leaflet-marker-icon` is on screen (loopback, no throttling: mostly parse and run time).",
+        "when the first marker (`.leaflet-marker-icon`, or the library's circle markers, SVG "
+        "`path.leaflet-interactive`) is on screen (loopback, no throttling: mostly parse and run time).",
         "Tiles (tile.openstreetmap.org) are answered with a 1×1 PNG and only counted.",
     ]
-    if "folium default" in summary:
-        cdn_seen = sorted({u for r in loads["folium default"] for u in r.cdn})
-        missing = sorted({u for r in loads["folium default"] for u in r.unavailable})
+    if FOLIUM in summary:
+        cdn_seen = sorted({u for r in loads[FOLIUM] for u in r.cdn})
+        missing = sorted({u for r in loads[FOLIUM] for u in r.unavailable})
         notes.append(
             f"folium's {len(cdn_seen)} CDN files are answered from npm packages ({', '.join(sorted(tarballs))}) "
             "and counted at their gzip -9 size plus the response headers as answered (a real CDN sends more headers); "
@@ -398,17 +425,17 @@ def main() -> int:
     ]
     write_result("page", "Page weight and first marker (headless Chromium)", columns, rows, notes, targets)
 
-    last = newsmap_runs[-1].wire
     resource_rows = [
-        [urlsplit(url).path or "/", size, round(size / 1024, 1)]
-        for url, size in sorted(last.items(), key=lambda kv: -kv[1])
+        [name, urlsplit(url).path or "/", size, round(size / 1024, 1)]
+        for name in (ARTICLE, LIBRARY)
+        for url, size in sorted(loads[name][-1].wire.items(), key=lambda kv: -kv[1])
     ]
     write_result(
         "page-resources",
-        "What newsmap `/` downloads, by resource",
-        ["resource", "bytes on the wire", "KiB"],
+        "What the article page and the library page download, by resource",
+        ["page", "resource", "bytes on the wire", "KiB"],
         resource_rows,
-        ["One load of `/` (the last measured); headers + gzip body per response, tiles excluded."],
+        ["One load of each page (the last measured); headers + gzip body per response, tiles excluded."],
         [],
     )
     return exit_status(targets)

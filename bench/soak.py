@@ -1,9 +1,11 @@
 """Load/soak check (`make soak`): `make serve` under 64 connections for 30 s must not fail or grow.
 
 This runs the production target itself, `make serve` (through `tests/liveserver.py`'s `LiveServer`,
-which also runs the tests' servers), on a free loopback port, and drives it
-with wrk cycling through the three routes people and scripts hit (`/`, the CSV, the JSON API)
-plus a browser-style revalidation of `/` (If-None-Match, answered 304). It passes with no
+which also runs the tests' servers), on a free loopback port, reading a database made by
+`newsmap build` of the fixture articles (NEWSMAP_DB, in a temporary folder), and drives it with wrk
+cycling through the routes people and scripts hit (the library page `/`, an article page, its CSV,
+the whole-library CSV, the JSON API) plus browser-style revalidations of `/` and of the article
+page (If-None-Match, answered 304). It passes with no
 socket errors, no response other than 2xx/304, and a gunicorn resident set (master plus
 workers, summed from /proc) that grows by less than 10 % between a short warm-up and the end.
 It is bounded in time and always stops the server it started (its whole process group).
@@ -11,24 +13,49 @@ It is bounded in time and always stops the server it started (its whole process 
 
 from __future__ import annotations
 
-from common import OUT, ROOT, LiveServer, exit_status, fetch, gunicorn_rss_kib, run_wrk, write_result
+import tempfile
+from pathlib import Path
+
+from common import (
+    OUT,
+    ROOT,
+    LiveServer,
+    build_fixtures,
+    exit_status,
+    fetch,
+    gunicorn_rss_kib,
+    main_article,
+    run_wrk,
+    write_result,
+)
 
 SECONDS, WARMUP, THREADS, CONNECTIONS = 30, 5, 2, 64
 MAX_GROWTH = 0.10
 
 
 def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="newsmap-soak-") as tmp:
+        db = build_fixtures(Path(tmp))
+        return soak(db, main_article(db))
+
+
+def soak(db: Path, slug: str) -> int:
     def make_serve(host: str, port: int) -> list[str]:
         return ["make", "--no-print-directory", "serve", f"HOST={host}", f"PORT={port}"]
 
-    with LiveServer(command=make_serve, log_path=OUT / "soak-server.log") as server:
-        _, headers, _ = fetch(server.url + "/", {"Accept-Encoding": "gzip"})
+    env = {"NEWSMAP_DB": str(db)}
+    with LiveServer(env, command=make_serve, log_path=OUT / "soak-server.log") as server:
         gzip = {"Accept-Encoding": "gzip"}
+        article = f"/articles/{slug}"
+        etags = {path: fetch(server.url + path, gzip)[1]["ETag"] for path in ("/", article)}
         paths = [
             ("/", gzip),
+            (article, gzip),
+            (f"{article}/locations.csv", {}),
             ("/data/locations.csv", {}),
             ("/api/places", gzip),
-            ("/", {**gzip, "If-None-Match": headers["ETag"]}),
+            ("/", {**gzip, "If-None-Match": etags["/"]}),
+            (article, {**gzip, "If-None-Match": etags[article]}),
         ]
         cold_kib, processes = gunicorn_rss_kib(server)
         run_wrk(server.url, seconds=WARMUP, threads=THREADS, connections=CONNECTIONS, paths=paths)
@@ -64,12 +91,13 @@ def main() -> int:
          "met": crashes == 0 and boots == processes_after - 1},
     ]  # fmt: skip
     notes = [
-        f"`make serve` on {host}, a free port; wrk {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s, "
+        f"`make serve` on {host}, a free port, with NEWSMAP_DB a `newsmap build` of the fixture articles (the "
+        f"article: `{slug}`, the one with the most places); wrk {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s, "
         f"after a {WARMUP} s warm-up at the same load; requests cycle through "
         + ", ".join(f"`{p}`" + (f" ({', '.join(h)})" if h else "") for p, h in paths)
         + ".",
         f"RSS: VmRSS summed over the {processes} gunicorn processes (master + workers; {processes_after} at the end); "
-        "cold = right after /healthz answered, before = after the warm-up (both workers have built their snapshot).",
+        "cold = right after /healthz answered, before = after the warm-up (both workers have built and cached every response asked for).",
         f"304s: {statuses.get(304, 0)} for about {revalidations:.0f} revalidations ({statuses.get(304, 0) / revalidations:.0%}); "
         "a revalidation of a current ETag answered 200 means a wasted full response.",
         f"Server log (stderr): {log_path.relative_to(ROOT)}; stdout (an access log, if configured) goes to /dev/null.",

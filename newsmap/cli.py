@@ -7,10 +7,12 @@ imported here at the top: `newsmap serve` must not load the geoparser.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -152,7 +154,26 @@ def run_command(db_path: Path | None, host: str | None, port: int | None) -> Non
     create_app().run(host=host or settings.host, port=port or settings.port)
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose heavier subcommands are imported only when run or listed for help.
+
+    `newsmap serve` and the app's `flask` commands must not load the build side: `geoparse`
+    lives there, so it is named here and imported on use (click's documented lazy pattern).
+    """
+
+    LAZY: ClassVar[dict[str, str]] = {"geoparse": "newsmap.build.batch:geoparse_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, _, attribute = self.LAZY[name].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(version=__version__, prog_name="newsmap")
 def main() -> None:
     """newsmap: news articles to a map of the places they name."""

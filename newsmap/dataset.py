@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,11 @@ def _xml_text(value: str) -> str:
     return xml_escape(_XML_INVALID.sub("\ufffd", value), {'"': "&quot;"})
 
 
+def _xml_id(row: dict[str, Any]) -> str:
+    """A Placemark id unique in a library-wide file and valid as an XML ID (which may not start with a digit)."""
+    return f"p-{row['article']}.{row['id']}"
+
+
 def to_kml(locations: tuple[dict[str, Any], ...] | list[dict[str, Any]], title: str = "newsmap places") -> bytes:
     """KML 2.2: a Placemark per place, the quote as its description, the columns as ExtendedData."""
     lines = [
@@ -345,13 +351,72 @@ def to_kml(locations: tuple[dict[str, Any], ...] | list[dict[str, Any]], title: 
             for field in LOCATION_FIELDS
         )
         lines.append(
-            f'<Placemark id="{_xml_text(row["id"])}"><name>{_xml_text(row["name"])}</name>'
+            f'<Placemark id="{_xml_text(_xml_id(row))}"><name>{_xml_text(row["name"])}</name>'
             f"<description>{_xml_text(row['quote'])}</description>"
             f"<ExtendedData>{data}</ExtendedData>"
             f"<Point><coordinates>{row['lon']:.5f},{row['lat']:.5f}</coordinates></Point></Placemark>"
         )
     lines += ["</Document>", "</kml>", ""]
     return "\n".join(lines).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- streamed exports
+# The whole library's downloads are written row by row from the database (`Store.iter_places`):
+# their size grows with the library, so they are never held in memory whole.
+
+
+def iter_csv(rows: Iterable[dict[str, Any]], fields: tuple[str, ...], *, formula_safe: bool = True) -> Iterator[bytes]:
+    """The bytes of `encode_csv(rows, fields)`, in chunks of a few hundred rows."""
+    yield encode_csv([], fields, formula_safe=formula_safe)
+    for batch in _batches(rows):
+        yield encode_csv(batch, fields, formula_safe=formula_safe).split(b"\n", 1)[1]
+
+
+def iter_geojson(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """A FeatureCollection of every place, a feature id "<article>#<id>" (unique in the library)."""
+    yield b'{"type": "FeatureCollection", "features": ['
+    first = True
+    for batch in _batches(rows):
+        features = [
+            {**feature, "id": f"{row['article']}#{row['id']}"}
+            for row, feature in zip(batch, to_geojson(batch)["features"], strict=True)
+        ]
+        chunk = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
+        yield (b"" if first else b",\n") + chunk.encode("utf-8")
+        first = False
+    yield b"]}\n"
+
+
+def iter_kml(rows: Iterable[dict[str, Any]], title: str = "newsmap places") -> Iterator[bytes]:
+    """The bytes of `to_kml(rows, title)`, in chunks."""
+    head, _, tail = to_kml([], title).decode("utf-8").rpartition("</Document>")
+    yield head.encode("utf-8")
+    for batch in _batches(rows):
+        body = to_kml(batch, title).decode("utf-8")
+        start = body.index("<Placemark")
+        yield body[start : body.rindex("</Document>")].encode("utf-8")
+    yield ("</Document>" + tail).encode("utf-8")
+
+
+def iter_json_list(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    yield b"["
+    first = True
+    for batch in _batches(rows):
+        chunk = ",\n".join(json.dumps(row, ensure_ascii=False) for row in batch)
+        yield (b"\n" if first else b",\n") + chunk.encode("utf-8")
+        first = False
+    yield b"\n]\n"
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int = 500) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def to_json_bytes(value: Any) -> bytes:

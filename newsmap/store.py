@@ -298,6 +298,15 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
+    def iter_places(self) -> Iterator[dict[str, Any]]:
+        """Every place of the library, by article and position, read with a cursor (never all at once)."""
+        for row in self.conn.execute("SELECT * FROM places ORDER BY article, position"):
+            yield _typed(row, LOCATION_FIELDS)
+
+    def iter_mentions(self) -> Iterator[dict[str, Any]]:
+        for row in self.conn.execute("SELECT * FROM mentions ORDER BY article, position"):
+            yield _typed(row, MENTION_FIELDS)
+
     def duplicate_of(self, text: str) -> str | None:
         row = self.conn.execute("SELECT slug FROM articles WHERE content_hash = ?", (content_hash(text),)).fetchone()
         return row[0] if row else None

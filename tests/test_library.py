@@ -151,3 +151,27 @@ def test_old_place_links_find_the_earliest_article_that_has_the_place(three):
     assert client.get("/api/places/russia").get_json()["article"] == SEED_SLUG  # all do: the earliest added
     assert client.get("/api/places/atlantis").status_code == 404
     assert '"oldLinks": "/api/places/"' in client.get("/").get_data(as_text=True)
+
+
+def test_whole_library_downloads_stream_and_revalidate_by_revision(three):
+    import xml.etree.ElementTree as ET
+
+    client = app_for(three).test_client()
+    csv_answer = client.get("/data/locations.csv")
+    assert csv_answer.is_streamed and csv_answer.headers["Content-Disposition"] == 'attachment; filename="locations.csv"'
+    assert csv_answer.data == (three / "data" / "locations.csv").read_bytes().replace(b"\n=", b"\n'=")  # as exported
+    etag = csv_answer.headers["ETag"]
+    assert client.get("/data/locations.csv", headers={"If-None-Match": etag}).status_code == 304
+    geojson = client.get("/data/locations.geojson").get_json(force=True)
+    ids = [feature["id"] for feature in geojson["features"]]
+    assert len(ids) == len(set(ids)) == len(read_table(three / "data" / "locations.csv"))
+    kml = ET.fromstring(client.get("/data/locations.kml").data)
+    marks = [m.get("id") for m in kml.iter("{http://www.opengis.net/kml/2.2}Placemark")]
+    assert len(marks) == len(set(marks)) == len(ids) and all(re.fullmatch(r"p-[a-z0-9.-]+", m) for m in marks)
+    from newsmap.store import Store
+
+    store = Store.open(three / "data" / "newsmap.db")
+    store.delete_article(SECOND)
+    store.close()
+    after = client.get("/data/locations.csv", headers={"If-None-Match": etag})
+    assert after.status_code == 200 and b"dushanbe" not in after.data

@@ -191,7 +191,7 @@ def build_fingerprint(curated_path: Path, geocoder_name: str) -> str:
     are unchanged is not geoparsed again."""
     digest = hashlib.sha256(geocoder_name.encode())
     here = Path(__file__).resolve().parent
-    for path in sorted([*here.rglob("*.py"), *(here / "lexicon").glob("*.*"), curated_path]):
+    for path in sorted([*here.rglob("*.py"), *(here / "lexicon").glob("*.*"), *(here / "data").glob("*.*"), curated_path]):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()

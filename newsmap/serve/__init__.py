@@ -71,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(writes.bp)
     headers.init_app(app)
     auth.init_app(app)
+    auth.exempt_from_limits(app, views.bp)  # reads are never rate-limited: skip the limiter's per-request check
     app.cli.add_command(build_command, "build-data")
     app.cli.add_command(validate_command, "validate-data")
     return app

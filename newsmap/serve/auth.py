@@ -329,6 +329,11 @@ def _secret_key(app: Flask) -> str:
         conn.close()
 
 
+def exempt_from_limits(app: Flask, blueprint: Blueprint) -> None:
+    """No limit ever applies to `blueprint`'s routes (the readers'): the limiter skips them at once."""
+    app.extensions[EXTENSION].limiter.exempt(blueprint)
+
+
 def init_app(app: Flask) -> None:
     """Sessions, CSRF protection, rate limits, the login routes and the error answers they need.
 

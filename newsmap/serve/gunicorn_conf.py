@@ -56,3 +56,14 @@ def write_error(sock, status_int: int, reason: str, mesg: str) -> None:  # gunic
 
 gunicorn.util.write_error = write_error
 gunicorn.http.wsgi.SERVER = SERVER_NAME  # "Server: newsmap" instead of the software and its version
+
+
+def pre_fork(server, worker) -> None:
+    """Let greenlets the app started while loading (the rate limiter's expiry timer) finish in the master.
+
+    With the app preloaded and gevent patched in the master, such a greenlet would otherwise be
+    copied into each worker half-run, and die there with a KeyError in threading's bookkeeping.
+    """
+    import gevent
+
+    gevent.sleep(0.05)

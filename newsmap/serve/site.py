@@ -17,16 +17,28 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from flask import Request, Response
 from jinja2 import Environment
 
 from newsmap.article import Article
-from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, encode_csv, to_geojson, to_json_bytes, to_kml
+from newsmap.dataset import (
+    LOCATION_FIELDS,
+    MENTION_FIELDS,
+    encode_csv,
+    iter_csv,
+    iter_geojson,
+    iter_json_list,
+    iter_kml,
+    to_geojson,
+    to_json_bytes,
+    to_kml,
+)
 from newsmap.schema import category_family
 from newsmap.serve.assets import Asset, file_time
 from newsmap.serve.basemap import basemap
@@ -58,7 +70,8 @@ class Config:
     tiles_attribution: str
     home_article: str = ""  # slug shown at "/"; empty: the library
     page_size: int = 20  # articles per library page
-    cache_entries: int = 512  # articles and library pages kept built per worker
+    cache_entries: int = 512  # articles and library pages kept built per worker...
+    cache_bytes: int = 48_000_000  # ...and at most this many bytes of them
 
 
 @dataclass
@@ -67,6 +80,19 @@ class Built:
 
     assets: dict[str, Asset] = field(default_factory=dict)
     csp: dict[str, str] = field(default_factory=dict)
+
+    def size(self) -> int:
+        return sum(len(a.body) + len(a.gzipped or b"") for a in self.assets.values())
+
+
+# path -> (content type, download name, how to write it from the store)
+STREAMS: dict[str, tuple[str, str, Callable[[Store], Iterator[bytes]]]] = {
+    "/data/locations.csv": (CSV, "locations.csv", lambda s: iter_csv(s.iter_places(), LOCATION_FIELDS)),
+    "/data/mentions.csv": (CSV, "mentions.csv", lambda s: iter_csv(s.iter_mentions(), MENTION_FIELDS)),
+    "/data/locations.geojson": (GEOJSON, "", lambda s: iter_geojson(s.iter_places())),
+    "/data/locations.kml": (KML, "locations.kml", lambda s: iter_kml(s.iter_places())),
+    "/api/places": (JSON, "", lambda s: iter_json_list(s.iter_places())),
+}
 
 
 class Unavailable(RuntimeError):
@@ -91,10 +117,13 @@ def article_downloads(slug: str) -> list[tuple[str, str, str]]:
 
 
 class LRU:
-    """A small thread-safe LRU cache: built responses of the articles and pages asked for lately."""
+    """A thread-safe LRU cache of built responses, bounded in entries and in bytes (bodies and their
+    gzip): memory per worker stays flat however many articles readers ask for."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.items: OrderedDict[Any, Built] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -103,11 +132,14 @@ class LRU:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
-        built = make()  # outside the lock: two workers' threads may build the same thing once each
+        built = make()  # outside the lock: two threads may build the same thing once each
         with self.lock:
-            self.items[key] = built
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            if key not in self.items:
+                self.items[key] = built
+                self.bytes += built.size()
+            while len(self.items) > 1 and (len(self.items) > self.size or self.bytes > self.max_bytes):
+                _, dropped = self.items.popitem(last=False)
+                self.bytes -= dropped.size()
         return built
 
 
@@ -119,7 +151,7 @@ class Site:
         self.templates = templates
         self.static_dir = static_dir
         self.vendor_files = vendor_files
-        self.cache = LRU(config.cache_entries)
+        self.cache = LRU(config.cache_entries, config.cache_bytes)
         self._local = threading.local()
         self.static_assets = self._static_assets()
 
@@ -169,9 +201,40 @@ class Site:
         key = ("library", revision, query, page)
         return self.cache.get(key, lambda: self._read(lambda s: self._build_library(s, query, page)))
 
-    def dataset(self) -> Built:
+    def library_index(self) -> Built:
+        """`/api/articles`: every article with its number of places (small: built, cached per revision)."""
         revision = self.store().revision()
-        return self.cache.get(("dataset", revision), lambda: self._read(self._build_dataset))
+        return self.cache.get(("index", revision), lambda: self._read(self._build_index))
+
+    def stream(self, path: str, request: Request) -> Response:
+        """A whole-library download, written row by row from the database as the client reads it.
+
+        Its ETag is the store's revision (the same in every worker), so a revalidation costs one
+        lookup and no rows; nothing of the library is ever held in memory whole.
+        """
+        kind, name, encode = STREAMS[path]
+        store = self.store()
+        revision, updated = store.revision(), _time(store.meta("updated_at") or "")
+        response = Response(status=200, content_type=kind)
+        response.set_etag(f"library-{revision}-{path.rsplit('/', 1)[-1]}")
+        response.last_modified = updated
+        response.headers["Cache-Control"] = "no-cache"
+        if name:
+            response.headers.update(attachment(name))
+        response = response.make_conditional(request)
+        if response.status_code == 304 or request.method == "HEAD":
+            return response
+        response.response = self._rows(encode)
+        return response
+
+    def _rows(self, encode: Callable[[Store], Iterator[bytes]]) -> Iterator[bytes]:
+        """Chunks from a connection of its own, in one read transaction: one consistent version."""
+        store = Store.open(self.config.db, create=False)
+        try:
+            store.conn.execute("BEGIN")
+            yield from encode(store)
+        finally:
+            store.close()
 
     def home_slug(self) -> str:
         """The article `/` shows instead of the library, when NEWSMAP_HOME_ARTICLE names one that exists."""
@@ -271,30 +334,15 @@ class Site:
         built.csp["/"] = page_csp([], self.config.tiles)
         return built
 
-    def _build_dataset(self, store: Store) -> Built:
-        """The whole library's downloads and API."""
-        locations, mentions = store.places(), store.mentions()
-        modified = _time(store.meta("updated_at") or "")
-        built = Built()
-        assets = built.assets
-        assets["/data/locations.csv"] = Asset.make(
-            encode_csv(locations, LOCATION_FIELDS, formula_safe=True), CSV, modified, headers=attachment("locations.csv")
-        )
-        assets["/data/mentions.csv"] = Asset.make(
-            encode_csv(mentions, MENTION_FIELDS, formula_safe=True), CSV, modified, headers=attachment("mentions.csv")
-        )
-        assets["/data/locations.geojson"] = Asset.make(to_json_bytes(to_geojson(locations)), GEOJSON, modified)
-        assets["/data/locations.kml"] = Asset.make(to_kml(locations), KML, modified, headers=attachment("locations.kml"))
-        assets["/api/places"] = Asset.make(to_json_bytes(locations), JSON, modified)
-        counts: dict[str, int] = {}
-        for row in locations:
-            counts[row["article"]] = counts.get(row["article"], 0) + 1
+    def _build_index(self, store: Store) -> Built:
+        counts = dict(store.conn.execute("SELECT article, count(*) FROM places GROUP BY article").fetchall())
         library = [
             {**{k: getattr(info, k) for k in ("slug", "title", "publisher", "published", "url", "added_at")},
              "page": f"/articles/{info.slug}", "places": counts.get(info.slug, 0), "api": f"/api/articles/{info.slug}"}
             for info in store.infos()
         ]  # fmt: skip
-        assets["/api/articles"] = Asset.make(to_json_bytes(library), JSON, modified)
+        built = Built()
+        built.assets["/api/articles"] = Asset.make(to_json_bytes(library), JSON, _time(store.meta("updated_at") or ""))
         return built
 
     def _static_assets(self) -> dict[str, Asset]:

@@ -103,9 +103,14 @@ def place(place_id: str) -> Response:
 @bp.get("/data/locations.geojson")
 @bp.get("/data/locations.kml")
 @bp.get("/api/places")
+def whole_library() -> Response:
+    """The whole library's rows, streamed (they grow with the library)."""
+    return site().stream(request.path, request)
+
+
 @bp.get("/api/articles")
-def dataset() -> Response:
-    return respond(site().dataset(), request.path)
+def library_index() -> Response:
+    return respond(site().library_index(), request.path)
 
 
 @bp.get("/healthz")
