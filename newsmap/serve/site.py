@@ -71,7 +71,7 @@ class Config:
     home_article: str = ""  # slug shown at "/"; empty: the library
     page_size: int = 20  # articles per library page
     cache_entries: int = 512  # articles and library pages kept built per worker...
-    cache_bytes: int = 48_000_000  # ...and at most this many bytes of them
+    cache_bytes: int = 24_000_000  # ...and at most this many bytes of them (about 80 articles)
 
 
 @dataclass
