@@ -41,12 +41,16 @@ def load_corpus(directory: Path, name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+PLACE_NAME_ROLES = ("toponym", "adjective", "organisation")
+
+
 def newsmap_toponyms(doc: dict[str, Any], gazetteer: Gazetteer) -> list[Toponym]:
     """newsmap's place-name mentions of one article, placed, as the pipeline builds them.
 
-    Only role "toponym": facility and route phrases ("air base in Kant") are newsmap's own
-    additions, while the gold marks place names; the town inside such a phrase is a
-    toponym mention of its own and is kept.
+    Roles "toponym", "adjective" ("Russian") and "organisation" (the place in "Paris City
+    Council"), which the corpora mark as places too; facility and route phrases ("air base in
+    Kant") are newsmap's own additions, while the gold marks place names; the town inside such a
+    phrase is a toponym mention of its own and is kept.
     """
     article = article_from_text(str(doc["id"]), doc["text"], title=str(doc.get("title") or ""))
     locations, mentions = geoparse_article(article, gazetteer, None)
@@ -61,7 +65,7 @@ def newsmap_toponyms(doc: dict[str, Any], gazetteer: Gazetteer) -> list[Toponym]
             "precision": places[m["place_id"]]["precision"],
         }
         for m in mentions
-        if m["role"] == "toponym"
+        if m["role"] in PLACE_NAME_ROLES
     ]
 
 

@@ -77,7 +77,13 @@ LOCATION_COLUMNS: tuple[Column, ...] = (
 MENTION_COLUMNS: tuple[Column, ...] = (
     Column("place_id", "text", "The `id` of the place in locations.csv (within the same article)."),
     Column("article", "text", "Slug of the article."),
-    Column("role", "text", "`toponym` (a place name), `facility` (a phrase naming a facility) or `route`."),
+    Column(
+        "role",
+        "text",
+        "`toponym` (a place name), `adjective` (a country's or region's adjective, like Russian), `organisation` "
+        "(a place name inside an organisation's, like Moscow in Moscow State University), `facility` (a phrase "
+        "naming a facility) or `route`.",
+    ),
     Column("sentence", "int", "Index of the sentence in the article, from 0."),
     Column("sentence_start", "int", "Character offset where the sentence starts in the article text."),
     Column("sentence_end", "int", "Character offset where the sentence ends."),

@@ -120,7 +120,7 @@ def test_failed_write_leaves_the_previous_csv_intact(workdir, monkeypatch):
 def test_validate_accepts_the_built_data_and_sums_it_up(workdir):
     assert validate(workdir / "data", seed_texts(workdir / "seeds")) == []
     result = run_cli("validate", cwd=workdir)  # ./data and ./seeds by default
-    assert result.returncode == 0 and "valid, 18 places, 52 mentions" in result.stdout
+    assert result.returncode == 0 and "valid, 18 places, 66 mentions" in result.stdout
     lines = result.stdout.splitlines()
     assert lines[1].split() == ["precision", "facility", "settlement", "region", "country", "all"]
     assert lines[-1].split() == ["all", "3", "8", "2", "5", "18"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from geopy.distance import geodesic
@@ -31,7 +32,38 @@ _SPECULATIVE = re.compile(
     r"opening|open\s+a|host\s+a|considering|considered)\b",
     re.IGNORECASE,
 )
-_FUTURE = re.compile(r"\b(?:will|to\s+be|is\s+to|are\s+to|planned|upcoming|next|scheduled)\b", re.IGNORECASE)
+# The tense of a meeting is read in its own clause, nearest words first: "talks were held in X"
+# (held), "talks are expected in Y", "will meet in Y" (planned). A "will" elsewhere in the
+# sentence ("Talks were held in X; the next round will be in Y") says nothing of X.
+_FUTURE = re.compile(
+    r"\b(?:will|’ll|'ll|shall|to\s+be\s+held|is\s+to|are\s+to|is\s+due|are\s+due|due\s+to|set\s+to|going\s+to|"
+    r"planned|planning|plans?\s+to|scheduled|expected|upcoming|next|forthcoming|tomorrow|later\s+this|would)\b",
+    re.IGNORECASE,
+)
+_PAST = re.compile(
+    r"\b(?:was|were|held|met|hosted|had|took\s+place|last|ago|yesterday|earlier|concluded|ended|previous|did|"
+    r"said|attended|signed|agreed)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"[.;:!?,()“”\"]")
+# What the text says against a facility: its presence denied, or its closing.
+_DENIED = re.compile(
+    r"\b(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed)?|reject(?:s|ed)?|refut(?:es|ed))\b[^.;!?]{0,120}$", re.IGNORECASE
+)
+_CLOSED_FACILITY = re.compile(
+    r"\b(?:closed|closing|closure\s+of|shut(?:\s+down)?|withdr[ae]w(?:n)?\s+from|vacat(?:ed|ing)|abandon(?:ed|ing)|"
+    r"handed\s+over|dismantl(?:ed|ing)|no\s+longer|former)\b[^.;!?]{0,60}$",
+    re.IGNORECASE,
+)
+_CLOSED_AFTER = re.compile(
+    r"^[^.;!?]{0,40}?\b(?:(?P<future>will\s+be|is\s+to\s+be|are\s+to\s+be)|was|were|has\s+been|have\s+been|"
+    r"had\s+been)\s+(?:closed|shut(?:\s+down)?|vacated|abandoned|handed\s+over|dismantled)\b",
+    re.IGNORECASE,
+)
+# Who runs a facility, when the text says so after it: "the base in X, run by Russia".
+_RUN_BY = re.compile(
+    r"^[^.;!?]{0,30}?\b(?:run|operated|used|controlled|leased|manned|built|held)\s+by\s+(?:the\s+)?$", re.IGNORECASE
+)
 _ROUTE_PLANNED = re.compile(r"\b(?:plan\w*|construction|propos\w*|future|build\w*)\b", re.IGNORECASE)
 
 
@@ -43,9 +75,26 @@ class Description:
     article_name: str
 
 
-def describe(place: Place, mentions: list[Mention], article: Article, lexicon: Lexicon) -> Description:
-    category, status, trigger = _category(place, mentions, article, lexicon)
+Countries = Sequence[tuple[int, int, str]]  # (start, end, ISO code) of the article's country mentions
+
+
+def describe(
+    place: Place, mentions: list[Mention], article: Article, lexicon: Lexicon, countries: Countries = ()
+) -> Description:
+    """What the article says of the place, read from its mentions (adjectives only when it has no other).
+
+    "Russian" counts as a mention of Russia, but the article's spelling of Russia, and the
+    sentence that best says what Russia is, come from where the article names it. `countries`
+    (every country the article names, and where) lets the text say who runs a facility.
+    """
+    mentions = named_mentions(mentions)
+    category, status, trigger = _category(place, mentions, article, lexicon, countries)
     return Description(category, status, _best_sentence(mentions, article, trigger), _article_name(mentions))
+
+
+def named_mentions(mentions: list[Mention]) -> list[Mention]:
+    """The mentions that name the place, or, for a place named only by its adjective, the adjectives."""
+    return [m for m in mentions if m.role != "adjective"] or mentions
 
 
 # How far around a mention the phrasing rules look. News sentences are shorter; the bound keeps
@@ -65,7 +114,9 @@ def _around(article: Article, mention: Mention) -> str:
     return article.text[max(sentence.start, mention.start - WINDOW) : min(sentence.end, mention.end + WINDOW)]
 
 
-def _category(place: Place, mentions: list[Mention], article: Article, lexicon: Lexicon) -> tuple[str, str, int | None]:
+def _category(
+    place: Place, mentions: list[Mention], article: Article, lexicon: Lexicon, countries: Countries = ()
+) -> tuple[str, str, int | None]:
     """(category, status, index of the sentence that decided it)."""
     facility_mentions = [m for m in mentions if m.role == "facility"]
     kind_entry = lexicon.facility_kinds.get(lexicon.family(place.kind)) or lexicon.facility_kinds.get(
@@ -75,10 +126,10 @@ def _category(place: Place, mentions: list[Mention], article: Article, lexicon: 
         operator = (
             lexicon.adjective_for(place.operator)
             if place.operator
-            else _adjective_before(facility_mentions, article, lexicon)
+            else _operator(facility_mentions, article, lexicon, countries)
         )
         category = f"{operator} {MILITARY}".strip()
-        return category, place.status or "mentioned", None
+        return category, _facility_status(place, facility_mentions, article), None
     if place.precision in ("settlement", "facility"):
         for mention in mentions:
             before = _before(article, mention)
@@ -87,13 +138,80 @@ def _category(place: Place, mentions: list[Mention], article: Article, lexicon: 
             if base and re.search(r"\bin\b", before[base.start() :]) and _SPECULATIVE.search(sentence):
                 return PROPOSED, "under discussion", mention.sentence
         for mention in mentions:
-            if _MEETING_BEFORE.search(_before(article, mention)):
-                sentence = _around(article, mention)
-                return MEETING, "talks planned" if _FUTURE.search(sentence) else "talks held", mention.sentence
+            meeting = _MEETING_BEFORE.search(_before(article, mention))
+            if meeting:
+                return MEETING, _meeting_status(article, mention, meeting), mention.sentence
     if any(m.role == "route" for m in mentions):
         sentences = " ".join(_around(article, m) for m in mentions)
         return OTHER, place.status or ("planned" if _ROUTE_PLANNED.search(sentences) else ""), None
     return OTHER, place.status, None
+
+
+def _meeting_status(article: Article, mention: Mention, meeting: re.Match[str]) -> str:
+    """ "talks held" or "talks planned": the tense of the meeting's own clause, nearest words first.
+
+    The clause runs from the last punctuation before the meeting word to the first after the
+    place ("talks in Y are expected next week"). Within it, the tense word nearest the meeting
+    word decides; with none, the meeting is reported as held.
+    """
+    before = _before(article, mention)
+    trigger = meeting.start()  # where the meeting word stands in `before`
+    head = before[:trigger]
+    cut = max((m.end() for m in _CLAUSE_END.finditer(head)), default=0)
+    sentence = article.sentences[mention.sentence]
+    after = article.text[mention.end : min(sentence.end, mention.end + 80)]
+    end = _CLAUSE_END.search(after)
+    tail = after[: end.start()] if end else after
+    clause_before = head[cut:]
+    inside = before[trigger:]
+    found: list[tuple[int, str]] = []  # (distance from the meeting, tense)
+    for pattern, tense in ((_FUTURE, "planned"), (_PAST, "held")):
+        for word in pattern.finditer(clause_before):
+            found.append((len(clause_before) - word.end(), tense))
+        for word in pattern.finditer(inside):
+            found.append((word.start(), tense))
+        for word in pattern.finditer(tail):
+            found.append((len(inside) + word.start(), tense))
+    if not found:
+        return "talks held"
+    return f"talks {min(found)[1]}"
+
+
+def _facility_status(place: Place, mentions: list[Mention], article: Article) -> str:
+    """The gazetteer's status of a facility, unless the text denies it is there or says it closed
+    ("officials deny that troops remain at X", "the former base in X", "the base in X was closed")."""
+    for mention in mentions:
+        before = _before(article, mention)
+        sentence = article.sentences[mention.sentence]
+        after = article.text[mention.end : min(sentence.end, mention.end + 80)]
+        if _DENIED.search(before):
+            return "presence denied"
+        closing = _CLOSED_AFTER.match(after)
+        if closing:
+            return "closure planned" if closing.group("future") else "closed"
+        if _CLOSED_FACILITY.search(before):
+            return "closed"
+    return place.status or "mentioned"
+
+
+def _operator(mentions: list[Mention], article: Article, lexicon: Lexicon, countries: Countries) -> str:
+    """Who runs the facility, as the text says: "the Russian air base", "Russia's air base", "China
+    opened its first overseas base in X" (the recogniser read those), "the base in X, run by
+    Russia". The adjective of that country, or ""."""
+    adjective = _adjective_before(mentions, article, lexicon)
+    if adjective:
+        return adjective
+    for mention in mentions:
+        if mention.operator:
+            return lexicon.adjective_for(mention.operator)
+    for mention in mentions:
+        sentence = article.sentences[mention.sentence]
+        for start, _, code in countries:
+            if mention.end <= start <= min(sentence.end, mention.end + 60):
+                if _RUN_BY.match(article.text[mention.end : start]):
+                    return lexicon.adjective_for(code)
+                break
+    return ""
 
 
 def _adjective_before(mentions: list[Mention], article: Article, lexicon: Lexicon) -> str:

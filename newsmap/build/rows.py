@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from newsmap.article import Article, quote_window
-from newsmap.build.describe import describe, relative_position
+from newsmap.build.describe import describe, named_mentions, relative_position
 from newsmap.build.gazetteer import Gazetteer, Place, haversine_km
 from newsmap.build.geoparse import Mention, Resolved
 from newsmap.build.lexicon import load as load_lexicon
@@ -30,13 +30,19 @@ def place_rows(
     for decision in resolved:
         groups.setdefault(decision.place.key, []).append(decision.mention)
         places[decision.place.key] = decision.place
-    order = sorted(groups, key=lambda key: (min(m.start for m in groups[key]), key))
+    # A place's first naming orders the rows; "Russian" before "Russia" does not move Russia up.
+    order = sorted(groups, key=lambda key: (min(m.start for m in named_mentions(groups[key])), key))
     ids = _assign_ids([places[key] for key in order])
     grid = SettlementGrid(places.values())
+    countries = sorted(  # where the article names each country (or its adjective): who runs a facility
+        (d.mention.start, d.mention.end, d.place.country)
+        for d in resolved
+        if d.place.kind == "country" and d.place.country
+    )
     locations, mention_rows = [], []
     for key in order:
         place, group = places[key], groups[key]
-        description = describe(place, group, article, lexicon)
+        description = describe(place, group, article, lexicon, countries)
         locations.append(
             {
                 "id": ids[key],

@@ -1,7 +1,9 @@
 """Word lists the recogniser reads: generic English knowledge, nothing about one article.
 
 Each file says in its header why it exists; `tools/build_lexicon.py` regenerates the two that
-come from other sources (common words from wordfreq, demonyms from countryinfo).
+come from other sources (common words from wordfreq, demonyms from countryinfo). The CSV files
+have a header row instead, except place_adjectives.csv (adjectives of continents, regions and a
+former country), whose "#" lines say where its forms come from.
 """
 
 from __future__ import annotations
@@ -32,11 +34,21 @@ class Lexicon:
     given_names: frozenset[str]  # "Christopher": the word after it is a surname
     designators: frozenset[str]  # lower case: "county", "street", "river" after a name
     abbreviations: dict[str, tuple[str, str, bool]]  # "Ky." -> ("Kentucky", "US state", only after a comma)
+    place_adjectives: dict[str, tuple[str, str]]  # "European" -> ("Europe", "continent"): not a country's
 
     def adjective_for(self, country: str) -> str:
         """The shortest adjective for a country: RU -> "Russian", KG -> "Kyrgyz"."""
         words = sorted((w for w, c in self.demonyms.items() if c == country), key=lambda w: (len(w), w))
         return words[0] if words else ""
+
+    def adjective(self, word: str) -> str | None:
+        """The word's demonym entry as written, plurals too ("Russians" -> "Russian"), or None."""
+        if word in self.demonyms or word in self.place_adjectives:
+            return word
+        stem = word[:-1] if word.endswith("s") else ""
+        if stem in self.demonyms or stem in self.place_adjectives:
+            return stem
+        return None
 
     def family(self, kind: str) -> str:
         """The facility family of a kind as written or curated ("naval test base" -> "naval base")."""
@@ -56,6 +68,9 @@ def load() -> Lexicon:
         abbreviations = {
             row["surface"]: (row["name"], row["kind"], row["after_comma"] == "yes") for row in csv.DictReader(handle)
         }
+    with open(HERE / "place_adjectives.csv", encoding="utf-8", newline="") as handle:
+        lines = (line for line in handle if not line.startswith("#"))
+        place_adjectives = {row["word"]: (row["name"], row["kind"]) for row in csv.DictReader(lines)}
     return Lexicon(
         common_words=_words("common_words.txt"),
         stopwords=_words("stopwords.txt"),
@@ -68,4 +83,5 @@ def load() -> Lexicon:
         given_names=_words("given_names.txt"),
         designators=_words("designators.txt"),
         abbreviations=abbreviations,
+        place_adjectives=place_adjectives,
     )
