@@ -102,7 +102,10 @@ def write_dataset(data_dir: Path, locations: list[dict[str, Any]], mentions: lis
     Returns each file's size.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    files = {MENTIONS_FILE: encode_csv(mentions, MENTION_FIELDS), LOCATIONS_FILE: encode_csv(locations, LOCATION_FIELDS)}
+    files = {
+        MENTIONS_FILE: encode_csv(mentions, MENTION_FIELDS),
+        LOCATIONS_FILE: encode_csv(locations, LOCATION_FIELDS),
+    }
     commit_files(data_dir, files)
     return {name: len(data) for name, data in files.items()}
 

@@ -250,8 +250,12 @@ class Store:
         row = self.conn.execute("SELECT * FROM articles WHERE slug = ?", (slug,)).fetchone()
         if row is None:
             return None
-        sentences = tuple(Sentence(i, start, end, para) for i, (start, end, para) in enumerate(json.loads(row["sentences"])))
-        return Article(row["slug"], row["text"], row["title"], row["publisher"], row["published"], row["url"], sentences)
+        sentences = tuple(
+            Sentence(i, start, end, para) for i, (start, end, para) in enumerate(json.loads(row["sentences"]))
+        )
+        return Article(
+            row["slug"], row["text"], row["title"], row["publisher"], row["published"], row["url"], sentences
+        )
 
     def places(self, slug: str | None = None) -> list[dict[str, Any]]:
         """Place rows as the schema types them, in their article's order (all articles: by slug)."""
@@ -287,7 +291,10 @@ class Store:
         return listing
 
     def places_with_id(self, slug: str, place_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM places WHERE article = ? AND id = ?", (slug, place_id)).fetchone() is not None
+        return (
+            self.conn.execute("SELECT 1 FROM places WHERE article = ? AND id = ?", (slug, place_id)).fetchone()
+            is not None
+        )
 
     def first_with_place(self, place_id: str) -> str | None:
         """The earliest-added article with a place of this id (old `/#<id>` links)."""
@@ -362,7 +369,7 @@ class Store:
             [(n, *(row[f] for f in LOCATION_FIELDS)) for n, row in enumerate(locations)],
         )
         self.conn.executemany(
-            f'INSERT INTO mentions (position, {", ".join(_quoted(MENTION_FIELDS))}) '
+            f"INSERT INTO mentions (position, {', '.join(_quoted(MENTION_FIELDS))}) "
             f"VALUES (?, {', '.join('?' for _ in MENTION_FIELDS)})",
             [(n, *(row[f] for f in MENTION_FIELDS)) for n, row in enumerate(mentions)],
         )

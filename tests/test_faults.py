@@ -298,7 +298,9 @@ store.put_article(article, moved, said)
     before = Store.open(db)
     articles, places = [i.slug for i in before.infos()], before.places()
     before.close()
-    result = subprocess.run([sys.executable, "-c", script], env=python_env(), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=python_env(), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == -signal.SIGKILL, result.stderr
     after = Store.open(db)
     assert after.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -158,7 +158,9 @@ def test_whole_library_downloads_stream_and_revalidate_by_revision(three):
 
     client = app_for(three).test_client()
     csv_answer = client.get("/data/locations.csv")
-    assert csv_answer.is_streamed and csv_answer.headers["Content-Disposition"] == 'attachment; filename="locations.csv"'
+    assert (
+        csv_answer.is_streamed and csv_answer.headers["Content-Disposition"] == 'attachment; filename="locations.csv"'
+    )
     assert csv_answer.data == (three / "data" / "locations.csv").read_bytes().replace(b"\n=", b"\n'=")  # as exported
     etag = csv_answer.headers["ETag"]
     assert client.get("/data/locations.csv", headers={"If-None-Match": etag}).status_code == 304

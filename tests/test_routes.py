@@ -75,7 +75,8 @@ def test_page_is_gzipped_when_asked(client):
     assert len(zipped.data) < len(plain.data) / 3
     assert zipped.headers["ETag"] != plain.headers["ETag"]
     assert (
-        client.get(PAGE, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}).status_code == 304
+        client.get(PAGE, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}).status_code
+        == 304
     )
 
 

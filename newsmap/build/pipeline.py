@@ -191,7 +191,9 @@ def build_fingerprint(curated_path: Path, geocoder_name: str) -> str:
     are unchanged is not geoparsed again."""
     digest = hashlib.sha256(geocoder_name.encode())
     here = Path(__file__).resolve().parent
-    for path in sorted([*here.rglob("*.py"), *(here / "lexicon").glob("*.*"), *(here / "data").glob("*.*"), curated_path]):
+    for path in sorted(
+        [*here.rglob("*.py"), *(here / "lexicon").glob("*.*"), *(here / "data").glob("*.*"), curated_path]
+    ):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
@@ -239,7 +241,9 @@ def build(
     store = _open_store(db_path or data_dir / "newsmap.db")
     try:
         fingerprint = build_fingerprint(curated_path, geocoder_name)
-        context = _BuildContext(store, fingerprint, cache_dir, curated_path, geocoder_name, nominatim_url, limits, force)
+        context = _BuildContext(
+            store, fingerprint, cache_dir, curated_path, geocoder_name, nominatim_url, limits, force
+        )
         summary = BuildSummary()
         seen: set[str] = set()
         for path in paths:
@@ -383,7 +387,9 @@ def add_article(
     if existing is not None:
         return Added(existing, store.places(existing), duplicate=True)
     if len(text.encode("utf-8")) > limits.article_bytes:
-        raise ArticleError(f"the text is more than the {limits.article_bytes // 1000} KB allowed (NEWSMAP_MAX_ARTICLE_KB)")
+        raise ArticleError(
+            f"the text is more than the {limits.article_bytes // 1000} KB allowed (NEWSMAP_MAX_ARTICLE_KB)"
+        )
     provisional = store.free_slug(title or text.strip().splitlines()[0] if text.strip() else "article")
     meta = {"title": title, "publisher": publisher, "published": published, "url": url}
     article = sentences_as_seen(article_from_text(provisional, text, **meta))

@@ -116,10 +116,7 @@ LIBRARY_FIELDS = ("id", "name", "article", "title", "category", "lat", "lon", "p
 def library_data(places: list[dict[str, Any]], tiles: str) -> dict[str, Any]:
     """What library.js needs for the map of every listed article's places."""
     return {
-        "places": [
-            {**{k: p[k] for k in LIBRARY_FIELDS}, "family": category_family(p["category"])}
-            for p in places
-        ],
+        "places": [{**{k: p[k] for k in LIBRARY_FIELDS}, "family": category_family(p["category"])} for p in places],
         "tiles": tiles,
         "oldLinks": "/api/places/",
     }

@@ -194,7 +194,9 @@ class Site:
         info = self.store().info(slug)
         if info is None:
             return None
-        return self.cache.get(("article", slug, info.version), lambda: self._read(lambda s: self._build_article(s, slug)))
+        return self.cache.get(
+            ("article", slug, info.version), lambda: self._read(lambda s: self._build_article(s, slug))
+        )
 
     def library(self, query: str, page: int) -> Built:
         revision = self.store().revision()
@@ -378,5 +380,3 @@ def _time(iso: str) -> datetime:
 
 def _meta(article: Article) -> dict[str, str]:
     return {key: getattr(article, key) for key in ("slug", "title", "publisher", "published", "url")}
-
-

@@ -107,7 +107,11 @@ def new_form() -> Response:
 
 def form_page(fields: dict[str, str], error: str, status: int, existing: str = "") -> Response:
     html = render_template(
-        "new.html", fields=fields, error=error, existing=existing, max_kb=int(float(current_app.config["MAX_ARTICLE_KB"]))
+        "new.html",
+        fields=fields,
+        error=error,
+        existing=existing,
+        max_kb=int(float(current_app.config["MAX_ARTICLE_KB"])),
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Content-Security-Policy"] = auth.FORM_CSP + "; script-src 'self'"  # static/new.js
@@ -160,7 +164,7 @@ def api_add() -> Response:
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            abort(400, description="The body must be a JSON object: {\"title\", \"text\", ...}.")
+            abort(400, description='The body must be a JSON object: {"title", "text", ...}.')
         fields = {key: body[key] for key in FORM_FIELDS if isinstance(body.get(key), str)}
         wrong = [key for key in FORM_FIELDS if key in body and not isinstance(body[key], str)]
         if wrong:
