@@ -93,13 +93,16 @@
 
   function popupContent(place) {
     var root = element("div", "nm-popup");
-    var title = element("h2", null, place.name);
+    var title = element("h2", null, place.shown);
     title.id = "nm-popup-title";
     title.tabIndex = -1;
     root.setAttribute("role", "group");
     root.setAttribute("aria-labelledby", title.id);
     root.appendChild(title);
-    root.appendChild(element("p", "nm-spelling", "In the article: “" + place.article_name + "”"));
+    /* The article's spelling is the title; the gazetteer's name, or the article's phrase, beside it. */
+    root.appendChild(element("p", "nm-spelling", place.shown !== place.name
+      ? "In the gazetteer: " + place.name
+      : "In the article: “" + place.article_name + "”"));
     root.appendChild(element("p", "nm-meta", [place.kind, place.status, place.category].filter(Boolean).join(" · ")));
     root.appendChild(quotes(place));
     var where = place.lat.toFixed(5) + ", " + place.lon.toFixed(5) + (place.context ? " · " + place.context : "");
@@ -115,8 +118,8 @@
     if (!icon) {
       return;
     }
-    icon.setAttribute("aria-label", place.name + ", " + place.kind + " (" + place.category + ")");
-    icon.setAttribute("title", place.name);
+    icon.setAttribute("aria-label", place.shown + ", " + place.kind + " (" + place.category + ")");
+    icon.setAttribute("title", place.shown);
     icon.setAttribute("data-place", place.id);
     icon.classList.toggle("is-active", place.id === activeId);
   }
@@ -127,7 +130,7 @@
     if (!place) {
       return;
     }
-    marker.bindTooltip(element("span", null, place.name), { direction: "top", offset: [0, -10] });
+    marker.bindTooltip(element("span", null, place.shown), { direction: "top", offset: [0, -10] });
     marker.bindPopup(function () { return popupContent(place); }, { maxWidth: 320, autoPanPadding: [24, 24] });
     marker.on("add", function () { decorate(place, marker); });
     marker.on("click", function () {

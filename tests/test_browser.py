@@ -29,6 +29,12 @@ def rows(built):
     return read_table(built / "data" / "locations.csv")
 
 
+def shown_names(page) -> dict[str, str]:
+    """{place id: the name the page shows first} (the article's spelling), from the page's own data."""
+    places = page.evaluate("() => JSON.parse(document.getElementById('newsmap-data').textContent).places")
+    return {place["id"]: place["shown"] for place in places}
+
+
 def popup_title(page, expected: str | None = None) -> str:
     """The open popup's heading, once it shows `expected` (the map flies before it opens)."""
     page.wait_for_selector(".leaflet-popup .nm-popup h2", state="visible", timeout=5000)
@@ -96,9 +102,11 @@ def test_one_marker_per_row_and_no_errors(watched, live_server, rows):
         "els => els.map(e => [e.dataset.place, e.getAttribute('aria-label'), e.title, e.getAttribute('role')])",
     )
     assert sorted(label[0] for label in labels) == sorted(row["id"] for row in rows)
+    shown = shown_names(page)
     for place_id, aria, title, role in labels:
         row = next(r for r in rows if r["id"] == place_id)
-        assert aria.startswith(f"{row['name']}, {row['kind']}") and title == row["name"] and role == "button"
+        name = shown[place_id]
+        assert aria.startswith(f"{name}, {row['kind']}") and title == name and role == "button"
     settle(page)  # every tile loaded, nothing in flight: a late error would be in by now
     assert watched.errors == []
     assert watched.outside == [] and watched.tiles  # tiles are the only requests off the app's origin
@@ -108,6 +116,8 @@ def test_clicking_each_marker_shows_its_quote(watched, live_server, rows):
     page = watched.page
     page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker")
+    shown = shown_names(page)
+    assert shown["chaldovar"] == "Chaldybar"  # the article's spelling first, the gazetteer's beside it
     for row in rows:
         # Centre the marker and lift it above its neighbours (a facility placed at its town
         # shares the town's point), then click it for real.
@@ -116,10 +126,12 @@ def test_clicking_each_marker_shows_its_quote(watched, live_server, rows):
             row["id"],
         )
         page.click(f'.nm-marker[data-place="{row["id"]}"]')
-        assert popup_title(page, row["name"]) == row["name"]
+        name = shown[row["id"]]
+        assert popup_title(page, name) == name
         popup = page.inner_text(".leaflet-popup .nm-popup")
         assert " ".join(row["quote"].split()) in " ".join(popup.split())
-        assert row["source"][:40] in popup and f"“{row['article_name']}”" in popup
+        beside = f"In the gazetteer: {row['name']}" if name != row["name"] else f"“{row['article_name']}”"
+        assert row["source"][:40] in popup and beside in popup
         assert page.evaluate("location.hash") == f"#{row['id']}"
         close_popup(page)
     assert watched.errors == []
@@ -134,8 +146,8 @@ def test_clicking_a_mention_opens_the_right_popup_and_show_in_article(watched, l
     assert "proposed or discussed base" in page.inner_text(".leaflet-popup")
     assert page.inner_text(".leaflet-popup mark") == "Osh"
     page.click('a.mention[data-place="chaldovar"]')
-    assert popup_title(page, "Chaldovar") == "Chaldovar"
-    assert "In the article: “Chaldybar”" in page.inner_text(".leaflet-popup")
+    assert popup_title(page, "Chaldybar") == "Chaldybar"
+    assert "In the gazetteer: Chaldovar" in page.inner_text(".leaflet-popup")
     page.click(".leaflet-popup button.nm-show")
     highlighted = page.locator(".sentence.is-highlighted")
     assert highlighted.count() == 1 and "village of Chaldybar" in highlighted.inner_text()

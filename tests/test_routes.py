@@ -195,3 +195,15 @@ def test_gzip_only_when_the_client_takes_it(client, header, gzipped):
     response = client.get(f"{PAGE}/locations.geojson", headers={"Accept-Encoding": header})
     assert (response.headers.get("Content-Encoding") == "gzip") is gzipped
     assert json.loads(gzip.decompress(response.data) if gzipped else response.data)["type"] == "FeatureCollection"
+
+
+def test_the_articles_own_spelling_is_shown_first_and_the_gazetteers_beside_it(client):
+    html = client.get(PAGE).get_data(as_text=True)
+    assert '<span class="place-name">Chaldybar</span></a> <span class="gazetteer-name"' in html
+    assert "(Chaldovar)</span>" in html
+    assert '<span class="place-name">Bishkek</span></a>\n' in html  # not the dateline's "BISHKEK"
+    data = json.loads(re.search(r'id="newsmap-data">(.*?)</script>', html, re.S).group(1))
+    shown = {place["id"]: place["shown"] for place in data["places"]}
+    assert shown["kant-air-base"] == "Kant Air Base" and shown["issyk-kul-naval-test-base"].startswith(
+        "Issyk-Kul naval"
+    )

@@ -245,7 +245,13 @@ def test_no_payload_runs_in_the_browser_and_all_show_as_text(browser, payload_si
         def html_text(value: str) -> str:  # what an HTML parser makes of text: CR becomes LF
             return value.replace("\r\n", "\n").replace("\r", "\n")
 
-        assert texts(".place-name") == [html_text(row["name"]) for row in rows]
+        def shown(row: dict) -> str:  # the article's spelling (its mention), shown first
+            return " ".join(row["article_name"].split())
+
+        assert texts(".place-name") == [shown(row) for row in rows]
+        assert texts(".gazetteer-name") == [
+            f"({html_text(r['name'])})" for r in rows if shown(r) != html_text(r["name"])
+        ]
         mentions = texts("a.mention")
         for payload in PAYLOADS:
             assert payload in mentions
@@ -253,13 +259,13 @@ def test_no_payload_runs_in_the_browser_and_all_show_as_text(browser, payload_si
         for row in rows:
             page.click(f'.place-link[data-place="{row["id"]}"]')
             page.wait_for_function(
-                "name => document.querySelector('.leaflet-popup .nm-popup h2')?.textContent === name", arg=row["name"]
+                "name => document.querySelector('.leaflet-popup .nm-popup h2')?.textContent === name", arg=shown(row)
             )
             assert texts(".leaflet-popup .nm-source") == [f"Source: {row['source']}"]
             assert row["status"] in texts(".leaflet-popup .nm-meta")[0]
             page.hover(f'.nm-marker[data-place="{row["id"]}"]', force=True)
             page.wait_for_selector(".leaflet-tooltip")
-            assert texts(".leaflet-tooltip") == [row["name"]]
+            assert texts(".leaflet-tooltip") == [shown(row)]
         page.goto(server.url + f"/articles/{SLUG}#" + "%E0%A4%A")  # a malformed escape in a hand-made link
         page.wait_for_load_state("networkidle")
         assert watched.errors == []  # no alert() dialog, no page error, no console error

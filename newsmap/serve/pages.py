@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,6 +90,32 @@ PAGE_FIELDS = (
 )  # fmt: skip
 
 
+def shown_names(places: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> dict[str, str]:
+    """{place id: the name to show first}: the article's own spelling of the place's name.
+
+    "Chaldybar" as the article writes it, not the gazetteer's "Chaldovar" (which is shown beside
+    it); the most frequent spelling among the place's plain name mentions (not in capitals), first
+    one on a tie. A
+    place named only through a phrase ("air base in Kant") or an adjective keeps the gazetteer's name.
+    """
+    spellings: dict[str, Counter[str]] = {}
+    first: dict[tuple[str, str], int] = {}
+    for m in mentions:
+        if m["role"] == "toponym":
+            spellings.setdefault(m["place_id"], Counter())[m["text"]] += 1
+            first.setdefault((m["place_id"], m["text"]), m["start"])
+    shown = {}
+    for place in places:
+        counts = spellings.get(place["id"])
+        if not counts:
+            shown[place["id"]] = place["name"]
+            continue
+        # A dateline's capitals ("BISHKEK, 12 May") are the style, not the spelling.
+        best = max(counts, key=lambda text: (not text.isupper(), counts[text], -first[(place["id"], text)]))
+        shown[place["id"]] = " ".join(best.split())
+    return shown
+
+
 def page_data(
     places: list[dict[str, Any]], mentions: list[dict[str, Any]], index: dict[str, int], tiles: str, basemap_url: str
 ) -> dict[str, Any]:
@@ -98,9 +125,15 @@ def page_data(
         spans.setdefault(m["place_id"], []).append(
             [m["sentence"], m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]]
         )
+    shown = shown_names(places, mentions)
     return {
         "places": [
-            {**{k: p[k] for k in PAGE_FIELDS}, "cat": index[p["category"]], "mentions": spans.get(p["id"], [])}
+            {
+                **{k: p[k] for k in PAGE_FIELDS},
+                "shown": shown[p["id"]],
+                "cat": index[p["category"]],
+                "mentions": spans.get(p["id"], []),
+            }
             for p in places
         ],
         "zoom": ZOOM_BY_PRECISION,

@@ -51,6 +51,7 @@ from newsmap.serve.pages import (
     page_csp,
     page_data,
     sentence_segments,
+    shown_names,
 )
 from newsmap.store import Store, StoreError
 
@@ -303,10 +304,14 @@ class Site:
         index = category_index([p["category"] for p in places]) if places else {}
         parts = build_map(places, index, self.config.tiles, self.config.tiles_attribution) if places else None
         script = compact_script(parts.script) if parts else ""
+        shown = shown_names(places, mentions)
         html = self.templates.get_template("index.html").render(
             article=article,
             canonical=url,
-            places=[{**p, "cat": index[p["category"]], "family": category_family(p["category"])} for p in places],
+            places=[
+                {**p, "shown": shown[p["id"]], "cat": index[p["category"]], "family": category_family(p["category"])}
+                for p in places
+            ],
             categories=legend(places, index),
             paragraphs=sentence_segments(article, mentions),
             data=page_data(places, mentions, index, self.config.tiles, f"{url}/basemap.geojson"),
