@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    Request,
     current_app,
     g,
     make_response,
@@ -42,6 +43,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -330,8 +332,26 @@ def _secret_key(app: Flask) -> str:
 
 
 def exempt_from_limits(app: Flask, blueprint: Blueprint) -> None:
-    """No limit ever applies to `blueprint`'s routes (the readers'): the limiter skips them at once."""
-    app.extensions[EXTENSION].limiter.exempt(blueprint)
+    """No limit ever applies to `blueprint`'s routes (the readers').
+
+    newsmap has no application-wide limits, only the ones its write and login views carry as
+    decorators (which check on their own), so Flask-Limiter's check before *every* request does
+    nothing but cost a reader ~15 % of a cached page: it is taken out of the app's hooks.
+    """
+    limiter = app.extensions[EXTENSION].limiter
+    limiter.exempt(blueprint)
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [hook for hook in hooks if hook != limiter._check_request_limit]
+
+
+class ReadersFirstSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, but a request with no session cookie (every reader's) gets an
+    empty session at once, without building a signing serializer: reading stays as fast as it was."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:  # type: ignore[override]
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def init_app(app: Flask) -> None:
@@ -364,6 +384,7 @@ def init_app(app: Flask) -> None:
     if https:  # behind one proxy that sets X-Forwarded-For and -Proto
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
+    app.session_interface = ReadersFirstSessions()
     state = _Auth(app)
     app.extensions[EXTENSION] = state
 
