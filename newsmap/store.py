@@ -238,6 +238,11 @@ class Store:
         assert value is not None
         return value
 
+    def version(self, slug: str) -> int | None:
+        """The article's version (every write changes it), or None."""
+        row = self.conn.execute("SELECT version FROM articles WHERE slug = ?", (slug,)).fetchone()
+        return row[0] if row else None
+
     def info(self, slug: str) -> ArticleInfo | None:
         row = self.conn.execute(f"SELECT {_INFO_COLUMNS} FROM articles WHERE slug = ?", (slug,)).fetchone()
         return ArticleInfo(**dict(row)) if row else None

@@ -274,6 +274,7 @@ def test_app_answers_name_no_software(production):
     import urllib.request
 
     with urllib.request.urlopen(f"{production.url}/api/places", timeout=10) as response:
+        assert len(json.loads(response.read())) == 18  # streamed through gunicorn, whole
         assert response.headers["Server"] == "newsmap"
         assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"  # open data
         assert "geolocation=()" in response.headers["Permissions-Policy"]

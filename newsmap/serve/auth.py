@@ -390,8 +390,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def check_csrf() -> None:
-        if not app.config.get("WTF_CSRF_ENABLED", True):
-            return
+        if request.method in ("GET", "HEAD", "OPTIONS") or not app.config.get("WTF_CSRF_ENABLED", True):
+            return  # reads change nothing: nothing to protect, and readers pay nothing
         if bearer_token() is not None:
             return  # judged by its token alone (see current_editor): no cookie authority to forge
         if wants_json(request.path) and app.config["SESSION_COOKIE_NAME"] not in request.cookies:

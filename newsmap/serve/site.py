@@ -192,11 +192,11 @@ class Site:
 
     # -- lookups by path
     def article(self, slug: str) -> Built | None:
-        info = self.store().info(slug)
-        if info is None:
+        version = self.store().version(slug)  # one indexed lookup per request
+        if version is None:
             return None
         return self.cache.get(
-            ("article", slug, info.version), lambda: self._read(lambda s: self._build_article(s, slug))
+            ("article", slug, version), lambda: self._read(lambda s: self._build_article(s, slug))
         )
 
     def library(self, query: str, page: int) -> Built:
@@ -218,26 +218,24 @@ class Site:
         kind, name, encode = STREAMS[path]
         store = self.store()
         revision, updated = store.revision(), _time(store.meta("updated_at") or "")
-        response = Response(status=200, content_type=kind)
+        # The generator runs only if the body is sent: a 304 or a HEAD never reads a row.
+        response = Response(self._rows(encode), status=200, content_type=kind)
         response.set_etag(f"library-{revision}-{path.rsplit('/', 1)[-1]}")
         response.last_modified = updated
         response.headers["Cache-Control"] = "no-cache"
         if name:
             response.headers.update(attachment(name))
-        response = response.make_conditional(request)
-        if response.status_code == 304 or request.method == "HEAD":
-            return response
-        response.response = self._rows(encode)
-        return response
+        return response.make_conditional(request)
 
     def _rows(self, encode: Callable[[Store], Iterator[bytes]]) -> Iterator[bytes]:
-        """Chunks from a connection of its own, in one read transaction: one consistent version."""
-        store = Store.open(self.config.db, create=False)
+        """Chunks read in one read transaction (one consistent version), on this thread's connection:
+        the response is sent by the thread (or greenlet) that made it, before its next request."""
+        store = self.store()
+        store.conn.execute("BEGIN")
         try:
-            store.conn.execute("BEGIN")
             yield from encode(store)
         finally:
-            store.close()
+            store.conn.execute("COMMIT")
 
     def home_slug(self) -> str:
         """The article `/` shows instead of the library, when NEWSMAP_HOME_ARTICLE names one that exists."""
