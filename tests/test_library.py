@@ -177,3 +177,18 @@ def test_whole_library_downloads_stream_and_revalidate_by_revision(three):
     store.close()
     after = client.get("/data/locations.csv", headers={"If-None-Match": etag})
     assert after.status_code == 200 and b"dushanbe" not in after.data
+
+
+def test_a_big_library_download_is_streamed_not_built(three, monkeypatch):
+    """Up to SMALL_DOWNLOAD bytes a whole-library file is built once and cached; past it, streamed."""
+    from newsmap.serve import site as site_module
+
+    client = app_for(three).test_client()
+    small = client.get("/data/locations.csv")
+    assert small.headers["Content-Length"] == str(len(small.data))  # built whole
+    monkeypatch.setattr(site_module, "SMALL_DOWNLOAD", 1_000)
+    client = app_for(three).test_client()
+    big = client.get("/data/mentions.csv")
+    assert "Content-Length" not in big.headers  # streamed
+    assert big.data == (three / "data" / "mentions.csv").read_bytes()
+    assert client.get("/data/mentions.csv", headers={"If-None-Match": big.headers["ETag"]}).status_code == 304

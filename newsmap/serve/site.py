@@ -96,6 +96,13 @@ STREAMS: dict[str, tuple[str, str, Callable[[Store], Iterator[bytes]]]] = {
 }
 
 
+SMALL_DOWNLOAD = 4_000_000  # bytes: a whole-library download up to this size is built and cached, larger streamed
+
+
+class _TooBig(Exception):
+    """A download grew past SMALL_DOWNLOAD while being built."""
+
+
 class Unavailable(RuntimeError):
     """The database cannot be read; the message is safe to show (no server paths)."""
 
@@ -154,6 +161,7 @@ class Site:
         self.vendor_files = vendor_files
         self.cache = LRU(config.cache_entries, config.cache_bytes)
         self._local = threading.local()
+        self._big: set[tuple[int, str]] = set()  # (revision, path) of downloads too big to keep built
         self.static_assets = self._static_assets()
 
     # -- the store
@@ -218,14 +226,47 @@ class Site:
         kind, name, encode = STREAMS[path]
         store = self.store()
         revision, updated = store.revision(), _time(store.meta("updated_at") or "")
+        built = self._small_download(path, revision, updated)
+        if built is not None:  # a small library's download: built once per revision, cached, gzipped
+            return built.assets[path].respond(request)
         # The generator runs only if the body is sent: a 304 or a HEAD never reads a row.
         response = Response(self._rows(encode), status=200, content_type=kind)
+        response.implicit_sequence_conversion = False  # else werkzeug would read it all to count its length
         response.set_etag(f"library-{revision}-{path.rsplit('/', 1)[-1]}")
         response.last_modified = updated
         response.headers["Cache-Control"] = "no-cache"
         if name:
             response.headers.update(attachment(name))
         return response.make_conditional(request)
+
+    def _small_download(self, path: str, revision: int, updated: datetime) -> Built | None:
+        """The download built whole when it is under SMALL_DOWNLOAD bytes (most libraries), else None.
+
+        Whether a revision's download is small is learnt once, by writing it until the limit: a big
+        library is then always streamed, a small one served from the cache like an article's files.
+        """
+        key = ("download", revision, path)
+        if (revision, path) in self._big:
+            return None
+
+        def build() -> Built:
+            kind, name, encode = STREAMS[path]
+            chunks, size = [], 0
+            for chunk in self._rows(encode):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > SMALL_DOWNLOAD:
+                    raise _TooBig
+            built = Built()
+            headers = attachment(name) if name else {}
+            built.assets[path] = Asset.make(b"".join(chunks), kind, updated, headers=headers)
+            return built
+
+        try:
+            return self.cache.get(key, build)
+        except _TooBig:
+            self._big.add((revision, path))
+            return None
 
     def _rows(self, encode: Callable[[Store], Iterator[bytes]]) -> Iterator[bytes]:
         """Chunks read in one read transaction (one consistent version), on this thread's connection:
