@@ -64,7 +64,9 @@ def format_value(column: str, value: Any) -> str:
     return str(value)
 
 
-def encode_csv(rows: list[dict[str, Any]], fields: tuple[str, ...], *, formula_safe: bool = False) -> bytes:
+def encode_csv(
+    rows: list[dict[str, Any]], fields: tuple[str, ...], *, formula_safe: bool = False, header: bool = True
+) -> bytes:
     """CSV bytes, `\n` line ends, a field quoted only when it must be: byte-identical on rerun.
 
     Written by hand because Python's csv module, with `\n` line ends, leaves a lone `\r`
@@ -73,7 +75,7 @@ def encode_csv(rows: list[dict[str, Any]], fields: tuple[str, ...], *, formula_s
     With `formula_safe`, text cells a spreadsheet would run as a formula (starting with = + - @,
     tab or CR) get a leading apostrophe (OWASP's advice); numeric columns are left as they are.
     """
-    lines = [",".join(_csv_cell(field) for field in fields)]
+    lines = [",".join(_csv_cell(field) for field in fields)] if header else []
     for row in rows:
         cells = []
         for field in fields:
@@ -82,7 +84,7 @@ def encode_csv(rows: list[dict[str, Any]], fields: tuple[str, ...], *, formula_s
                 cell = "'" + cell
             cells.append(_csv_cell(cell))
         lines.append(",".join(cells))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return "".join(line + "\n" for line in lines).encode("utf-8")
 
 
 def _csv_cell(cell: str) -> str:
@@ -280,9 +282,6 @@ class Dataset:
             tuple(_typed(row, MENTION_FIELDS) for row in mentions),
         )
 
-    def place(self, article: str, place_id: str) -> dict[str, Any] | None:
-        return next((row for row in self.locations if row["article"] == article and row["id"] == place_id), None)
-
     def frame(self) -> Any:
         """The places as a typed pandas DataFrame indexed by (article, id), for analysis in a notebook."""
         import pandas
@@ -313,17 +312,15 @@ def _typed(row: dict[str, str], fields: tuple[str, ...]) -> dict[str, Any]:
 
 def to_geojson(locations: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> dict[str, Any]:
     """An RFC 7946 FeatureCollection: a Point per place, [lon, lat], the CSV columns as properties."""
+    return {"type": "FeatureCollection", "features": [_feature(row, row["id"]) for row in locations]}
+
+
+def _feature(row: dict[str, Any], feature_id: str) -> dict[str, Any]:
     return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "id": row["id"],
-                "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-                "properties": {field: row[field] for field in LOCATION_FIELDS},
-            }
-            for row in locations
-        ],
+        "type": "Feature",
+        "id": feature_id,
+        "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+        "properties": {field: row[field] for field in LOCATION_FIELDS},
     }
 
 
@@ -342,25 +339,34 @@ def _xml_id(row: dict[str, Any]) -> str:
 
 def to_kml(locations: tuple[dict[str, Any], ...] | list[dict[str, Any]], title: str = "newsmap places") -> bytes:
     """KML 2.2: a Placemark per place, the quote as its description, the columns as ExtendedData."""
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<kml xmlns="http://www.opengis.net/kml/2.2">',
-        "<Document>",
-        f"<name>{_xml_text(title)}</name>",
-    ]
-    for row in locations:
-        data = "".join(
-            f'<Data name="{field}"><value>{_xml_text(format_value(field, row[field]))}</value></Data>'
-            for field in LOCATION_FIELDS
-        )
-        lines.append(
-            f'<Placemark id="{_xml_text(_xml_id(row))}"><name>{_xml_text(row["name"])}</name>'
-            f"<description>{_xml_text(row['quote'])}</description>"
-            f"<ExtendedData>{data}</ExtendedData>"
-            f"<Point><coordinates>{row['lon']:.5f},{row['lat']:.5f}</coordinates></Point></Placemark>"
-        )
-    lines += ["</Document>", "</kml>", ""]
-    return "\n".join(lines).encode("utf-8")
+    return "\n".join([_kml_head(title), *(_placemark(row) for row in locations), KML_TAIL]).encode("utf-8")
+
+
+KML_TAIL = "</Document>\n</kml>\n"
+
+
+def _kml_head(title: str) -> str:
+    return "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<kml xmlns="http://www.opengis.net/kml/2.2">',
+            "<Document>",
+            f"<name>{_xml_text(title)}</name>",
+        ]
+    )
+
+
+def _placemark(row: dict[str, Any]) -> str:
+    data = "".join(
+        f'<Data name="{field}"><value>{_xml_text(format_value(field, row[field]))}</value></Data>'
+        for field in LOCATION_FIELDS
+    )
+    return (
+        f'<Placemark id="{_xml_text(_xml_id(row))}"><name>{_xml_text(row["name"])}</name>'
+        f"<description>{_xml_text(row['quote'])}</description>"
+        f"<ExtendedData>{data}</ExtendedData>"
+        f"<Point><coordinates>{row['lon']:.5f},{row['lat']:.5f}</coordinates></Point></Placemark>"
+    )
 
 
 # --------------------------------------------------------------------------- streamed exports
@@ -372,47 +378,40 @@ def iter_csv(rows: Iterable[dict[str, Any]], fields: tuple[str, ...], *, formula
     """The bytes of `encode_csv(rows, fields)`, in chunks of a few hundred rows."""
     yield encode_csv([], fields, formula_safe=formula_safe)
     for batch in _batches(rows):
-        yield encode_csv(batch, fields, formula_safe=formula_safe).split(b"\n", 1)[1]
+        yield encode_csv(batch, fields, formula_safe=formula_safe, header=False)
 
 
 def iter_geojson(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     """A FeatureCollection of every place, a feature id "<article>#<id>" (unique in the library)."""
     yield b'{"type": "FeatureCollection", "features": ['
-    first = True
-    for batch in _batches(rows):
-        features = [
-            {**feature, "id": f"{row['article']}#{row['id']}"}
-            for row, feature in zip(batch, to_geojson(batch)["features"], strict=True)
-        ]
-        chunk = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
-        yield (b"" if first else b",\n") + chunk.encode("utf-8")
-        first = False
+    yield from _json_items(_feature(row, f"{row['article']}#{row['id']}") for row in rows)
     yield b"]}\n"
 
 
 def iter_kml(rows: Iterable[dict[str, Any]], title: str = "newsmap places") -> Iterator[bytes]:
     """The bytes of `to_kml(rows, title)`, in chunks."""
-    head, _, tail = to_kml([], title).decode("utf-8").rpartition("</Document>")
-    yield head.encode("utf-8")
+    yield _kml_head(title).encode("utf-8")
     for batch in _batches(rows):
-        body = to_kml(batch, title).decode("utf-8")
-        start = body.index("<Placemark")
-        yield body[start : body.rindex("</Document>")].encode("utf-8")
-    yield ("</Document>" + tail).encode("utf-8")
+        yield "".join("\n" + _placemark(row) for row in batch).encode("utf-8")
+    yield ("\n" + KML_TAIL).encode("utf-8")
 
 
 def iter_json_list(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     yield b"["
-    first = True
-    for batch in _batches(rows):
-        chunk = ",\n".join(json.dumps(row, ensure_ascii=False) for row in batch)
-        yield (b"\n" if first else b",\n") + chunk.encode("utf-8")
-        first = False
+    yield from _json_items(rows, first=b"\n")
     yield b"\n]\n"
 
 
-def _batches(rows: Iterable[dict[str, Any]], size: int = 500) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
+def _json_items(items: Iterable[Any], first: bytes = b"") -> Iterator[bytes]:
+    """JSON values joined by ",\n" (`first` before the first), a few hundred to a chunk."""
+    separator = first
+    for batch in _batches(items):
+        yield separator + ",\n".join(json.dumps(item, ensure_ascii=False) for item in batch).encode("utf-8")
+        separator = b",\n"
+
+
+def _batches(rows: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    batch: list[Any] = []
     for row in rows:
         batch.append(row)
         if len(batch) == size:

@@ -14,6 +14,7 @@ and readable columns, so `datasette data/newsmap.db` shows it as it is.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -289,22 +290,14 @@ class Store:
         return int(self.conn.execute(f"SELECT count(*) FROM articles a {where}", args).fetchone()[0])
 
     def listing(self, query: str = "", limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
-        """Articles newest first (by date published, then added), matching `query` in a title or a
-        place name, each with its number of places and of places per category."""
+        """Articles newest first (by date published, then added) whose title or place names match `query`."""
         where, args = _search(query)
         rows = self.conn.execute(
-            f"SELECT {_INFO_COLUMNS}, (SELECT count(*) FROM places p WHERE p.article = a.slug) AS places "
-            f"FROM articles a {where} ORDER BY a.published DESC, a.added_at DESC, a.slug LIMIT ? OFFSET ?",
+            f"SELECT {_INFO_COLUMNS} FROM articles a {where} "
+            "ORDER BY a.published DESC, a.added_at DESC, a.slug LIMIT ? OFFSET ?",
             (*args, limit, offset),
         ).fetchall()
-        listing = [dict(row) for row in rows]
-        for item in listing:
-            counts = self.conn.execute(
-                "SELECT category, count(*) FROM places WHERE article = ? GROUP BY category ORDER BY category",
-                (item["slug"],),
-            ).fetchall()
-            item["categories"] = {category: number for category, number in counts}
-        return listing
+        return [ArticleInfo(**dict(row)) for row in rows]
 
     def places_with_id(self, slug: str, place_id: str) -> bool:
         return (
@@ -367,7 +360,7 @@ class Store:
         build_hash: str,
     ) -> int:
         """The statements of put/insert, inside the caller's transaction."""
-        revision = _bump_revision(self.conn)
+        revision, written = _bump_revision(self.conn), now()
         previous = self.conn.execute("SELECT added_at FROM articles WHERE slug = ?", (article.slug,)).fetchone()
         self.conn.execute("DELETE FROM articles WHERE slug = ?", (article.slug,))
         self.conn.execute(
@@ -376,7 +369,7 @@ class Store:
             (
                 article.slug, article.title, article.publisher, article.published, article.url, article.text,
                 json.dumps([[s.start, s.end, s.paragraph] for s in article.sentences]), content_hash(article.text),
-                build_hash, previous["added_at"] if previous else now(), now(), added_by, source, revision,
+                build_hash, previous["added_at"] if previous else written, written, added_by, source, revision,
             ),
         )  # fmt: skip
         self.conn.executemany(
@@ -410,14 +403,10 @@ class Store:
         the same text is already in the library (checked inside the transaction too).
         """
         with transaction(self.conn):
-            if self.conn.execute(
-                "SELECT 1 FROM articles WHERE content_hash = ?", (content_hash(article.text),)
-            ).fetchone():
+            if self.duplicate_of(article.text) is not None:
                 return None
             slug = self.free_slug(article.slug)
-            article = Article(
-                slug, article.text, article.title, article.publisher, article.published, article.url, article.sentences
-            )
+            article = dataclasses.replace(article, slug=slug)
             self._write_article(article, [{**r, "article": slug} for r in locations],
                                 [{**r, "article": slug} for r in mentions], added_by, source, "")  # fmt: skip
         return slug

@@ -223,7 +223,7 @@ def test_a_database_of_the_first_schema_opens_and_upgrades(tmp_path):
     store = Store.open(path)
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert store.article("old").title == "Old"
-    assert [item["slug"] for item in store.listing("old")] == ["old"]  # the search index was filled for it
+    assert [item.slug for item in store.listing("old")] == ["old"]  # the search index was filled for it
     add_user(store.conn, "editor", "correct horse battery")  # the upgrade's table works
     assert [tuple(row) for row in store.conn.execute("SELECT name FROM users")] == [("editor",)]
 

@@ -8,6 +8,7 @@ the same path for one article from the web, the API or `newsmap add`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -35,6 +36,7 @@ from newsmap.dataset import (
     write_dataset,
 )
 from newsmap.settings import Settings
+from newsmap.slugs import slugify
 from newsmap.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -390,9 +392,10 @@ def add_article(
         raise ArticleError(
             f"the text is more than the {limits.article_bytes // 1000} KB allowed (NEWSMAP_MAX_ARTICLE_KB)"
         )
-    provisional = store.free_slug(title or text.strip().splitlines()[0] if text.strip() else "article")
     meta = {"title": title, "publisher": publisher, "published": published, "url": url}
-    article = sentences_as_seen(article_from_text(provisional, text, **meta))
+    article = article_from_text("", text, **meta)  # its title: the given one, or the text's first line
+    # The slug the rows carry for now; insert_article picks the free one inside its transaction.
+    article = sentences_as_seen(dataclasses.replace(article, slug=slugify(article.title, fallback="article")))
     gazetteer = open_gazetteer(settings.gazetteer, default_cache_dir())
     locations, mentions = geoparse_within_limits(article, gazetteer, None, limits)
     slug = store.insert_article(article, locations, mentions, added_by=added_by, source=source)

@@ -54,10 +54,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         ALLOW_PRIVATE_URLS=settings.allow_private_urls,
         URL_TIMEOUT=settings.url_timeout,
         MAX_ARTICLE_KB=settings.max_article_kb,
-        MAX_CONTENT_LENGTH=int(settings.max_article_kb * 1000) * 4 + 100_000,  # uploads: the article plus markup
     )
     if test_config:
         app.config.update(test_config)
+    # An upload may be an HTML page: its markup on top of the text limit, and a little for the form.
+    upload_limit = int(float(app.config["MAX_ARTICLE_KB"]) * 1000) * writes.HTML_ALLOWANCE + 100_000
+    app.config.setdefault("MAX_CONTENT_LENGTH", upload_limit)
     config = Config(
         db=Path(app.config["DB"]),
         tiles=app.config["TILES"],

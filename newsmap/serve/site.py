@@ -12,11 +12,12 @@ place ids and its own downloads.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -161,7 +162,8 @@ class Site:
         self.vendor_files = vendor_files
         self.cache = LRU(config.cache_entries, config.cache_bytes)
         self._local = threading.local()
-        self._big: set[tuple[int, str]] = set()  # (revision, path) of downloads too big to keep built
+        self._health: dict[str, int] = {}
+        self._big: dict[str, int] = {}  # path -> the latest revision whose download was too big to keep built
         self.static_assets = self._static_assets()
 
     # -- the store
@@ -212,6 +214,17 @@ class Site:
         key = ("library", revision, query, page)
         return self.cache.get(key, lambda: self._read(lambda s: self._build_library(s, query, page)))
 
+    def health(self) -> dict[str, int]:
+        """Articles and places in the library: counted once per revision (a health check comes often,
+        and counting places reads the whole table)."""
+        revision = self.store().revision()
+        if self._health.get("revision") != revision:
+            articles, places = self.store().conn.execute(
+                "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM places)"
+            ).fetchone()
+            self._health = {"articles": articles, "places": places, "revision": revision}
+        return self._health
+
     def library_index(self) -> Built:
         """`/api/articles`: every article with its number of places (small: built, cached per revision)."""
         revision = self.store().revision()
@@ -225,10 +238,11 @@ class Site:
         """
         kind, name, encode = STREAMS[path]
         store = self.store()
-        revision, updated = store.revision(), _time(store.meta("updated_at") or "")
-        built = self._small_download(path, revision, updated)
+        revision = store.revision()
+        built = self._small_download(path, revision)
         if built is not None:  # a small library's download: built once per revision, cached, gzipped
             return built.assets[path].respond(request)
+        updated = _time(store.meta("updated_at") or "")
         # The generator runs only if the body is sent: a 304 or a HEAD never reads a row.
         response = Response(self._rows(encode), status=200, content_type=kind)
         response.implicit_sequence_conversion = False  # else werkzeug would read it all to count its length
@@ -239,14 +253,14 @@ class Site:
             response.headers.update(attachment(name))
         return response.make_conditional(request)
 
-    def _small_download(self, path: str, revision: int, updated: datetime) -> Built | None:
+    def _small_download(self, path: str, revision: int) -> Built | None:
         """The download built whole when it is under SMALL_DOWNLOAD bytes (most libraries), else None.
 
         Whether a revision's download is small is learnt once, by writing it until the limit: a big
         library is then always streamed, a small one served from the cache like an article's files.
         """
         key = ("download", revision, path)
-        if (revision, path) in self._big:
+        if self._big.get(path) == revision:
             return None
 
         def build() -> Built:
@@ -259,13 +273,14 @@ class Site:
                     raise _TooBig
             built = Built()
             headers = attachment(name) if name else {}
+            updated = _time(self.store().meta("updated_at") or "")
             built.assets[path] = Asset.make(b"".join(chunks), kind, updated, headers=headers)
             return built
 
         try:
             return self.cache.get(key, build)
         except _TooBig:
-            self._big.add((revision, path))
+            self._big[path] = revision
             return None
 
     def _rows(self, encode: Callable[[Store], Iterator[bytes]]) -> Iterator[bytes]:
@@ -281,7 +296,7 @@ class Site:
     def home_slug(self) -> str:
         """The article `/` shows instead of the library, when NEWSMAP_HOME_ARTICLE names one that exists."""
         slug = self.config.home_article
-        return slug if slug and self.store().info(slug) is not None else ""
+        return slug if slug and self.store().version(slug) is not None else ""
 
     # -- building
     def _build_article(self, store: Store, slug: str) -> Built:
@@ -366,13 +381,15 @@ class Site:
         total = store.count(query)
         pages = max(1, -(-total // self.config.page_size))
         page = min(max(page, 1), pages)
-        listing = store.listing(query, self.config.page_size, (page - 1) * self.config.page_size)
-        places = [
-            {**place, "title": item["title"]} for item in listing for place in store.places(item["slug"])
-        ]  # fmt: skip
+        articles, places = [], []
+        for info in store.listing(query, self.config.page_size, (page - 1) * self.config.page_size):
+            own = store.places(info.slug)  # read once: the map's markers and the counts by category
+            articles.append({**dataclasses.asdict(info), "places": len(own),
+                             "categories": dict(sorted(Counter(p["category"] for p in own).items()))})  # fmt: skip
+            places += [{**place, "title": info.title} for place in own]
         data = library_data(places, self.config.tiles)
         html = self.templates.get_template("library.html").render(
-            articles=listing, query=query, page=page, pages=pages, total=total, data=data,
+            articles=articles, query=query, page=page, pages=pages, total=total, data=data,
             everything=store.count(), has_map=bool(places),
         )  # fmt: skip
         built = Built()

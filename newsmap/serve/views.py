@@ -116,14 +116,9 @@ def library_index() -> Response:
 @bp.get("/healthz")
 def healthz() -> Response:
     try:
-        store = site().store()
-        counts = store.conn.execute(
-            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM places), (SELECT value FROM meta "
-            "WHERE key = 'revision')"
-        ).fetchone()
+        return jsonify(status="ok", **site().health())
     except Unavailable as error:
         return jsonify(status="error", error=str(error)), 503  # type: ignore[return-value]
-    return jsonify(status="ok", articles=counts[0], places=counts[1], revision=int(counts[2]))
 
 
 @bp.get("/static/<path:name>")

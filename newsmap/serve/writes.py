@@ -174,19 +174,17 @@ def api_add() -> Response:
         fields = {key: request.form.get(key, "") for key in FORM_FIELDS}
         upload = request.files.get("file")
     outcome = add(fields, upload, "api")
+    if outcome.status not in (201, 409):
+        abort(outcome.status, description=outcome.message)
+    url = f"/articles/{outcome.slug}"  # the new article, or the one the text duplicates
     if outcome.status == 201:
-        response = jsonify(slug=outcome.slug, url=f"/articles/{outcome.slug}", places=outcome.places)
-        response.status_code = 201
-        response.headers["Location"] = f"/articles/{outcome.slug}"
-        return response
-    if outcome.status == 409:
-        response = jsonify(
-            error="Conflict", status=409, message=outcome.message, slug=outcome.slug, url=f"/articles/{outcome.slug}"
-        )
-        response.status_code = 409
-        response.headers["Location"] = f"/articles/{outcome.slug}"
-        return response
-    abort(outcome.status, description=outcome.message)
+        body = {"slug": outcome.slug, "url": url, "places": outcome.places}
+    else:
+        body = {"error": "Conflict", "status": 409, "message": outcome.message, "slug": outcome.slug, "url": url}
+    response = jsonify(body)
+    response.status_code = outcome.status
+    response.headers["Location"] = url
+    return response
 
 
 @bp.delete("/api/articles/<slug>")
