@@ -15,7 +15,6 @@ Usage: python bench/corpus.py [CORPUS_DIR]   (default ../shared/corpus)
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -26,13 +25,14 @@ sys.path.insert(0, str(ROOT))  # newsmap is not installed into the venv: the scr
 
 from pipeline_common import (  # noqa: E402
     CORPORA,
-    DEFAULT_CORPUS,
     OUT,
     Toponym,
+    corpus_folder,
     floor_toponyms,
     load_corpus,
     newsmap_toponyms,
     ratio,
+    score,
     write_report,
 )
 
@@ -63,16 +63,6 @@ def write_predictions(path: Path, predictions: dict[str, list[Toponym]]) -> None
         for doc_id, toponyms in predictions.items():
             spans = [{k: t[k] for k in ("start", "end", "lat", "lon")} for t in toponyms]
             handle.write(json.dumps({"id": doc_id, "toponyms": spans}) + "\n")
-
-
-def score(corpus: Path, name: str, predictions: Path, types: str = "") -> dict[str, Any]:
-    """The corpus's score.py, run as its authors run it; its one JSON line is the result."""
-    gold = corpus / f"{name}.dev.jsonl"
-    done = subprocess.run(
-        [sys.executable, str(corpus / "score.py"), str(gold), str(predictions), *(["--types", types] if types else [])],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(done.stdout)
 
 
 def error_analysis(name: str, docs: list[dict[str, Any]], predicted: dict[str, list[Toponym]],
@@ -136,10 +126,7 @@ def error_analysis(name: str, docs: list[dict[str, Any]], predicted: dict[str, l
 
 
 def main() -> None:
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CORPUS
-    missing = [f"{name}.dev.jsonl" for name in CORPORA if not (corpus / f"{name}.dev.jsonl").exists()]
-    if missing or not (corpus / "score.py").exists():
-        raise SystemExit(f"{corpus}: not the corpus folder (missing {', '.join(missing) or 'score.py'})")
+    corpus = corpus_folder(sys.argv)
     OUT.mkdir(parents=True, exist_ok=True)
     newsmap_gazetteer = Gazetteer.open(DEFAULT_CURATED)  # what a build uses: GeoNames + curated
     floor_gazetteer = Gazetteer.open(None)  # GeoNames cities500 + countries only

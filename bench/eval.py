@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # newsmap is not installed into the venv: the scripts run from the repo
 
 from common import OUT, exit_status  # noqa: E402
-from pipeline_common import CORPORA, DEFAULT_CORPUS, write_report  # noqa: E402
+from pipeline_common import CORPORA, corpus_folder, score, write_report  # noqa: E402
 
 E2E_TARGETS = {"geowebnews": 0.63, "tr-news": 0.64, "lgl": 0.60}
 F1_TARGET = 0.75
@@ -61,15 +61,6 @@ def run_geoparse(source: Path, out: Path, *options: str) -> float:
     return seconds
 
 
-def score(corpus: Path, name: str, predictions: Path) -> dict[str, Any]:
-    """The corpus's score.py, run as its authors run it; its one JSON line is the result."""
-    done = subprocess.run(
-        [sys.executable, str(corpus / "score.py"), str(corpus / f"{name}.dev.jsonl"), str(predictions)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(done.stdout)
-
-
 def without_adjectives(source: Path, target: Path) -> Counter[str]:
     """Write the command's output less its role-"adjective" mentions; the mentions by role."""
     roles: Counter[str] = Counter()
@@ -93,10 +84,7 @@ def table(rows: list[list[Any]]) -> str:
 
 
 def main() -> None:
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CORPUS
-    missing = [f"{name}.dev.jsonl" for name in CORPORA if not (corpus / f"{name}.dev.jsonl").exists()]
-    if missing or not (corpus / "score.py").exists():
-        raise SystemExit(f"{corpus}: not the corpus folder (missing {', '.join(missing) or 'score.py'})")
+    corpus = corpus_folder(sys.argv)
     OUT.mkdir(parents=True, exist_ok=True)
     rows: dict[str, list[list[Any]]] = {variant: [] for variant in VARIANTS}
     notes = [

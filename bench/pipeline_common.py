@@ -126,3 +126,22 @@ def write_report(
 ) -> Path:
     """bench/out/<name>.json in the shape the report generator reads, with the commit measured."""
     return write_result(name, title, columns, rows, [*notes, provenance()], targets)
+
+
+def corpus_folder(argv: list[str]) -> Path:
+    """The corpus folder given on the command line (default ../shared/corpus), checked to be one."""
+    corpus = Path(argv[1]) if len(argv) > 1 else DEFAULT_CORPUS
+    missing = [f"{name}.dev.jsonl" for name in CORPORA if not (corpus / f"{name}.dev.jsonl").exists()]
+    if missing or not (corpus / "score.py").exists():
+        raise SystemExit(f"{corpus}: not the corpus folder (missing {', '.join(missing) or 'score.py'})")
+    return corpus
+
+
+def score(corpus: Path, name: str, predictions: Path, types: str = "") -> dict[str, Any]:
+    """The corpus's score.py, run as its authors run it; its one JSON line is the result."""
+    gold = corpus / f"{name}.dev.jsonl"
+    done = subprocess.run(
+        [sys.executable, str(corpus / "score.py"), str(gold), str(predictions), *(["--types", types] if types else [])],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)
