@@ -27,7 +27,7 @@ from newsmap.schema import (
     ID_PATTERN,
     LOCATION_FIELDS,
     MENTION_FIELDS,
-    PRECISIONS,
+    ROW_PRECISIONS,
 )
 from newsmap.textfile import read_utf8
 
@@ -173,8 +173,8 @@ def check_locations(
                 continue
             if not low <= number_value <= high:  # also refuses nan
                 bad(f"{column} {value} is outside [{low:g}, {high:g}]")
-        if row["precision"] not in PRECISIONS:
-            bad(f"precision {row['precision']!r} is not one of {', '.join(PRECISIONS)}")
+        if row["precision"] not in ROW_PRECISIONS:
+            bad(f"precision {row['precision']!r} is not one of {', '.join(ROW_PRECISIONS)}")
         if not (row["mentions"] or "").isdigit() or int(row["mentions"]) < 1:
             bad(f"mentions {row['mentions']!r} is not a whole number of at least 1")
         for column in ("name", "quote", "source", "article", "category"):
@@ -295,7 +295,7 @@ class Dataset:
 
         frame = self.frame()
         table = pandas.crosstab(frame["category"], frame["precision"], margins=True, margins_name="all")
-        order = [p for p in PRECISIONS if p in table.columns] + ["all"]
+        order = [p for p in ROW_PRECISIONS if p in table.columns] + ["all"]
         return table[order].to_string()
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PRECISIONS = ("facility", "settlement", "region", "country")
+PRECISIONS = ("facility", "settlement", "region", "country")  # what the gazetteer and geoparser give
+ROW_PRECISIONS = (*PRECISIONS, "manual")  # ...and a point an editor put on the map by hand
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:-+[a-z0-9]+)*")
 
 MILITARY = "military facility"
@@ -59,14 +60,16 @@ LOCATION_COLUMNS: tuple[Column, ...] = (
     Column(
         "precision",
         "text",
-        "What the point is: `facility` (the site itself), `settlement` (the town it is in or named after), `region`, or `country` (a country's centre).",
+        "What the point is: `facility` (the site itself), `settlement` (the town it is in or named after), `region`, "
+        "`country` (a country's centre), or `manual` (a point an editor put on the map by hand).",
     ),
     Column("quote", "text", "The article sentence that best says what the place is, verbatim."),
     Column("mentions", "int", "How many times the article refers to the place."),
     Column(
         "source",
         "text",
-        "Where the coordinates come from: a GeoNames id, Nominatim, or the curated gazetteer's citation.",
+        "Where the coordinates come from: a GeoNames id, Nominatim, or the curated gazetteer's citation; "
+        "`; corrected by <editor> on <date>: <note>` when an editor changed the row (see corrections.csv).",
     ),
     Column("article", "text", "Slug of the article (its seed file name without `.txt`)."),
     Column("country", "text", "ISO 3166-1 alpha-2 code of the country the place is in (empty for none)."),

@@ -20,20 +20,22 @@ import json
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from newsmap.article import Article, Sentence
+from newsmap.corrections import Correction, CorrectionError, Materialised, materialise
 from newsmap.schema import COLUMN_TYPES, LOCATION_FIELDS, MENTION_FIELDS
 from newsmap.slugs import slugify
 
 BUSY_TIMEOUT_MS = 30_000
 
 # Each step is applied once, in order, in one transaction; never edit a step that has shipped.
-MIGRATIONS: tuple[str, ...] = (
+# A step is a script split on ";", or a tuple of statements (a trigger holds ";" inside).
+MIGRATIONS: tuple[str | tuple[str, ...], ...] = (
     # 1: articles with their places and mentions (the columns of locations.csv and mentions.csv)
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -120,6 +122,37 @@ MIGRATIONS: tuple[str, ...] = (
             (SELECT group_concat(p.name || ' ' || p.article_name, ' ') FROM places p WHERE p.article = a.slug), ''
         ) FROM articles a;
     """,
+    # 4: editors' corrections (append-only: triggers refuse to change or delete one while its article
+    # exists) and each article's rows as the geoparser gave them, which the corrections apply to
+    (
+        """CREATE TABLE corrections (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            uid TEXT NOT NULL,
+            article TEXT NOT NULL,
+            action INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            field TEXT NOT NULL,
+            old TEXT NOT NULL,
+            new TEXT NOT NULL,
+            editor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            reverts INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE UNIQUE INDEX corrections_uid ON corrections (article, uid)",
+        "CREATE INDEX corrections_article ON corrections (article, seq)",
+        """CREATE TRIGGER corrections_append_only BEFORE UPDATE ON corrections
+        BEGIN SELECT RAISE(ABORT, 'corrections are append-only'); END""",
+        """CREATE TRIGGER corrections_kept BEFORE DELETE ON corrections
+        WHEN EXISTS (SELECT 1 FROM articles WHERE slug = OLD.article)
+        BEGIN SELECT RAISE(ABORT, 'corrections are append-only'); END""",
+        """CREATE TABLE geoparsed (
+            article TEXT PRIMARY KEY,
+            places TEXT NOT NULL,
+            mentions TEXT NOT NULL,
+            skipped TEXT NOT NULL DEFAULT '[]'
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -166,7 +199,8 @@ def migrate(conn: sqlite3.Connection) -> int:
         with transaction(conn):
             if conn.execute("PRAGMA user_version").fetchone()[0] != number:
                 continue  # another process migrated meanwhile
-            for statement in _statements(MIGRATIONS[number]):
+            step = MIGRATIONS[number]
+            for statement in _statements(step) if isinstance(step, str) else step:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
     return SCHEMA_VERSION
@@ -372,20 +406,35 @@ class Store:
                 build_hash, previous["added_at"] if previous else written, written, added_by, source, revision,
             ),
         )  # fmt: skip
+        self.conn.execute(
+            "INSERT OR REPLACE INTO geoparsed (article, places, mentions) VALUES (?, ?, ?)",
+            (article.slug, json.dumps(locations), json.dumps(mentions)),
+        )
+        result = materialise(article, locations, mentions, self.corrections(article.slug))
+        self._write_rows(article, result)
+        return revision
+
+    def _write_rows(self, article: Article, result: Materialised) -> None:
+        """The article's current rows (its geoparsed rows with the corrections applied), replacing the old."""
+        self.conn.execute("DELETE FROM places WHERE article = ?", (article.slug,))  # its mentions go too
         self.conn.executemany(
             f"INSERT INTO places (position, {', '.join(LOCATION_FIELDS)}) "
             f"VALUES (?, {', '.join('?' for _ in LOCATION_FIELDS)})",
-            [(n, *(row[f] for f in LOCATION_FIELDS)) for n, row in enumerate(locations)],
+            [(n, *(row[f] for f in LOCATION_FIELDS)) for n, row in enumerate(result.places)],
         )
         self.conn.executemany(
             f"INSERT INTO mentions (position, {', '.join(_quoted(MENTION_FIELDS))}) "
             f"VALUES (?, {', '.join('?' for _ in MENTION_FIELDS)})",
-            [(n, *(row[f] for f in MENTION_FIELDS)) for n, row in enumerate(mentions)],
+            [(n, *(row[f] for f in MENTION_FIELDS)) for n, row in enumerate(result.mentions)],
+        )
+        self.conn.execute(
+            "UPDATE geoparsed SET skipped = ? WHERE article = ?", (json.dumps(result.skipped), article.slug)
         )
         self.conn.execute("DELETE FROM search WHERE slug = ?", (article.slug,))
-        names = " ".join(f"{row['name']} {row['article_name']}" for row in locations)
-        self.conn.execute("INSERT INTO search (slug, title, places) VALUES (?, ?, ?)", (article.slug, article.title, names))
-        return revision
+        names = " ".join(f"{row['name']} {row['article_name']}" for row in result.places)
+        self.conn.execute(
+            "INSERT INTO search (slug, title, places) VALUES (?, ?, ?)", (article.slug, article.title, names)
+        )
 
     def insert_article(
         self,
@@ -412,12 +461,142 @@ class Store:
         return slug
 
     def delete_article(self, slug: str) -> bool:
+        """The article and everything about it: rows, geoparsed rows and corrections."""
         with transaction(self.conn):
             gone = self.conn.execute("DELETE FROM articles WHERE slug = ?", (slug,)).rowcount > 0
             self.conn.execute("DELETE FROM search WHERE slug = ?", (slug,))
+            self.conn.execute("DELETE FROM geoparsed WHERE article = ?", (slug,))
+            self.conn.execute("DELETE FROM corrections WHERE article = ?", (slug,))
             if gone:
                 _bump_revision(self.conn)
         return gone
+
+    # -- corrections
+    def corrections(self, slug: str) -> list[Correction]:
+        """The article's corrections, oldest first (reverts and reverted ones included)."""
+        rows = self.conn.execute("SELECT * FROM corrections WHERE article = ? ORDER BY seq", (slug,)).fetchall()
+        return [_correction(row) for row in rows]
+
+    def skipped(self, slug: str) -> list[tuple[int, str]]:
+        """(seq, why) of the corrections that could not be applied to the article's current geoparse."""
+        row = self.conn.execute("SELECT skipped FROM geoparsed WHERE article = ?", (slug,)).fetchone()
+        return [(int(seq), str(why)) for seq, why in json.loads(row[0])] if row else []
+
+    def geoparsed(self, slug: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The article's rows as the geoparser gave them (an article stored before corrections
+        existed has no separate copy: its rows are its geoparse)."""
+        row = self.conn.execute("SELECT places, mentions FROM geoparsed WHERE article = ?", (slug,)).fetchone()
+        if row is None:
+            return self.places(slug), self.mentions(slug)
+        return json.loads(row[0]), json.loads(row[1])
+
+    def correct(self, slug: str, plan: Plan, *, editor: str) -> Corrected:
+        """Append one change (one or more correction rows) and apply it, in one transaction.
+
+        `plan(article, places, mentions)` turns the request into corrections against the article's
+        current rows, read inside the transaction (so a check such as If-Match sees what is there
+        now); it raises CorrectionError to refuse. The change is refused too, and nothing is
+        written, when one of its rows does not apply or when it would leave an earlier correction
+        with nothing to apply to (revert that one first).
+        """
+        with transaction(self.conn):
+            article = self.article(slug)
+            if article is None:
+                raise CorrectionError(f"No article {slug!r}.", 404)
+            planned = plan(article, self.places(slug), self.mentions(slug))
+            if not planned:
+                raise CorrectionError("Nothing to change: the request names no field with a new value.", 400)
+            before = {seq for seq, _ in self.skipped(slug)}
+            stored = self._append(slug, planned, editor, now())
+            result = materialise(article, *self.geoparsed(slug), self.corrections(slug))
+            for correction in stored:
+                if correction.seq in result.errors:
+                    raise result.errors[correction.seq]
+            for seq, why in result.skipped:
+                if seq not in before:
+                    raise CorrectionError(
+                        f"This would leave change #{seq} with nothing to apply to ({why}): revert it first.", 409
+                    )
+            self._write_rows(article, result)
+            version = self._touch(slug)
+        return Corrected(version, stored, result.places, result.mentions)
+
+    def import_corrections(self, slug: str, rows: list[Correction]) -> int:
+        """Add the corrections of a seed's corrections file that this database does not have yet
+        (by uid), keeping their editors, times and notes, then apply them; returns how many were added."""
+        with transaction(self.conn):
+            article = self.article(slug)
+            if article is None:
+                raise CorrectionError(f"No article {slug!r}.", 404)
+            known = dict(self.conn.execute("SELECT uid, seq FROM corrections WHERE article = ?", (slug,)).fetchall())
+            mapped: dict[int, int] = {}  # the file's seq -> this database's
+            added = 0
+            for row in rows:
+                if row.uid in known:
+                    mapped[row.seq] = known[row.uid]
+                    continue
+                seq = self._next_seq()
+                action = seq if row.action in (0, row.seq) else mapped.get(row.action, seq)
+                reverts = mapped.get(row.reverts, 0) if row.reverts else 0
+                if row.reverts and not reverts:
+                    continue  # it reverts a correction neither the file nor the database holds
+                stored = dataclasses.replace(row, action=action, reverts=reverts)
+                mapped[row.seq] = self._insert_correction(slug, stored)
+                added += 1
+            if added:
+                self._write_rows(article, materialise(article, *self.geoparsed(slug), self.corrections(slug)))
+                self._touch(slug)
+        return added
+
+    def _append(self, slug: str, planned: list[Correction], editor: str, at: str) -> list[Correction]:
+        action = self._next_seq()
+        stored = []
+        for correction in planned:
+            row = dataclasses.replace(
+                correction, editor=editor, at=at, action=action, uid=correction.uid or secrets.token_hex(8)
+            )
+            stored.append(dataclasses.replace(row, seq=self._insert_correction(slug, row)))
+        return stored
+
+    def _next_seq(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'corrections'").fetchone()
+        return (row[0] if row else 0) + 1
+
+    def _insert_correction(self, slug: str, c: Correction) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO corrections (uid, article, action, target, field, old, new, editor, at, note, reverts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (c.uid or secrets.token_hex(8), slug, c.action, c.target, c.field, json.dumps(c.old, ensure_ascii=False),
+             json.dumps(c.new, ensure_ascii=False), c.editor, c.at, c.note, c.reverts),
+        )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+    def _touch(self, slug: str) -> int:
+        """A new version of the article (every cache of it is then stale)."""
+        revision = _bump_revision(self.conn)
+        self.conn.execute("UPDATE articles SET version = ?, updated_at = ? WHERE slug = ?", (revision, now(), slug))
+        return revision
+
+
+Plan = Callable[[Article, list[dict[str, Any]], list[dict[str, Any]]], list[Correction]]
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """What a change did: the article's new version, the rows stored, and the article's rows now."""
+
+    version: int
+    corrections: list[Correction]
+    places: list[dict[str, Any]]
+    mentions: list[dict[str, Any]]
+
+
+def _correction(row: sqlite3.Row) -> Correction:
+    return Correction(
+        target=row["target"], field=row["field"], new=json.loads(row["new"]), old=json.loads(row["old"]),
+        editor=row["editor"], note=row["note"], at=row["at"], seq=row["seq"], action=row["action"],
+        reverts=row["reverts"], uid=row["uid"],
+    )  # fmt: skip
 
 
 _INFO_COLUMNS = ", ".join(ArticleInfo.__dataclass_fields__)

@@ -26,7 +26,7 @@ from newsmap.settings import OSM_ATTRIBUTION
 
 LEAFLET_JS = "/vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "/vendor/leaflet/leaflet.css"
-ZOOM_BY_PRECISION = {"facility": 11, "settlement": 9, "region": 7, "country": 4}
+ZOOM_BY_PRECISION = {"facility": 11, "settlement": 9, "region": 7, "country": 4, "manual": 11}
 
 
 class OfflineMap(folium.Map):
