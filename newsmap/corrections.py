@@ -35,6 +35,7 @@ MENTION_OPERATIONS = ("added", "removed")
 ROLES = ("toponym", "facility", "route", "adjective", "organisation")
 MAX_TEXT = 200  # characters of a name, kind, category or status
 MAX_NOTE = 1000
+MAX_SOURCE = 600  # a curated row's citation can be long
 MAX_MENTION = 300  # characters of a mention an editor adds
 CORRECTED = "; corrected by "  # what `source` says after an editor changed the row
 BY_HAND = "placed by hand"
@@ -324,7 +325,7 @@ def check_span(article: Article, start: int, end: int, text: str | None = None) 
         raise CorrectionError("a mention lies inside one sentence")
 
 
-def check_text(name: str, value: Any, *, required: bool = False) -> str:
+def check_text(name: str, value: Any, *, required: bool = False, limit: int = MAX_TEXT) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -332,8 +333,8 @@ def check_text(name: str, value: Any, *, required: bool = False) -> str:
     value = " ".join(value.split())
     if _CONTROL.search(value):
         raise CorrectionError(f"{name} must not hold control characters", 400)
-    if len(value) > MAX_TEXT:
-        raise CorrectionError(f"{name} is longer than {MAX_TEXT} characters", 400)
+    if len(value) > limit:
+        raise CorrectionError(f"{name} is longer than {limit} characters", 400)
     if required and not value:
         raise CorrectionError(f"{name} must not be empty", 400)
     return value
@@ -367,7 +368,7 @@ def check_location(value: Any) -> dict[str, Any]:
     point["precision"] = precision
     for key in ("name", "kind", "source"):
         if value.get(key):
-            point[key] = check_text(key, value[key], required=True)
+            point[key] = check_text(key, value[key], required=True, limit=MAX_SOURCE if key == "source" else MAX_TEXT)
     if "country" in value:
         country = value["country"] or ""
         if not (isinstance(country, str) and re.fullmatch(r"([A-Z]{2})?", country)):

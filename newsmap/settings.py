@@ -46,6 +46,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_SECRET_KEY", "", "Key that signs session cookies; unset, a random key is made once and kept in the database, shared by every worker."),
     Setting("NEWSMAP_HTTPS", "0", "`1` when served over HTTPS behind a proxy: session cookies get `Secure`, and `X-Forwarded-Proto`/`-For` from the proxy are trusted."),
     Setting("NEWSMAP_WRITE_LIMIT", "30 per hour;200 per day", "Rate limit on adding and deleting articles, per editor and per address (Flask-Limiter syntax; counted per worker process)."),
+    Setting("NEWSMAP_EDIT_LIMIT", "300 per hour;2000 per day", "Rate limit on editors' corrections (moving, editing, adding and removing places and mentions, undo, revert), per editor and per address, counted like `NEWSMAP_WRITE_LIMIT`."),
     Setting("NEWSMAP_ALLOW_PRIVATE_URLS", "0", "`1` lets URL import fetch private, loopback and link-local addresses (never on a public server)."),
     Setting("NEWSMAP_URL_TIMEOUT", "10", "Seconds a URL import may take to answer."),
 )  # fmt: skip
@@ -100,6 +101,7 @@ class Settings:
     secret_key: str
     https: bool
     write_limit: str
+    edit_limit: str
     allow_private_urls: bool
     url_timeout: float
 
@@ -137,6 +139,7 @@ class Settings:
             secret_key=raw["NEWSMAP_SECRET_KEY"],
             https=_flag("NEWSMAP_HTTPS", raw["NEWSMAP_HTTPS"]),
             write_limit=raw["NEWSMAP_WRITE_LIMIT"],
+            edit_limit=raw["NEWSMAP_EDIT_LIMIT"],
             allow_private_urls=_flag("NEWSMAP_ALLOW_PRIVATE_URLS", raw["NEWSMAP_ALLOW_PRIVATE_URLS"]),
             url_timeout=_positive("NEWSMAP_URL_TIMEOUT", raw["NEWSMAP_URL_TIMEOUT"]),
         )

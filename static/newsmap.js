@@ -29,6 +29,7 @@
   };
   var activeId = null;
   var returnFocusTo = null;
+  var hooks = { popup: [] };  /* the editing page's script adds its controls to popups here */
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -109,6 +110,11 @@
     root.appendChild(element("p", "nm-where", where));
     root.appendChild(element("p", "nm-where", "Precision: " + (PRECISION[place.precision] || place.precision)));
     root.appendChild(element("p", "nm-source", "Source: " + place.source));
+    if (place.corrected) {
+      var by = place.corrected;
+      root.appendChild(element("p", "nm-corrected", "Corrected by " + by.by + " on " + by.at + (by.note ? ": " + by.note : "")));
+    }
+    hooks.popup.forEach(function (hook) { hook(place, root); });
     return root;
   }
 
@@ -331,6 +337,9 @@
       }
     });
   }
+
+  /* What the editing page's script (editor.js) builds on. */
+  window.newsmap = { map: map, registry: registry, data: data, places: places, hooks: hooks, openPlace: openPlace };
 
   if (location.hash) {
     fromHash();

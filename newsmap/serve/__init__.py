@@ -38,7 +38,7 @@ def month_year(value: str) -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """The app: configuration from the environment (`newsmap.settings`), then `test_config`."""
     from newsmap.cli import build_command, validate_command
-    from newsmap.serve import auth, headers, views, writes
+    from newsmap.serve import auth, editing, headers, views, writes
     from newsmap.serve.site import Config, Site
 
     app = Flask(__name__, static_folder=None, template_folder=str(bundled("templates")))  # static: see views
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         HTTPS=settings.https,
         WRITE_LIMIT=settings.write_limit,
+        EDIT_LIMIT=settings.edit_limit,
         ALLOW_PRIVATE_URLS=settings.allow_private_urls,
         URL_TIMEOUT=settings.url_timeout,
         MAX_ARTICLE_KB=settings.max_article_kb,
@@ -71,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["newsmap"] = Site(config, app.jinja_env, bundled("static"), vendor_files())
     app.register_blueprint(views.bp)
     app.register_blueprint(writes.bp)
+    app.register_blueprint(editing.bp)
     headers.init_app(app)
     auth.init_app(app)
     auth.exempt_from_limits(app, views.bp)  # reads are never rate-limited: skip the limiter's per-request check

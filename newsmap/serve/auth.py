@@ -10,7 +10,7 @@ Readers need no account. A view that changes the library is decorated with `edit
   judged by its token alone, never by a cookie, so it needs no CSRF token: a cross-site page can
   neither read a token nor make the browser add the header.
 
-Writes are rate-limited per editor and per address (`WRITE_LIMIT`), sign-in attempts per address
+Writes are rate-limited per editor and per address (`WRITE_LIMIT`; corrections `EDIT_LIMIT`), sign-in attempts per address
 (`LOGIN_LIMIT`), with Flask-Limiter in memory (so counted per worker process).
 """
 
@@ -60,6 +60,7 @@ from newsmap.settings import Settings
 EXTENSION = "newsmap.auth"
 SESSION_LIFETIME = timedelta(hours=12)
 DEFAULT_WRITE_LIMIT = "30 per hour;200 per day"
+DEFAULT_EDIT_LIMIT = "300 per hour;2000 per day"
 DEFAULT_LOGIN_LIMIT = "10 per minute"
 NO_EDITOR = "No editor account exists yet: create one with `newsmap user add NAME`"
 WRONG_PASSWORD = "Wrong name or password"
@@ -111,6 +112,17 @@ class _Auth:
                     error_message="Too many changes by this editor",
                 ),
             ]  # fmt: skip
+        if kind == "edit":
+            return [
+                self.limiter.shared_limit(
+                    _edit_limit, scope="edits-by-address", key_func=get_remote_address,
+                    error_message="Too many corrections from this address",
+                ),
+                self.limiter.shared_limit(
+                    _edit_limit, scope="edits-by-editor", key_func=_editor_key, exempt_when=_no_editor,
+                    error_message="Too many corrections by this editor",
+                ),
+            ]  # fmt: skip
         if kind == "login":
             return [
                 self.limiter.shared_limit(
@@ -127,6 +139,10 @@ def _state() -> _Auth:
 
 def _write_limit() -> str:
     return current_app.config.get("WRITE_LIMIT") or DEFAULT_WRITE_LIMIT
+
+
+def _edit_limit() -> str:
+    return current_app.config.get("EDIT_LIMIT") or DEFAULT_EDIT_LIMIT
 
 
 def _login_limit() -> str:
@@ -161,6 +177,8 @@ def _rate_limited(kind: str) -> Callable[[View], View]:
 #: Limit a view to WRITE_LIMIT per editor and, separately, per address, shared by every view so
 #: decorated (429 with Retry-After beyond). Put it under `editor_required`, so only editors' writes count.
 write_limit = _rate_limited("write")
+#: The same for corrections (EDIT_LIMIT): an editor fixing a map makes many small changes.
+edit_limit = _rate_limited("edit")
 _login_limited = _rate_limited("login")
 
 
@@ -372,7 +390,8 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,  # checked below, unless the request carries a bearer token
         WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),  # a form may stay open as long as a session
     )
-    for key, default in (("WRITE_LIMIT", DEFAULT_WRITE_LIMIT), ("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT)):
+    limits = (("WRITE_LIMIT", DEFAULT_WRITE_LIMIT), ("EDIT_LIMIT", DEFAULT_EDIT_LIMIT), ("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT))
+    for key, default in limits:
         value = app.config.setdefault(key, default)
         try:
             parse_many(value)  # Flask-Limiter would only log a bad limit, and then not limit at all

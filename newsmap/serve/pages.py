@@ -9,10 +9,12 @@ import base64
 import hashlib
 import itertools
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from newsmap.article import Article
+from newsmap.corrections import Correction, active
 from newsmap.schema import FAMILIES, category_family
 from newsmap.serve.mapview import ZOOM_BY_PRECISION
 
@@ -90,13 +92,16 @@ PAGE_FIELDS = (
 )  # fmt: skip
 
 
-def shown_names(places: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> dict[str, str]:
+def shown_names(
+    places: list[dict[str, Any]], mentions: list[dict[str, Any]], renamed: frozenset[str] = frozenset()
+) -> dict[str, str]:
     """{place id: the name to show first}: the article's own spelling of the place's name.
 
     "Chaldybar" as the article writes it, not the gazetteer's "Chaldovar" (which is shown beside
     it); the most frequent spelling among the place's plain name mentions (not in capitals), first
     one on a tie. A
-    place named only through a phrase ("air base in Kant") or an adjective keeps the gazetteer's name.
+    place named only through a phrase ("air base in Kant") or an adjective keeps the gazetteer's name,
+    and so does a place whose name an editor corrected (`renamed`): what they chose is shown.
     """
     spellings: dict[str, Counter[str]] = {}
     first: dict[tuple[str, str], int] = {}
@@ -107,7 +112,7 @@ def shown_names(places: list[dict[str, Any]], mentions: list[dict[str, Any]]) ->
     shown = {}
     for place in places:
         counts = spellings.get(place["id"])
-        if not counts:
+        if not counts or place["id"] in renamed:
             shown[place["id"]] = place["name"]
             continue
         # A dateline's capitals ("BISHKEK, 12 May") are the style, not the spelling.
@@ -117,15 +122,23 @@ def shown_names(places: list[dict[str, Any]], mentions: list[dict[str, Any]]) ->
 
 
 def page_data(
-    places: list[dict[str, Any]], mentions: list[dict[str, Any]], index: dict[str, int], tiles: str, basemap_url: str
+    places: list[dict[str, Any]],
+    mentions: list[dict[str, Any]],
+    index: dict[str, int],
+    tiles: str,
+    basemap_url: str,
+    history: History | None = None,
 ) -> dict[str, Any]:
-    """What newsmap.js needs, beyond the page's own text: places, their mention spans, settings."""
+    """What newsmap.js needs, beyond the page's own text: places, their mention spans, who corrected
+    them, settings."""
+    history = history or History([], [])
     spans: dict[str, list[list[int]]] = {}
     for m in mentions:
         spans.setdefault(m["place_id"], []).append(
             [m["sentence"], m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]]
         )
-    shown = shown_names(places, mentions)
+    shown = shown_names(places, mentions, history.renamed())
+    corrected = history.corrected()
     return {
         "places": [
             {
@@ -133,6 +146,7 @@ def page_data(
                 "shown": shown[p["id"]],
                 "cat": index[p["category"]],
                 "mentions": spans.get(p["id"], []),
+                **({"corrected": corrected[p["id"]]} if p["id"] in corrected else {}),
             }
             for p in places
         ],
@@ -141,6 +155,33 @@ def page_data(
         "basemap": basemap_url,
         "oldLinks": "/api/places/",
     }
+
+
+@dataclass(frozen=True)
+class History:
+    """An article's corrections and the ones that could not be applied: what the page says of them."""
+
+    corrections: list[Correction]
+    skipped: list[tuple[int, str]]
+
+    def applied(self) -> list[Correction]:
+        failed = {seq for seq, _ in self.skipped}
+        return [c for c in active(self.corrections) if c.seq not in failed]
+
+    def renamed(self) -> frozenset[str]:
+        """Places whose name an editor set: the page shows that name, not the article's spelling."""
+        return frozenset(c.place_id for c in self.applied() if c.field == "name" and c.place_id)
+
+    def corrected(self) -> dict[str, dict[str, str]]:
+        """{place id: {by, at, note}} of the latest applied change to each place or its mentions."""
+        latest: dict[str, dict[str, str]] = {}
+        for c in self.applied():
+            place = c.place_id or next(
+                (v["place"] for v in (c.new, c.old) if isinstance(v, dict) and isinstance(v.get("place"), str)), ""
+            )
+            if place:
+                latest[place] = {"by": c.editor, "at": c.at[:10], "note": c.note}
+        return latest
 
 
 LIBRARY_FIELDS = ("id", "name", "article", "title", "category", "lat", "lon", "precision")

@@ -28,6 +28,7 @@ from flask import Request, Response
 from jinja2 import Environment
 
 from newsmap.article import Article
+from newsmap.corrections import CORRECTION_FIELDS, correction_records
 from newsmap.dataset import (
     LOCATION_FIELDS,
     MENTION_FIELDS,
@@ -45,6 +46,7 @@ from newsmap.serve.assets import Asset, file_time
 from newsmap.serve.basemap import basemap
 from newsmap.serve.mapview import build_map
 from newsmap.serve.pages import (
+    History,
     category_index,
     compact_script,
     legend,
@@ -82,6 +84,8 @@ class Built:
 
     assets: dict[str, Asset] = field(default_factory=dict)
     csp: dict[str, str] = field(default_factory=dict)
+    page: dict[str, Any] = field(default_factory=dict)  # an article page's template context
+    history: History | None = None  # an article's corrections
 
     def size(self) -> int:
         return sum(len(a.body) + len(a.gzipped or b"") for a in self.assets.values())
@@ -122,6 +126,7 @@ def article_downloads(slug: str) -> list[tuple[str, str, str]]:
         ("GeoJSON", f"{base}/locations.geojson", "for GIS tools"),
         ("KML", f"{base}/locations.kml", "for Google Earth"),
         ("JSON", f"/api/articles/{slug}", "the article and its places"),
+        ("Corrections", f"{base}/corrections.csv", "every change editors made, who, when and why"),
     ]
 
 
@@ -305,6 +310,7 @@ class Site:
             raise LookupError(slug)
         info = store.info(slug)
         places, mentions = store.places(slug), store.mentions(slug)
+        history = History(store.corrections(slug), store.skipped(slug))
         modified = _time(info.updated_at if info else "")
         built = Built()
         base, api = f"/articles/{slug}", f"/api/articles/{slug}"
@@ -315,13 +321,28 @@ class Site:
         for mention in mentions:
             by_place.setdefault(mention["place_id"], []).append(mention)
         for place in places:
-            one = {**place, "mentions": by_place.get(place["id"], [])}
-            built.assets[f"{api}/places/{place['id']}"] = Asset.make(to_json_bytes(one), JSON, modified)
+            one = place_document(place, by_place.get(place["id"], []))
+            built.assets[f"{api}/places/{place['id']}"] = Asset.make(one, JSON, modified)
         self._add_downloads(built, slug, places, mentions, modified)
+        self._add_history(built, slug, history, modified)
         if places:
             built.assets[f"{base}/basemap.geojson"] = Asset.make(to_json_bytes(basemap(places)), GEOJSON, modified)
-        self._add_page(built, article, places, mentions, modified)
+        self._add_page(built, article, places, mentions, modified, history)
         return built
+
+    def _add_history(self, built: Built, slug: str, history: History, modified: datetime) -> None:
+        """The article's corrections: CSV (formula-safe) and JSON, for readers and scripts alike."""
+        records = correction_records(history.corrections, history.skipped)
+        as_json = to_json_bytes(records)
+        built.assets[f"/api/articles/{slug}/corrections"] = Asset.make(as_json, JSON, modified)
+        built.assets[f"/articles/{slug}/corrections.json"] = Asset.make(
+            as_json, JSON, modified, headers=attachment(f"{slug}-corrections.json")
+        )
+        built.assets[f"/articles/{slug}/corrections.csv"] = Asset.make(
+            encode_csv(records, CORRECTION_FIELDS, formula_safe=True), CSV, modified,
+            headers=attachment(f"{slug}-corrections.csv"),
+        )  # fmt: skip
+        built.history = history
 
     def _add_downloads(
         self, built: Built, slug: str, places: list[dict[str, Any]], mentions: list[dict[str, Any]], modified: datetime
@@ -352,27 +373,40 @@ class Site:
         places: list[dict[str, Any]],
         mentions: list[dict[str, Any]],
         modified: datetime,
+        history: History,
     ) -> None:
-        """The article beside its map; one `Asset` and its CSP (with the inline script's hash)."""
+        """The article beside its map; one `Asset` and its CSP (with the inline script's hash).
+
+        What the template gets is kept too (`Built.page`): the editing page renders the same
+        context with its controls, without building the map again."""
         url = f"/articles/{article.slug}"
         index = category_index([p["category"] for p in places]) if places else {}
         parts = build_map(places, index, self.config.tiles, self.config.tiles_attribution) if places else None
         script = compact_script(parts.script) if parts else ""
-        shown = shown_names(places, mentions)
-        html = self.templates.get_template("index.html").render(
+        shown = shown_names(places, mentions, history.renamed())
+        corrected = history.corrected()
+        built.page = dict(
             article=article,
             canonical=url,
             places=[
-                {**p, "shown": shown[p["id"]], "cat": index[p["category"]], "family": category_family(p["category"])}
+                {
+                    **p,
+                    "shown": shown[p["id"]],
+                    "cat": index[p["category"]],
+                    "family": category_family(p["category"]),
+                    "corrected": corrected.get(p["id"]),
+                }
                 for p in places
             ],
             categories=legend(places, index),
             paragraphs=sentence_segments(article, mentions),
-            data=page_data(places, mentions, index, self.config.tiles, f"{url}/basemap.geojson"),
+            data=page_data(places, mentions, index, self.config.tiles, f"{url}/basemap.geojson", history),
             map=parts,
             map_script=script,
             downloads=article_downloads(article.slug),
+            corrections=len(history.corrections),
         )
+        html = self.templates.get_template("index.html").render(**built.page)
         built.assets[url] = Asset.make(html.encode("utf-8"), HTML, modified)
         built.csp[url] = page_csp([script] if script else [], self.config.tiles)
 
@@ -437,6 +471,12 @@ def _time(iso: str) -> datetime:
         return datetime.fromisoformat(iso).astimezone(UTC)
     except ValueError:
         return datetime.now(UTC)
+
+
+def place_document(place: dict[str, Any], mentions: list[dict[str, Any]]) -> bytes:
+    """`/api/articles/<slug>/places/<id>`: the place's row and its mentions. Its hash is the place's
+    ETag, which the editing API checks `If-Match` against, so it is made here only."""
+    return to_json_bytes({**place, "mentions": mentions})
 
 
 def _meta(article: Article) -> dict[str, str]:

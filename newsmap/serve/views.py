@@ -12,7 +12,10 @@ from newsmap.serve.headers import error_answer
 from newsmap.serve.site import Built, Site, Unavailable
 
 MAX_QUERY_STRING = 2048
-ARTICLE_FILES = ("locations.csv", "mentions.csv", "locations.geojson", "locations.kml", "basemap.geojson")
+ARTICLE_FILES = (
+    "locations.csv", "mentions.csv", "locations.geojson", "locations.kml", "basemap.geojson",
+    "corrections.csv", "corrections.json",
+)  # fmt: skip
 
 bp = Blueprint("newsmap", __name__)
 
@@ -77,6 +80,7 @@ def article_file(slug: str, name: str) -> Response:
 
 @bp.get("/api/articles/<slug>")
 @bp.get("/api/articles/<slug>/places")
+@bp.get("/api/articles/<slug>/corrections")
 def article_api(slug: str) -> Response:
     return respond(site().article(slug), request.path, f"No article {slug!r}.")
 
