@@ -490,6 +490,14 @@ class Store:
             return self.places(slug), self.mentions(slug)
         return json.loads(row[0]), json.loads(row[1])
 
+    def _keep_geoparsed(self, slug: str) -> None:
+        """Before the first correction of an article stored by an older newsmap (no copy of its
+        geoparse yet), copy its rows, which are its geoparse: later changes replay onto them."""
+        self.conn.execute(
+            "INSERT OR IGNORE INTO geoparsed (article, places, mentions) VALUES (?, ?, ?)",
+            (slug, json.dumps(self.places(slug)), json.dumps(self.mentions(slug))),
+        )
+
     def correct(self, slug: str, plan: Plan, *, editor: str) -> Corrected:
         """Append one change (one or more correction rows) and apply it, in one transaction.
 
@@ -503,6 +511,7 @@ class Store:
             article = self.article(slug)
             if article is None:
                 raise CorrectionError(f"No article {slug!r}.", 404)
+            self._keep_geoparsed(slug)
             planned = plan(article, self.places(slug), self.mentions(slug))
             if not planned:
                 raise CorrectionError("Nothing to change: the request names no field with a new value.", 400)
@@ -528,6 +537,7 @@ class Store:
             article = self.article(slug)
             if article is None:
                 raise CorrectionError(f"No article {slug!r}.", 404)
+            self._keep_geoparsed(slug)
             known = dict(self.conn.execute("SELECT uid, seq FROM corrections WHERE article = ?", (slug,)).fetchall())
             mapped: dict[int, int] = {}  # the file's seq -> this database's
             added = 0
