@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,17 @@ def test_settings_defaults_and_overrides(tmp_path):
             assert name in str(error)
         else:
             raise AssertionError(f"{name}={value!r} was accepted")
+
+
+def test_the_readme_names_every_route(app):
+    """As Datasette tests its docs against its code: every URL the app answers is in the README."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme_names = {"place_id": "id", "mention": "n"}  # what the README calls a route's variable
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(("/static/", "/vendor/")) or rule.rule == "/articles/<slug>/<name>":
+            continue  # files: the README lists each by name
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: f"<{readme_names.get(m[1], m[1])}>", rule.rule)
+        if not re.search(r"[` ]" + re.escape(path) + r"[`? ,]", readme):  # `/path`, `GET /path?q=`, ...
+            missing.append(path)
+    assert missing == []
