@@ -210,6 +210,7 @@ class _State:
                 raise CorrectionError(f"role must be one of {', '.join(ROLES)}", 400)
             self.mentions.append(new_mention_row(self.article, start, end, place_id, role, self.mentions))
             self.touched.add(place_id)
+            self._mark(self.places[place_id], c)
         elif c.field == "removed":
             old_place = c.old.get("place") if isinstance(c.old, dict) else None
             found = [m for m in self.mentions if (m["start"], m["end"]) == span]
@@ -218,6 +219,7 @@ class _State:
                 raise CorrectionError(f"no mention at characters {start}-{end}", 404)
             self.mentions.remove(found[0])
             self.touched.add(found[0]["place_id"])
+            self._mark(self.places[found[0]["place_id"]], c)
         else:
             raise CorrectionError(f"a mention can only be {' or '.join(MENTION_OPERATIONS)}, not {c.field!r}", 400)
 
