@@ -161,7 +161,10 @@ class LazyGroup(click.Group):
     lives there, so it is named here and imported on use (click's documented lazy pattern).
     """
 
-    LAZY: ClassVar[dict[str, str]] = {"geoparse": "newsmap.build.batch:geoparse_command"}
+    LAZY: ClassVar[dict[str, str]] = {
+        "geoparse": "newsmap.build.batch:geoparse_command",
+        "corrections": "newsmap.cli_corrections:corrections_group",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])

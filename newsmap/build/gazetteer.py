@@ -18,6 +18,7 @@ recogniser still uses the offline index to find names in text; Nominatim only pl
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import json
@@ -52,6 +53,13 @@ BUNDLED_CURATED = (
     Path(__file__).resolve().parent / "data" / "installations.csv",
 )
 INDEX_FORMAT = 5  # bump when the index's tables or filters change
+# `Gazetteer.search`: a prefix shared by more names than this (two or three letters) is looked for
+# among the names of the MAJOR_PLACES most populous places only, so that no search reads and sorts
+# tens of thousands of index rows (the index has no column to rank a name range by population).
+SEARCH_SCAN = 3_000
+MAJOR_PLACES = 20_000
+_KEY_PREFIXES = {"country": "country", "airport": "facility", "geonames": ""}  # the index's keys -> precision hint
+_PLACE_COLUMNS = "p.key, p.name, p.lat, p.lon, p.country, p.admin1, p.population, p.kind, p.precision, p.source"
 
 CURATED_COLUMNS = (
     "id", "name", "aliases", "kind", "precision", "lat", "lon", "country", "population",
@@ -578,6 +586,8 @@ class Gazetteer:
     _cache: dict[str, list[Place]] = field(default_factory=dict, repr=False)
     _city_arrays: dict[int, tuple[list[Place], Any, Any]] = field(default_factory=dict, repr=False)
     _facility_arrays: tuple[list[Place], Any, Any] | None = field(default=None, repr=False)
+    _majors: list[tuple[str, int, str, int]] | None = field(default=None, repr=False)  # (norm, -population, key, id)
+    _by_key: dict[str, Place | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(
@@ -613,6 +623,7 @@ class Gazetteer:
                 if all(other.key != place.key for other in bucket):
                     bucket.append(entry)
         self._cache.clear()
+        self._by_key.clear()
         self._facility_arrays = None
 
     @property
@@ -646,6 +657,98 @@ class Gazetteer:
 
     def is_name(self, name: str) -> bool:
         return bool(self.lookup(name))
+
+    def by_key(self, key: str) -> Place | None:
+        """The place a candidate list named by its key (a curated row or one of the index's), or None.
+
+        An editor picks a candidate by key, and its point is read again here rather than trusted
+        from the browser. The index has no index on its keys (adding one means rebuilding it):
+        country and airport keys go through the precision index, a GeoNames key costs one scan
+        of the places (~40 ms), so answers are remembered (a bounded number of them).
+        """
+        if key.startswith("curated:"):
+            return next((place for place in self.curated if place.key == key), None)
+        prefix = key.partition(":")[0]
+        if prefix not in _KEY_PREFIXES:
+            return None  # not a key of this gazetteer ("osm:...", or anything else): no scan
+        if key not in self._by_key:
+            hint = _KEY_PREFIXES[prefix]
+            where, args = ("p.precision = ? AND p.key = ?", (hint, key)) if hint else ("p.key = ?", (key,))
+            row = self.db.execute(f"SELECT {_PLACE_COLUMNS} FROM places p WHERE {where} LIMIT 1", args).fetchone()
+            if len(self._by_key) >= 1024:
+                self._by_key.clear()
+            self._by_key[key] = Place(*row) if row else None
+        return self._by_key[key]
+
+    def search(self, query: str, limit: int = 20) -> list[Place]:
+        """Places called `query` (as `lookup` finds them), then places with a name that starts with
+        it: curated rows first, then the index's by population; each place once.
+
+        What an editor types to find the right place by hand; a query under two letters (once
+        normalised) finds nothing, since nearly every name would match it.
+        """
+        norm = normalize(query)
+        if len(norm) < 2 or limit <= 0:
+            return []
+        found: dict[str, Place] = {}
+        for place in (*self.lookup(query), *self._curated_prefixed(norm)):
+            found.setdefault(place.key, place)
+        for place in self._index_prefixed(norm, limit + len(found)):  # some may be found already
+            found.setdefault(place.key, place)
+        return list(found.values())[:limit]
+
+    def _curated_prefixed(self, norm: str) -> list[Place]:
+        """Curated rows with a name that starts with `norm` (not equal to it), by population."""
+        matches: dict[str, Place] = {}
+        for name, places in self._curated_by_name.items():
+            if name != norm and name.startswith(norm):
+                for place in places:
+                    if place.key not in matches or (place.primary and not matches[place.key].primary):
+                        matches[place.key] = place
+        return sorted(matches.values(), key=lambda p: (-p.population, p.key))
+
+    def _index_prefixed(self, norm: str, limit: int) -> list[Place]:
+        """The index's places with a name that starts with `norm` (not equal to it), most populous first.
+
+        Names that start with `norm` are one range of the `names_norm` index (every string that
+        starts with it sorts below `norm` + the last code point).
+        """
+        high = norm + "\U0010ffff"
+        shared = self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM names WHERE norm > ? AND norm < ? LIMIT ?)",
+            (norm, high, SEARCH_SCAN + 1),
+        ).fetchone()[0]
+        if shared > SEARCH_SCAN:
+            return self._major_prefixed(norm, limit)
+        rows = self.db.execute(
+            f"SELECT {_PLACE_COLUMNS}, max(n.is_primary) FROM names n JOIN places p ON p.id = n.place"
+            " WHERE n.norm > ? AND n.norm < ? GROUP BY p.id ORDER BY p.population DESC, p.key LIMIT ?",
+            (norm, high, limit),
+        ).fetchall()
+        return [Place(*row[:10], primary=bool(row[10])) for row in rows]
+
+    def _major_prefixed(self, norm: str, limit: int) -> list[Place]:
+        """For a short prefix: the most populous places whose main name starts with it."""
+        if self._majors is None:
+            rows = self.db.execute(
+                "SELECT id, key, name, population FROM places ORDER BY population DESC, key LIMIT ?", (MAJOR_PLACES,)
+            ).fetchall()
+            self._majors = sorted((normalize(name), -population, key, pid) for pid, key, name, population in rows)
+        majors = self._majors
+        hits = []
+        for at in range(bisect.bisect_left(majors, (norm,)), len(majors)):
+            if not majors[at][0].startswith(norm):
+                break
+            if majors[at][0] != norm:
+                hits.append(majors[at])
+        ids = [pid for _, _, _, pid in sorted(hits, key=lambda hit: hit[1:3])[:limit]]
+        if not ids:
+            return []
+        rows = self.db.execute(
+            f"SELECT p.id, {_PLACE_COLUMNS} FROM places p WHERE p.id IN ({', '.join('?' for _ in ids)})", ids
+        ).fetchall()
+        by_id = {row[0]: Place(*row[1:]) for row in rows}
+        return [by_id[pid] for pid in ids if pid in by_id]
 
     def nearest_city(
         self, lat: float, lon: float, min_population: int = 100_000, exclude_km: float = 2.0

@@ -25,6 +25,8 @@ from newsmap.article import Article, ArticleError, article_from_text, article_sl
 from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer, NominatimFailure, NominatimGeocoder, default_cache_dir
 from newsmap.build.geoparse import CandidateSource, Recognizer, Resolver
 from newsmap.build.rows import place_rows
+from newsmap.cli_corrections import corrections_file, read_corrections
+from newsmap.corrections import CorrectionError
 from newsmap.dataset import (
     LOCATION_FIELDS,
     LOCATIONS_FILE,
@@ -232,6 +234,10 @@ def build(
     them). A seed that fails is skipped with its reason and its previous version stays. Seeds
     that were removed from the folder are removed from the database; articles added from the
     web, the API or `newsmap add` stay.
+
+    A seed's `<slug>.corrections.csv` (`newsmap corrections export`) adds the editors' corrections
+    the database lacks, by uid; every seed article's corrections that no longer apply to its
+    geoparse are reported (`summary.warnings`) and kept.
     """
     settings = Settings.from_env()
     cache_dir = cache_dir or default_cache_dir()
@@ -253,10 +259,12 @@ def build(
             seen.add(article_slug(path))
             if result is not None:
                 summary.articles.append(result)
+                _import_seed_corrections(store, result.article.slug, seeds_dir, summary, echo)
         for info in store.infos():
             if info.source == "seed" and info.slug not in seen:
                 store.delete_article(info.slug)
                 echo(f"{info.slug}: removed (its seed is gone)")
+        _report_skipped_corrections(store, summary, echo)
         _export(store, data_dir, summary, echo)
     finally:
         store.close()
@@ -355,6 +363,41 @@ def _export(store: Store, data_dir: Path, summary: BuildSummary, echo: Callable[
         f"{len(summary.added)} added, {len(summary.changed)} changed, {len(summary.removed)} removed "
         f"-> {data_dir / LOCATIONS_FILE}"
     )
+
+
+# --------------------------------------------------------------------------- a seed's corrections
+
+
+def _import_seed_corrections(
+    store: Store, slug: str, seeds_dir: Path, summary: BuildSummary, echo: Callable[[str], None]
+) -> None:
+    """Add the corrections the seed ships with that the database lacks (by uid): a fresh database
+    built from the seeds shows the same corrected rows. A malformed file is a warning, not a stop."""
+    path = corrections_file(seeds_dir, slug)
+    if not path.is_file():
+        return
+    try:
+        added = store.import_corrections(slug, read_corrections(path))
+    except (CorrectionError, DatasetError) as error:
+        why = str(error).removeprefix(f"{path}: ")
+        warning = " ".join(f"warning: {slug}: {path.name} not imported: {why}".split())
+        summary.warnings.append(warning)
+        echo(warning)
+        return
+    if added:
+        echo(f"{slug}: {added} correction{'s' if added != 1 else ''} imported from {path.name}")
+
+
+def _report_skipped_corrections(store: Store, summary: BuildSummary, echo: Callable[[str], None]) -> None:
+    """Every seed article's corrections that no longer apply to its geoparse (their place is gone,
+    say, after a gazetteer change). They stay in the database: an editor reverts or redoes them."""
+    for info in store.infos():
+        if info.source != "seed":
+            continue
+        for seq, why in store.skipped(info.slug):
+            line = " ".join(f"{info.slug}: correction #{seq} could not be applied: {why}".split())
+            summary.warnings.append(line)
+            echo(line)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,234 @@
+"""`newsmap corrections ...`: an article's corrections, listed, or exported for its seed; and
+the seed's corrections file itself.
+
+`export` writes `<seeds>/<slug>.corrections.csv`, which `newsmap build` imports (by uid, once)
+into any database it builds from that seeds folder: corrections made in one library travel with
+the seeds to a fresh one. `list` shows an article's history as a table. Errors end the command
+with exit status 1 and one line on stderr.
+
+The file's format (`corrections_file`, `encode_corrections`, `read_corrections`) lives here, a
+shared module, so that the build reads exactly what this command writes and the command needs
+nothing of the build side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from newsmap.atomic import atomic_write_bytes
+from newsmap.corrections import (
+    CORRECTION_FIELDS,
+    MENTION_OPERATIONS,
+    PLACE_FIELDS,
+    Correction,
+    CorrectionError,
+    correction_from_record,
+    correction_records,
+)
+from newsmap.dataset import encode_csv, read_csv
+from newsmap.settings import Settings
+from newsmap.store import Store, StoreError
+
+CORRECTIONS_SUFFIX = ".corrections.csv"  # seeds/<slug>.corrections.csv: the editors' corrections a seed ships with
+CORRECTIONS_MAX_BYTES = 20_000_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # never sent to a terminal: a note could hold escape codes
+_WIDTHS = {"target": 28, "change": 48, "note": 40, "state": 40}
+
+
+# --------------------------------------------------------------------------- the seed's corrections file
+
+
+def corrections_file(seeds_dir: Path, slug: str) -> Path:
+    """Where a seed's corrections live: `<seeds>/<slug>.corrections.csv`, beside `<slug>.txt`
+    (`find_articles` takes only `*.txt`, so the file is never read as an article)."""
+    return seeds_dir / f"{slug}{CORRECTIONS_SUFFIX}"
+
+
+def encode_corrections(corrections: list[Correction], skipped: list[tuple[int, str]]) -> bytes:
+    """A corrections file's bytes (`CORRECTION_FIELDS`), without the spreadsheet formula escape:
+    the file is read back by `read_corrections`, and a note must come back exactly as written."""
+    return encode_csv(correction_records(corrections, skipped), CORRECTION_FIELDS, formula_safe=False)
+
+
+def read_corrections(path: Path) -> list[Correction]:
+    """The corrections of a seed's corrections file, oldest first; CorrectionError (which row, and
+    why) or DatasetError (one line) for a file that is not one: a correction once imported is kept
+    for good, so a file with one bad row is not imported at all."""
+    fields, records = read_csv(path, CORRECTIONS_MAX_BYTES)
+    missing = [name for name in CORRECTION_FIELDS if name not in fields and name not in ("note", "reverts", "state")]
+    if missing:
+        raise CorrectionError(f"missing columns {', '.join(missing)}", 400)
+    rows: list[Correction] = []
+    uids: set[str] = set()
+    seqs: set[int] = set()
+    for number, record in enumerate(records, start=1):
+        try:
+            correction = _checked_correction(record)
+            if correction.uid in uids or correction.seq in seqs:
+                raise CorrectionError(f"seq {correction.seq} or uid {correction.uid!r} is another row's too", 400)
+        except CorrectionError as error:
+            raise CorrectionError(f"row {number}: {error}", 400) from None
+        uids.add(correction.uid)
+        seqs.add(correction.seq)
+        rows.append(correction)
+    return sorted(rows, key=lambda c: c.seq)
+
+
+def _checked_correction(record: dict[str, str]) -> Correction:
+    """One row of a corrections file, refused when it could never apply or would be imported again."""
+    if None in record or any(value is None for value in record.values()):
+        raise CorrectionError("its cells do not match the header's columns", 400)
+    try:
+        correction = correction_from_record(record)
+    except RecursionError:  # JSON nested deeper than the parser goes
+        raise CorrectionError("old or new is nested too deep", 400) from None
+    if not correction.uid.strip():
+        raise CorrectionError("no uid (without one it would be imported again by every build)", 400)
+    if correction.seq <= 0:
+        raise CorrectionError(f"seq must be a positive number, not {correction.seq}", 400)
+    allowed = PLACE_FIELDS if correction.place_id else MENTION_OPERATIONS if correction.span else ()
+    if not allowed:
+        raise CorrectionError(f"target {correction.target!r} is neither place:<id> nor mention:<start>-<end>", 400)
+    if correction.field not in allowed:
+        raise CorrectionError(f"{correction.target} has no field {correction.field!r}", 400)
+    return correction
+
+
+# --------------------------------------------------------------------------- the commands
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as error:
+        _fail(str(error))
+
+
+_DB = click.option(
+    "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="The SQLite database (default: $NEWSMAP_DB or ./data/newsmap.db).",
+)  # fmt: skip
+_SEEDS = click.option(
+    "--seeds", "seeds_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Folder of <slug>.txt articles, where the file is written (default: $NEWSMAP_SEEDS_DIR or ./seeds).",
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _article_store(db_path: Path | None, slug: str) -> Iterator[Store]:
+    """The existing database, holding article `slug`; anything else ends the command."""
+    path = db_path or _settings().db
+    try:
+        store = Store.open(path, create=False)
+    except StoreError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{path}: cannot open ({error.strerror})")
+    try:
+        if store.info(slug) is None:
+            _fail(f"no article {slug!r} in the library ({path})")
+        yield store
+    finally:
+        store.close()
+
+
+@click.group("corrections")
+def corrections_group() -> None:
+    """Editors' corrections of an article: list them, or export them beside its seed."""
+
+
+@corrections_group.command("export")
+@click.argument("slug")
+@_SEEDS
+@_DB
+def corrections_export(slug: str, seeds_dir: Path | None, db_path: Path | None) -> None:
+    """Write SLUG's corrections to <seeds>/SLUG.corrections.csv, which `newsmap build` imports."""
+    folder = seeds_dir or _settings().seeds_dir
+    with _article_store(db_path, slug) as store:
+        info = store.info(slug)
+        corrections = store.corrections(slug)
+        data = encode_corrections(corrections, store.skipped(slug))
+    if not folder.is_dir():
+        _fail(f"{folder}: no such seeds folder")
+    target = corrections_file(folder, slug)
+    try:
+        atomic_write_bytes(target, data)
+    except OSError as error:
+        _fail(f"{target}: cannot write ({error.strerror})")
+    click.echo(f"wrote {len(corrections)} correction{'s' if len(corrections) != 1 else ''} of {slug} to {target}")
+    if info is not None and info.source != "seed":
+        click.echo(
+            f"note: {slug} was added from the {info.source}, not from a seed: "
+            f"`newsmap build` imports the file only beside a seed {slug}.txt",
+            err=True,
+        )
+
+
+@corrections_group.command("list")
+@click.argument("slug")
+@_DB
+def corrections_list(slug: str, db_path: Path | None) -> None:
+    """Show SLUG's corrections, oldest first: seq, when, editor, target, field, old → new, note, state."""
+    with _article_store(db_path, slug) as store:
+        records = correction_records(store.corrections(slug), store.skipped(slug))
+    if not records:
+        click.echo(f"no corrections of {slug}", err=True)
+        return
+    for line in table(records):
+        click.echo(line)
+
+
+def table(records: list[dict[str, Any]]) -> list[str]:
+    """The records (`correction_records`) as aligned text lines, a header first; long cells are cut."""
+    rows = [
+        {
+            "seq": f"#{record['seq']}",
+            "when": str(record["at"])[:16].replace("T", " "),
+            "editor": record["editor"] or "-",
+            "target": record["target"],
+            "field": record["field"],
+            "change": f"{_value(record['old'])} → {_value(record['new'])}",
+            "note": record["note"] or "-",
+            "state": record["state"],
+        }
+        for record in records
+    ]
+    header = {name: name if name != "change" else "old → new" for name in rows[0]}
+    cells = [{name: _cell(value, _WIDTHS.get(name, 24)) for name, value in row.items()} for row in [header, *rows]]
+    widths = {name: max(len(row[name]) for row in cells) for name in header}
+    return ["  ".join(row[name].ljust(widths[name]) for name in header).rstrip() for row in cells]
+
+
+def _value(text: str) -> str:
+    """A JSON cell as it reads best: text without its quotes, null as -, objects compact."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _cell(text: str, width: int) -> str:
+    text = " ".join(_CONTROL.sub(" ", str(text)).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+if __name__ == "__main__":
+    corrections_group(prog_name="newsmap corrections")
