@@ -6,9 +6,8 @@ into any database it builds from that seeds folder: corrections made in one libr
 the seeds to a fresh one. `list` shows an article's history as a table. Errors end the command
 with exit status 1 and one line on stderr.
 
-The file's format (`corrections_file`, `encode_corrections`, `read_corrections`) lives here, a
-shared module, so that the build reads exactly what this command writes and the command needs
-nothing of the build side.
+The file's format (`corrections_file`, `encode_corrections`, `read_corrections`) lives in
+`newsmap.corrections`, so that the build reads exactly what this command writes.
 """
 
 from __future__ import annotations
@@ -24,82 +23,12 @@ from typing import Any, NoReturn
 import click
 
 from newsmap.atomic import atomic_write_bytes
-from newsmap.corrections import (
-    CORRECTION_FIELDS,
-    MENTION_OPERATIONS,
-    PLACE_FIELDS,
-    Correction,
-    CorrectionError,
-    correction_from_record,
-    correction_records,
-)
-from newsmap.dataset import encode_csv, read_csv
+from newsmap.corrections import correction_records, corrections_file, encode_corrections
 from newsmap.settings import Settings
 from newsmap.store import Store, StoreError
 
-CORRECTIONS_SUFFIX = ".corrections.csv"  # seeds/<slug>.corrections.csv: the editors' corrections a seed ships with
-CORRECTIONS_MAX_BYTES = 20_000_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # never sent to a terminal: a note could hold escape codes
 _WIDTHS = {"target": 28, "change": 48, "note": 40, "state": 40}
-
-
-# --------------------------------------------------------------------------- the seed's corrections file
-
-
-def corrections_file(seeds_dir: Path, slug: str) -> Path:
-    """Where a seed's corrections live: `<seeds>/<slug>.corrections.csv`, beside `<slug>.txt`
-    (`find_articles` takes only `*.txt`, so the file is never read as an article)."""
-    return seeds_dir / f"{slug}{CORRECTIONS_SUFFIX}"
-
-
-def encode_corrections(corrections: list[Correction], skipped: list[tuple[int, str]]) -> bytes:
-    """A corrections file's bytes (`CORRECTION_FIELDS`), without the spreadsheet formula escape:
-    the file is read back by `read_corrections`, and a note must come back exactly as written."""
-    return encode_csv(correction_records(corrections, skipped), CORRECTION_FIELDS, formula_safe=False)
-
-
-def read_corrections(path: Path) -> list[Correction]:
-    """The corrections of a seed's corrections file, oldest first; CorrectionError (which row, and
-    why) or DatasetError (one line) for a file that is not one: a correction once imported is kept
-    for good, so a file with one bad row is not imported at all."""
-    fields, records = read_csv(path, CORRECTIONS_MAX_BYTES)
-    missing = [name for name in CORRECTION_FIELDS if name not in fields and name not in ("note", "reverts", "state")]
-    if missing:
-        raise CorrectionError(f"missing columns {', '.join(missing)}", 400)
-    rows: list[Correction] = []
-    uids: set[str] = set()
-    seqs: set[int] = set()
-    for number, record in enumerate(records, start=1):
-        try:
-            correction = _checked_correction(record)
-            if correction.uid in uids or correction.seq in seqs:
-                raise CorrectionError(f"seq {correction.seq} or uid {correction.uid!r} is another row's too", 400)
-        except CorrectionError as error:
-            raise CorrectionError(f"row {number}: {error}", 400) from None
-        uids.add(correction.uid)
-        seqs.add(correction.seq)
-        rows.append(correction)
-    return sorted(rows, key=lambda c: c.seq)
-
-
-def _checked_correction(record: dict[str, str]) -> Correction:
-    """One row of a corrections file, refused when it could never apply or would be imported again."""
-    if None in record or any(value is None for value in record.values()):
-        raise CorrectionError("its cells do not match the header's columns", 400)
-    try:
-        correction = correction_from_record(record)
-    except RecursionError:  # JSON nested deeper than the parser goes
-        raise CorrectionError("old or new is nested too deep", 400) from None
-    if not correction.uid.strip():
-        raise CorrectionError("no uid (without one it would be imported again by every build)", 400)
-    if correction.seq <= 0:
-        raise CorrectionError(f"seq must be a positive number, not {correction.seq}", 400)
-    allowed = PLACE_FIELDS if correction.place_id else MENTION_OPERATIONS if correction.span else ()
-    if not allowed:
-        raise CorrectionError(f"target {correction.target!r} is neither place:<id> nor mention:<start>-<end>", 400)
-    if correction.field not in allowed:
-        raise CorrectionError(f"{correction.target} has no field {correction.field!r}", 400)
-    return correction
 
 
 # --------------------------------------------------------------------------- the commands

@@ -22,10 +22,11 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from newsmap.article import Article, quote_window
-from newsmap.dataset import quote_core
+from newsmap.dataset import encode_csv, quote_core, read_csv
 from newsmap.schema import ROW_PRECISIONS
 from newsmap.slugs import slugify
 
@@ -462,6 +463,8 @@ def correction_records(corrections: list[Correction], skipped: list[tuple[int, s
 def correction_from_record(record: dict[str, str]) -> Correction:
     """A correction read back from a corrections file (CorrectionError for a malformed row)."""
 
+    if any(not isinstance(record.get(key), str) for key in ("target", "field", "old", "new", "editor", "at", "uid")):
+        raise CorrectionError("not a correction row: it needs target, field, old, new, editor, at and uid", 400)
     try:
         return Correction(
             target=record["target"], field=record["field"], old=json.loads(record["old"] or "null"),
@@ -471,3 +474,69 @@ def correction_from_record(record: dict[str, str]) -> Correction:
         )  # fmt: skip
     except (KeyError, TypeError, ValueError) as error:
         raise CorrectionError(f"not a correction row ({error.__class__.__name__}: {error})", 400) from None
+    except RecursionError:  # JSON nested deeper than the parser goes
+        raise CorrectionError("old or new is nested too deep", 400) from None
+
+
+# --------------------------------------------------------------------------- a seed's corrections file
+
+CORRECTIONS_SUFFIX = ".corrections.csv"  # seeds/<slug>.corrections.csv: the editors' corrections a seed ships with
+CORRECTIONS_MAX_BYTES = 20_000_000
+
+
+def corrections_file(seeds_dir: Path, slug: str) -> Path:
+    """Where a seed's corrections live: `<seeds>/<slug>.corrections.csv`, beside `<slug>.txt`
+    (`find_articles` takes only `*.txt`, so the file is never read as an article)."""
+    return seeds_dir / f"{slug}{CORRECTIONS_SUFFIX}"
+
+
+def encode_corrections(corrections: list[Correction], skipped: list[tuple[int, str]]) -> bytes:
+    """A corrections file's bytes (`CORRECTION_FIELDS`), without the spreadsheet formula escape:
+    the file is read back by `read_corrections`, and a note must come back exactly as written."""
+    return encode_csv(correction_records(corrections, skipped), CORRECTION_FIELDS, formula_safe=False)
+
+
+def read_corrections(path: Path) -> list[Correction]:
+    """The corrections of a seed's corrections file, oldest first; CorrectionError (which row, and
+    why) or DatasetError (one line) for a file that is not one: a correction once imported is kept
+    for good, so a file with one bad row is not imported at all."""
+    fields, records = read_csv(path, CORRECTIONS_MAX_BYTES)
+    missing = [name for name in CORRECTION_FIELDS if name not in fields and name not in ("note", "reverts", "state")]
+    if missing:
+        raise CorrectionError(f"missing columns {', '.join(missing)}", 400)
+    rows: list[Correction] = []
+    uids: set[str] = set()
+    seqs: set[int] = set()
+    for number, record in enumerate(records, start=1):
+        try:
+            correction = _checked_correction(record)
+            if correction.uid in uids or correction.seq in seqs:
+                raise CorrectionError(f"seq {correction.seq} or uid {correction.uid!r} is another row's too", 400)
+        except CorrectionError as error:
+            raise CorrectionError(f"row {number}: {error}", 400) from None
+        uids.add(correction.uid)
+        seqs.add(correction.seq)
+        rows.append(correction)
+    return sorted(rows, key=lambda c: c.seq)
+
+
+def _checked_correction(record: dict[str, str]) -> Correction:
+    """One row of a corrections file, refused when it could never apply or would be imported again."""
+    if None in record or any(value is None for value in record.values()):
+        raise CorrectionError("its cells do not match the header's columns", 400)
+    correction = correction_from_record(record)
+    if correction.seq <= 0:
+        raise CorrectionError(f"seq must be a positive number, not {correction.seq}", 400)
+    check_correction(correction)
+    return correction
+
+
+def check_correction(correction: Correction) -> None:
+    """A row the table may hold: a uid, and a field its target has (the table keeps a row for good)."""
+    if not correction.uid.strip():
+        raise CorrectionError("no uid (without one it would be imported again by every build)", 400)
+    allowed = PLACE_FIELDS if correction.place_id else MENTION_OPERATIONS if correction.span else ()
+    if not allowed:
+        raise CorrectionError(f"target {correction.target!r} is neither place:<id> nor mention:<start>-<end>", 400)
+    if correction.field not in allowed:
+        raise CorrectionError(f"{correction.target} has no field {correction.field!r}", 400)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmap.article import Article, Sentence
-from newsmap.corrections import Correction, CorrectionError, Materialised, materialise
+from newsmap.corrections import Correction, CorrectionError, Materialised, check_correction, materialise
 from newsmap.schema import COLUMN_TYPES, LOCATION_FIELDS, MENTION_FIELDS
 from newsmap.slugs import slugify
 
@@ -542,6 +542,7 @@ class Store:
             mapped: dict[int, int] = {}  # the file's seq -> this database's
             added = 0
             for row in rows:
+                check_correction(row)  # a row without a uid would be imported again by every build
                 if row.uid in known:
                     mapped[row.seq] = known[row.uid]
                     continue
@@ -551,7 +552,7 @@ class Store:
                 if row.reverts and not reverts:
                     continue  # it reverts a correction neither the file nor the database holds
                 stored = dataclasses.replace(row, action=action, reverts=reverts)
-                mapped[row.seq] = self._insert_correction(slug, stored)
+                mapped[row.seq] = known[row.uid] = self._insert_correction(slug, stored)
                 added += 1
             if added:
                 self._write_rows(article, materialise(article, *self.geoparsed(slug), self.corrections(slug)))
@@ -573,10 +574,13 @@ class Store:
         return (row[0] if row else 0) + 1
 
     def _insert_correction(self, slug: str, c: Correction) -> int:
+        """One row, checked first: the table keeps it for good (a uid, a field its target has)."""
+        c = c if c.uid else dataclasses.replace(c, uid=secrets.token_hex(8))
+        check_correction(c)
         cursor = self.conn.execute(
             "INSERT INTO corrections (uid, article, action, target, field, old, new, editor, at, note, reverts) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (c.uid or secrets.token_hex(8), slug, c.action, c.target, c.field, json.dumps(c.old, ensure_ascii=False),
+            (c.uid, slug, c.action, c.target, c.field, json.dumps(c.old, ensure_ascii=False),
              json.dumps(c.new, ensure_ascii=False), c.editor, c.at, c.note, c.reverts),
         )  # fmt: skip
         return int(cursor.lastrowid or 0)

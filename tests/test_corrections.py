@@ -420,3 +420,17 @@ def test_import_adds_by_uid_once_and_maps_reverts_to_this_database(store, built:
         assert row(other.places(SEED_SLUG), "osh")["name"] == "Oš"
     finally:
         other.close()
+
+
+def test_import_takes_a_repeated_uid_once_and_refuses_rows_the_table_could_never_use(store):
+    twice = [fix("place:osh", "status", "a", seq=1, uid="same"), fix("place:osh", "status", "b", seq=2, uid="same")]
+    assert store.import_corrections(SEED_SLUG, twice) == 1
+    assert [c.new for c in store.corrections(SEED_SLUG)] == ["a"]
+    for bad, why in [
+        (fix("place:osh", "status", "c", seq=3, uid=""), "no uid"),
+        (fix("place:osh", "colour", "red", seq=3, uid="u3"), "has no field 'colour'"),
+        (fix("town:osh", "status", "c", seq=3, uid="u4"), "neither place:<id> nor mention"),
+    ]:
+        with pytest.raises(CorrectionError, match=why):
+            store.import_corrections(SEED_SLUG, [bad])
+    assert len(store.corrections(SEED_SLUG)) == 1  # nothing of a refused import was kept

@@ -15,8 +15,7 @@ from newsmap.article import find_articles
 from newsmap.build.gazetteer import DEFAULT_CURATED
 from newsmap.build.pipeline import BuildSummary, build
 from newsmap.cli import main
-from newsmap.cli_corrections import corrections_file
-from newsmap.corrections import CORRECTION_FIELDS, Correction, mention_target
+from newsmap.corrections import CORRECTION_FIELDS, Correction, corrections_file, mention_target
 from newsmap.store import Store
 
 from .conftest import SEED_SLUG, copy_article

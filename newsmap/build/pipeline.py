@@ -25,8 +25,7 @@ from newsmap.article import Article, ArticleError, article_from_text, article_sl
 from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer, NominatimFailure, NominatimGeocoder, default_cache_dir
 from newsmap.build.geoparse import CandidateSource, Recognizer, Resolver
 from newsmap.build.rows import place_rows
-from newsmap.cli_corrections import corrections_file, read_corrections
-from newsmap.corrections import CorrectionError
+from newsmap.corrections import CorrectionError, corrections_file, read_corrections
 from newsmap.dataset import (
     LOCATION_FIELDS,
     LOCATIONS_FILE,
