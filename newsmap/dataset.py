@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -24,10 +25,12 @@ from xml.sax.saxutils import escape as xml_escape
 from newsmap.atomic import atomic_write_bytes, commit_files, recover
 from newsmap.schema import (
     COLUMN_TYPES,
+    FAMILIES,
     ID_PATTERN,
     LOCATION_FIELDS,
     MENTION_FIELDS,
     ROW_PRECISIONS,
+    category_family,
 )
 from newsmap.textfile import read_utf8
 
@@ -324,12 +327,15 @@ def _feature(row: dict[str, Any], feature_id: str) -> dict[str, Any]:
     }
 
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML 1.0 forbids these characters (C0 controls but tab and line ends, lone surrogates, U+FFFE and U+FFFF):
+# a file holding one is not well-formed, and a lone surrogate cannot even be encoded as UTF-8.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _xml_text(value: str) -> str:
-    """Escaped for XML, with the control characters XML 1.0 forbids replaced, so KML stays well-formed."""
-    return xml_escape(_XML_INVALID.sub("\ufffd", value), {'"': "&quot;"})
+def xml_text(value: str, replacement: str = "\ufffd") -> str:
+    """Escaped for XML text and attributes, with the characters XML 1.0 forbids replaced, so the file
+    stays well-formed whatever an article holds (KML marks them with U+FFFD; the Atom feed drops them)."""
+    return xml_escape(_XML_INVALID.sub(replacement, value), {'"': "&quot;"})
 
 
 def _xml_id(row: dict[str, Any]) -> str:
@@ -337,12 +343,35 @@ def _xml_id(row: dict[str, Any]) -> str:
     return f"p-{row['article']}.{row['id']}"
 
 
-def to_kml(locations: tuple[dict[str, Any], ...] | list[dict[str, Any]], title: str = "newsmap places") -> bytes:
-    """KML 2.2: a Placemark per place, the quote as its description, the columns as ExtendedData."""
-    return "\n".join([_kml_head(title), *(_placemark(row) for row in locations), KML_TAIL]).encode("utf-8")
-
-
+# The map's marker colours (static/newsmap.css: --military, --proposed, --meeting, --other) and
+# shapes (diamond, square, circle, circle), so Google Earth shows a place as the map does. The
+# icons are Google's standard white shapes, which IconStyle's colour tints.
+KML_ICONS = "http://maps.google.com/mapfiles/kml/shapes/"
+KML_STYLES: dict[str, tuple[str, str]] = {  # family -> (CSS colour, icon)
+    "military": ("#b3261e", "open-diamond.png"),
+    "proposed": ("#b35300", "placemark_square.png"),
+    "meeting": ("#1f5fa8", "placemark_circle.png"),
+    "other": ("#59636e", "placemark_circle.png"),
+}
 KML_TAIL = "</Document>\n</kml>\n"
+
+
+def kml_colour(css: str) -> str:
+    """ "#b3261e" -> "ff1e26b3": KML writes colours alpha first and blue before red (aabbggrr)."""
+    red, green, blue = css[1:3], css[3:5], css[5:7]
+    return f"ff{blue}{green}{red}".lower()
+
+
+def _style_id(family: str) -> str:
+    """One Style per family, as the map has one marker style per family (ids apart from placemarks' "p-")."""
+    return f"family-{family}"
+
+
+def to_kml(locations: tuple[dict[str, Any], ...] | list[dict[str, Any]], title: str = "newsmap places") -> bytes:
+    """KML 2.2 of one article: a Folder per category, in legend order, of a styled Placemark per place
+    (the quote as its description, the columns as ExtendedData): Google Earth's sidebar then reads
+    like the map's legend."""
+    return "\n".join([_kml_head(title), *_category_folders(locations), KML_TAIL]).encode("utf-8")
 
 
 def _kml_head(title: str) -> str:
@@ -351,19 +380,51 @@ def _kml_head(title: str) -> str:
             '<?xml version="1.0" encoding="UTF-8"?>',
             '<kml xmlns="http://www.opengis.net/kml/2.2">',
             "<Document>",
-            f"<name>{_xml_text(title)}</name>",
+            f"<name>{xml_text(title)}</name>",
+            *(_kml_style(family) for family in FAMILIES),
         ]
     )
 
 
+def _kml_style(family: str) -> str:
+    """An icon tinted the family's map colour, centred on the point as the map's markers are."""
+    css, icon = KML_STYLES[family]
+    return (
+        f'<Style id="{_style_id(family)}"><IconStyle><color>{kml_colour(css)}</color><scale>1.1</scale>'
+        f"<Icon><href>{KML_ICONS}{icon}</href></Icon>"
+        '<hotSpot x="0.5" y="0.5" xunits="fraction" yunits="fraction"/></IconStyle>'
+        "<LabelStyle><scale>0.8</scale></LabelStyle></Style>"
+    )
+
+
+def legend_rank(label: str) -> tuple[int, str]:
+    """Where a category comes in the legend: by family (military, proposed, meeting, other), then by
+    label, so "Chinese military facility" and "Russian military facility" keep one order on every run."""
+    return (FAMILIES.index(category_family(label)), label)
+
+
+def _category_folders(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """A Folder per category, in legend order, holding its places in the order the article gives them."""
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_label.setdefault(row["category"], []).append(row)
+    return [
+        f"<Folder><name>{xml_text(label)}</name>\n"
+        + "\n".join(_placemark(row) for row in by_label[label])
+        + "\n</Folder>"
+        for label in sorted(by_label, key=legend_rank)
+    ]
+
+
 def _placemark(row: dict[str, Any]) -> str:
     data = "".join(
-        f'<Data name="{field}"><value>{_xml_text(format_value(field, row[field]))}</value></Data>'
+        f'<Data name="{field}"><value>{xml_text(format_value(field, row[field]))}</value></Data>'
         for field in LOCATION_FIELDS
     )
     return (
-        f'<Placemark id="{_xml_text(_xml_id(row))}"><name>{_xml_text(row["name"])}</name>'
-        f"<description>{_xml_text(row['quote'])}</description>"
+        f'<Placemark id="{xml_text(_xml_id(row))}"><name>{xml_text(row["name"])}</name>'
+        f"<description>{xml_text(row['quote'])}</description>"
+        f"<styleUrl>#{_style_id(category_family(row['category']))}</styleUrl>"
         f"<ExtendedData>{data}</ExtendedData>"
         f"<Point><coordinates>{row['lon']:.5f},{row['lat']:.5f}</coordinates></Point></Placemark>"
     )
@@ -389,10 +450,16 @@ def iter_geojson(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
 
 
 def iter_kml(rows: Iterable[dict[str, Any]], title: str = "newsmap places") -> Iterator[bytes]:
-    """The bytes of `to_kml(rows, title)`, in chunks."""
+    """KML 2.2 of the whole library, a chunk per article: a Folder named after each article holding
+    its category folders as `to_kml` writes them, so an article reads the same in both files.
+
+    `rows` must come grouped by article (as `Store.iter_places` gives them, by article then
+    position): only one article's rows are held at a time, however large the library.
+    """
     yield _kml_head(title).encode("utf-8")
-    for batch in _batches(rows):
-        yield "".join("\n" + _placemark(row) for row in batch).encode("utf-8")
+    for article, places in itertools.groupby(rows, key=lambda row: row["article"]):
+        folders = "\n".join(_category_folders(places))
+        yield f"\n<Folder><name>{xml_text(article)}</name>\n{folders}\n</Folder>".encode()
     yield ("\n" + KML_TAIL).encode("utf-8")
 
 

@@ -129,9 +129,10 @@ def test_kml(client, rows):
     assert response.status_code == 200 and response.mimetype == "application/vnd.google-earth.kml+xml"
     root = ET.fromstring(response.data)
     ns = {"k": "http://www.opengis.net/kml/2.2"}
-    marks = root.findall(".//k:Placemark", ns)
+    marks = {mark.get("id"): mark for mark in root.findall(".//k:Placemark", ns)}  # in folders by article, category
     assert len(marks) == len(rows)
-    for mark, row in zip(marks, rows, strict=True):
+    for row in rows:
+        mark = marks[f"p-{row['article']}.{row['id']}"]
         assert mark.find("k:name", ns).text == row["name"]
         assert mark.find("k:description", ns).text == row["quote"]
         assert mark.find(".//k:coordinates", ns).text == f"{row['lon']},{row['lat']}"
