@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_EDIT_LIMIT", "300 per hour;2000 per day", "Rate limit on editors' corrections (moving, editing, adding and removing places and mentions, undo, revert), per editor and per address, counted like `NEWSMAP_WRITE_LIMIT`."),
     Setting("NEWSMAP_ALLOW_PRIVATE_URLS", "0", "`1` lets URL import fetch private, loopback and link-local addresses (never on a public server)."),
     Setting("NEWSMAP_URL_TIMEOUT", "10", "Seconds a URL import may take to answer."),
+    Setting("NEWSMAP_EMBED_ORIGINS", "*", "Sites whose pages may show `/articles/<slug>/embed` in an `<iframe>`: `*` for any, or origins such as `https://news.example.org` separated by spaces or commas; set but empty (or `none`), no site may. Every other page refuses to be framed."),
 )  # fmt: skip
 
 
@@ -78,6 +80,28 @@ def _flag(name: str, value: str) -> bool:
     return value == "1"
 
 
+ORIGIN = re.compile(r"https?://(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?")
+
+
+def embed_origins(value: str) -> tuple[str, ...]:
+    """NEWSMAP_EMBED_ORIGINS as CSP `frame-ancestors` sources: ("*",), (), or checked origins.
+
+    Each origin is `http(s)://host[:port]` (a leading `*.` allows its subdomains), nothing more:
+    a path, a quote or a semicolon would change what the page's CSP says, so it is refused here.
+    """
+    words = [word.rstrip("/").lower() for word in value.replace(",", " ").split()]
+    if words == ["*"]:
+        return ("*",)
+    if words in ([], ["none"], ["'none'"]):
+        return ()
+    for word in words:
+        if not ORIGIN.fullmatch(word):
+            raise ValueError(
+                f"NEWSMAP_EMBED_ORIGINS must be *, empty, or origins like https://news.example.org, not {word!r}"
+            )
+    return tuple(dict.fromkeys(words))
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -104,10 +128,12 @@ class Settings:
     edit_limit: str
     allow_private_urls: bool
     url_timeout: float
+    embed_origins: tuple[str, ...]  # ("*",): any site may frame the embed pages; (): none may
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Typed settings; an unset or empty variable takes its default."""
+        """Typed settings; an unset or empty variable takes its default (but NEWSMAP_EMBED_ORIGINS set
+        empty means what it says: no site may frame the embeds)."""
         env = os.environ if environ is None else environ
         raw = {s.env: (env.get(s.env) or s.default) for s in SETTINGS}
         if env.get("NEWSMAP_CACHE_DIR") or not env.get("XDG_CACHE_HOME"):
@@ -142,4 +168,6 @@ class Settings:
             edit_limit=raw["NEWSMAP_EDIT_LIMIT"],
             allow_private_urls=_flag("NEWSMAP_ALLOW_PRIVATE_URLS", raw["NEWSMAP_ALLOW_PRIVATE_URLS"]),
             url_timeout=_positive("NEWSMAP_URL_TIMEOUT", raw["NEWSMAP_URL_TIMEOUT"]),
+            # Set but empty means "no site", not the default: the one setting where empty is a value.
+            embed_origins=embed_origins(env.get("NEWSMAP_EMBED_ORIGINS", "*")),
         )

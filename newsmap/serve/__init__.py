@@ -38,7 +38,7 @@ def month_year(value: str) -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """The app: configuration from the environment (`newsmap.settings`), then `test_config`."""
     from newsmap.cli import build_command, validate_command
-    from newsmap.serve import auth, editing, headers, views, writes
+    from newsmap.serve import auth, editing, embed, headers, views, writes
     from newsmap.serve.site import Config, Site
 
     app = Flask(__name__, static_folder=None, template_folder=str(bundled("templates")))  # static: see views
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         ALLOW_PRIVATE_URLS=settings.allow_private_urls,
         URL_TIMEOUT=settings.url_timeout,
         MAX_ARTICLE_KB=settings.max_article_kb,
+        EMBED_ORIGINS=settings.embed_origins,
     )
     if test_config:
         app.config.update(test_config)
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(editing.bp)
+    app.register_blueprint(embed.bp)
     headers.init_app(app)
     auth.init_app(app)
     auth.exempt_from_limits(app, views.bp)  # reads are never rate-limited: skip the limiter's per-request check

@@ -1,11 +1,16 @@
-"""Security headers on every response, and error answers that never show a traceback or a path."""
+"""Security headers on every response, and error answers that never show a traceback or a path.
+
+No page may be shown in another site's frame (`X-Frame-Options: DENY`, `frame-ancestors 'none'`)
+except the one a view marks with `allow_framing()`: an article's embed page, whose own CSP says
+which sites may frame it (NEWSMAP_EMBED_ORIGINS).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-JSON_PREFIXES = ("/api/", "/data/", "/healthz", "/basemap", "/articles/")
+JSON_PREFIXES = ("/api/", "/data/", "/healthz", "/basemap", "/articles/", "/oembed")
 DEFAULT_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
@@ -31,11 +36,20 @@ def wants_json(path: str) -> bool:
     return path.startswith(JSON_PREFIXES)
 
 
+def allow_framing() -> None:
+    """Let this request's response be framed: its CSP's `frame-ancestors` (which the view sets) rules
+    alone. Without it, an error page or any other answer on the same path stays unframeable."""
+    g.newsmap_frameable = True
+
+
 def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
     response.headers.update(SECURITY_HEADERS)
     if request.path.startswith(OPEN_DATA_PREFIXES):
         response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    if g.get("newsmap_frameable") and response.status_code in (200, 304):
+        del response.headers["X-Frame-Options"]  # it has no allow-list: frame-ancestors decides
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"  # framable by a COEP page too
     response.headers["Server"] = SERVER_NAME
     return response
 
