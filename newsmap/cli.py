@@ -257,10 +257,43 @@ def remove_command(slugs: tuple[str, ...], db_path: Path | None) -> None:
         _fail(f"no article {', '.join(repr(s) for s in missing)} in the library")
 
 
+@click.command("export")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--article", "slugs", multiple=True, help="Only this article (repeat for several; default: all).")
+@click.option("--base-url", default="", help="Where the export will be published (https://...), for canonical links and the feed.")
+@click.option("--tiles", default=None, help="Tile URL template, or `offline` (default: $NEWSMAP_TILES).")
+@_DB
+def export_command(out: Path, slugs: tuple[str, ...], base_url: str, tiles: str | None, db_path: Path | None) -> None:
+    """Write the library as a static site into OUT: pages, downloads, scripts; no server needed."""
+    import time
+
+    from newsmap.serve import create_app, vendor_files
+    from newsmap.serve.export import ExportError, export_site
+    from newsmap.settings import bundled
+
+    settings = _settings()
+    if base_url and not base_url.startswith(("https://", "http://")):
+        _fail("--base-url must start with https:// or http://")
+    started = time.monotonic()
+    app = create_app({"DB": str(db_path or settings.db)})
+    try:
+        done = export_site(
+            Path(app.config["DB"]), out, app.jinja_env, bundled("static"), vendor_files(), slugs=list(slugs) or None,
+            base_url=base_url, tiles=tiles or settings.tiles, tiles_attribution=settings.tiles_attribution,
+            progress=click.echo,
+        )  # fmt: skip
+    except ExportError as error:
+        _fail(str(error))
+    for url in sorted(set(done.unmapped)):
+        click.echo(f"warning: a page links to {url}, which only a server answers: the link leads nowhere", err=True)
+    seconds = time.monotonic() - started
+    click.echo(f"exported {done.articles} articles: {done.files} files, {done.bytes / 1e6:.1f} MB -> {out} in {seconds:.1f} s")
+
+
 def _register() -> None:
     from newsmap.cli_accounts import token_group, user_group
 
-    commands = (build_command, validate_command, add_command, remove_command, serve_command, run_command)
+    commands = (build_command, validate_command, add_command, remove_command, serve_command, run_command, export_command)
     for command in (*commands, user_group, token_group):
         main.add_command(command)
 

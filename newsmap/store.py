@@ -20,7 +20,7 @@ import json
 import re
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -319,13 +319,16 @@ class Store:
         rows = self.conn.execute(f"SELECT * FROM mentions {where} ORDER BY article, position", args).fetchall()
         return [_typed(row, MENTION_FIELDS) for row in rows]
 
-    def count(self, query: str = "") -> int:
-        where, args = _search(query)
+    def count(self, query: str = "", only: Collection[str] | None = None) -> int:
+        where, args = _search(query, only)
         return int(self.conn.execute(f"SELECT count(*) FROM articles a {where}", args).fetchone()[0])
 
-    def listing(self, query: str = "", limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
-        """Articles newest first (by date published, then added) whose title or place names match `query`."""
-        where, args = _search(query)
+    def listing(
+        self, query: str = "", limit: int = 20, offset: int = 0, only: Collection[str] | None = None
+    ) -> list[ArticleInfo]:
+        """Articles newest first (by date published, then added) whose title or place names match
+        `query`, among the slugs `only` names when given (a static export of some articles)."""
+        where, args = _search(query, only)
         rows = self.conn.execute(
             f"SELECT {_INFO_COLUMNS} FROM articles a {where} "
             "ORDER BY a.published DESC, a.added_at DESC, a.slug LIMIT ? OFFSET ?",
@@ -616,17 +619,22 @@ def _correction(row: sqlite3.Row) -> Correction:
 _INFO_COLUMNS = ", ".join(ArticleInfo.__dataclass_fields__)
 
 
-def _search(query: str) -> tuple[str, tuple[str, ...]]:
+def _search(query: str, only: Collection[str] | None = None) -> tuple[str, tuple[str, ...]]:
     """A WHERE clause for articles whose title or place names hold every word of `query` (as a
     word or the start of one; accents and case ignored), through the full-text index: its cost
-    does not grow with the library the way a scan would."""
+    does not grow with the library the way a scan would. `only`: among these slugs."""
+    clauses: list[str] = []
+    args: list[str] = []
+    if only is not None:
+        clauses.append("a.slug IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(sorted(only)))
     words = re.findall(r"\w+", query)
-    if not query.strip():
-        return "", ()
-    if not words:
-        return "WHERE 0", ()
-    match = " ".join('"' + word.replace('"', '""') + '"*' for word in words[:20])
-    return "WHERE a.slug IN (SELECT slug FROM search WHERE search MATCH ?)", (match,)
+    if query.strip() and not words:
+        clauses.append("0")
+    elif words:
+        clauses.append("a.slug IN (SELECT slug FROM search WHERE search MATCH ?)")
+        args.append(" ".join('"' + word.replace('"', '""') + '"*' for word in words[:20]))
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
 
 
 def _quoted(fields: tuple[str, ...]) -> list[str]:

@@ -5,6 +5,11 @@
   "use strict";
   var data = JSON.parse(document.getElementById("newsmap-data").textContent);
 
+  /* An article's page: "/articles/<slug>" on the server, a relative file in a static export. */
+  function articleUrl(slug) {
+    return data.articleLink.replace("{slug}", encodeURIComponent(slug));
+  }
+
   function followOldLink() {
     var id;
     try {
@@ -12,14 +17,14 @@
     } catch (error) {
       return;
     }
-    if (!id) {
+    if (!id || !data.oldLinks) {
       return;
     }
     fetch(data.oldLinks + encodeURIComponent(id)).then(function (response) {
       return response.ok ? response.json() : null;
     }).then(function (place) {
       if (place && place.article) {
-        location.replace("/articles/" + encodeURIComponent(place.article) + "#" + encodeURIComponent(id));
+        location.replace(articleUrl(place.article) + "#" + encodeURIComponent(id));
       }
     }).catch(function () { /* offline or unknown: stay on the library */ });
   }
@@ -57,7 +62,7 @@
     label.appendChild(document.createTextNode(place.title));
     marker.bindTooltip(label);
     marker.on("click", function () {
-      location.href = "/articles/" + encodeURIComponent(place.article) + "#" + encodeURIComponent(place.id);
+      location.href = articleUrl(place.article) + "#" + encodeURIComponent(place.id);
     });
     if (place.precision !== "country") {
       bounds.push([place.lat, place.lon]);

@@ -14,6 +14,7 @@ import pytest
 
 from newsmap.build.pipeline import build
 from newsmap.dataset import read_table
+from newsmap.store import Store
 
 from .conftest import SEED_SLUG, app_for, copy_article
 
@@ -196,3 +197,22 @@ def test_a_big_library_download_is_streamed_not_built(three, monkeypatch):
     assert "Content-Length" not in big.headers  # streamed
     assert big.data == (three / "data" / "mentions.csv").read_bytes()
     assert client.get("/data/mentions.csv", headers={"If-None-Match": big.headers["ETag"]}).status_code == 304
+
+
+def test_the_atom_feed_lists_new_articles_first_and_is_linked_from_the_library(three):
+    import xml.etree.ElementTree as ET
+
+    client = app_for(three).test_client()
+    assert '<link rel="alternate" type="application/atom+xml" href="/feed.atom"' in client.get("/").text
+    answer = client.get("/feed.atom", base_url="https://maps.example.org")
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/atom+xml")
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.fromstring(answer.data)
+    entries = feed.findall(f"{atom}entry")
+    store = Store.open(three / "data" / "newsmap.db")
+    listed = [item.slug for item in store.listing("", limit=50)]
+    store.close()
+    assert [e.find(f"{atom}link").get("href").rsplit("/", 1)[1] for e in entries] == listed
+    assert entries[0].find(f"{atom}id").text.startswith("https://maps.example.org/articles/")
+    again = client.get("/feed.atom", base_url="https://maps.example.org", headers={"If-None-Match": answer.headers["ETag"]})
+    assert again.status_code == 304

@@ -187,12 +187,16 @@ class History:
 LIBRARY_FIELDS = ("id", "name", "article", "title", "category", "lat", "lon", "precision")
 
 
-def library_data(places: list[dict[str, Any]], tiles: str) -> dict[str, Any]:
-    """What library.js needs for the map of every listed article's places."""
+def library_data(
+    places: list[dict[str, Any]], tiles: str, article_link: str = "/articles/{slug}", old_links: str = "/api/places/"
+) -> dict[str, Any]:
+    """What library.js needs for the map of every listed article's places (`article_link` and
+    `old_links` differ in a static export: relative files, and no API to ask)."""
     return {
         "places": [{**{k: p[k] for k in LIBRARY_FIELDS}, "family": category_family(p["category"])} for p in places],
         "tiles": tiles,
-        "oldLinks": "/api/places/",
+        "oldLinks": old_links,
+        "articleLink": article_link,
     }
 
 

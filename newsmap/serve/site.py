@@ -76,6 +76,8 @@ class Config:
     page_size: int = 20  # articles per library page
     cache_entries: int = 512  # articles and library pages kept built per worker...
     cache_bytes: int = 24_000_000  # ...and at most this many bytes of them (about 80 articles)
+    exported: bool = False  # pages for a static export (`newsmap export`): no server-only links or calls
+    only: frozenset[str] | None = None  # the articles a static export holds (None: all)
 
 
 @dataclass
@@ -101,6 +103,7 @@ STREAMS: dict[str, tuple[str, str, Callable[[Store], Iterator[bytes]]]] = {
 }
 
 
+FEED_ENTRIES = 50
 SMALL_DOWNLOAD = 4_000_000  # bytes: a whole-library download up to this size is built and cached, larger streamed
 
 
@@ -116,18 +119,21 @@ def attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-def article_downloads(slug: str) -> list[tuple[str, str, str]]:
-    """(label, URL, what) of an article's own downloads, named after it."""
+def article_downloads(slug: str) -> list[tuple[str, str, str, str]]:
+    """(label, URL, what, file name) of an article's own downloads, named after it (the name is
+    also the link's `download` value, so a static host that sends no Content-Disposition names it too)."""
     base = f"/articles/{slug}"
     return [
-        ("CSV", f"{base}/locations.csv", "one row per place"),
-        ("CSV for Excel", f"{base}/locations.csv?bom=1", "with a byte-order mark, so Excel reads UTF-8"),
-        ("Mentions CSV", f"{base}/mentions.csv", "one row per mention in the text"),
-        ("GeoJSON", f"{base}/locations.geojson", "for GIS tools"),
-        ("KML", f"{base}/locations.kml", "for Google Earth"),
-        ("JSON", f"/api/articles/{slug}", "the article and its places"),
-        ("Corrections", f"{base}/corrections.csv", "every change editors made, who, when and why"),
-    ]
+        ("CSV", f"{base}/locations.csv", "one row per place", f"{slug}-locations.csv"),
+        ("CSV for Excel", f"{base}/locations.csv?bom=1", "with a byte-order mark, so Excel reads UTF-8",
+         f"{slug}-locations.csv"),
+        ("Mentions CSV", f"{base}/mentions.csv", "one row per mention in the text", f"{slug}-mentions.csv"),
+        ("GeoJSON", f"{base}/locations.geojson", "for GIS tools", f"{slug}-locations.geojson"),
+        ("KML", f"{base}/locations.kml", "for Google Earth", f"{slug}-locations.kml"),
+        ("JSON", f"/api/articles/{slug}", "the article and its places", ""),
+        ("Corrections", f"{base}/corrections.csv", "every change editors made, who, when and why",
+         f"{slug}-corrections.csv"),
+    ]  # fmt: skip
 
 
 class LRU:
@@ -229,6 +235,22 @@ class Site:
             ).fetchone()
             self._health = {"articles": articles, "places": places, "revision": revision}
         return self._health
+
+    def feed(self, site_url: str) -> Built:
+        """`/feed.atom`: the 50 newest articles, cached per revision (and per address the site is asked at)."""
+        revision = self.store().revision()
+        return self.cache.get(("feed", revision, site_url), lambda: self._read(lambda s: self._build_feed(s, site_url)))
+
+    def _build_feed(self, store: Store, site_url: str) -> Built:
+        from newsmap.serve.feed import ATOM_TYPE, atom_feed
+
+        infos = store.listing("", limit=FEED_ENTRIES, only=self.config.only)
+        counts = {info.slug: n for info in infos for n in [len(store.places(info.slug))]}
+        updated = store.meta("updated_at") or "1970-01-01T00:00:00+00:00"
+        body = atom_feed(infos, site_url=site_url, updated=updated, counts=counts)
+        built = Built()
+        built.assets["/feed.atom"] = Asset.make(body, f"{ATOM_TYPE}; charset=utf-8", _time(updated))
+        return built
 
     def library_index(self) -> Built:
         """`/api/articles`: every article with its number of places (small: built, cached per revision)."""
@@ -400,31 +422,42 @@ class Site:
             ],
             categories=legend(places, index),
             paragraphs=sentence_segments(article, mentions),
-            data=page_data(places, mentions, index, self.config.tiles, f"{url}/basemap.geojson", history),
+            data=page_data(places, mentions, index, self.config.tiles, self._basemap_url(url), history),
             map=parts,
             map_script=script,
             downloads=article_downloads(article.slug),
             corrections=len(history.corrections),
+            exported=self.config.exported,
         )
         html = self.templates.get_template("index.html").render(**built.page)
         built.assets[url] = Asset.make(html.encode("utf-8"), HTML, modified)
         built.csp[url] = page_csp([script] if script else [], self.config.tiles)
 
+    def _basemap_url(self, page_url: str) -> str:
+        """Where an article page fetches its outlines: beside it in a static export (its page is
+        `articles/<slug>/index.html`), under its path on the server."""
+        return "basemap.geojson" if self.config.exported else f"{page_url}/basemap.geojson"
+
     def _build_library(self, store: Store, query: str, page: int) -> Built:
         """The library page: articles newest first, searchable, paginated, with a map of their places."""
-        total = store.count(query)
+        only = self.config.only
+        total = store.count(query, only)
         pages = max(1, -(-total // self.config.page_size))
         page = min(max(page, 1), pages)
         articles, places = [], []
-        for info in store.listing(query, self.config.page_size, (page - 1) * self.config.page_size):
+        for info in store.listing(query, self.config.page_size, (page - 1) * self.config.page_size, only):
             own = store.places(info.slug)  # read once: the map's markers and the counts by category
             articles.append({**dataclasses.asdict(info), "places": len(own),
                              "categories": dict(sorted(Counter(p["category"] for p in own).items()))})  # fmt: skip
             places += [{**place, "title": info.title} for place in own]
-        data = library_data(places, self.config.tiles)
+        if self.config.exported:  # library pages are index.html and pages/<n>.html
+            link = ("" if page == 1 else "../") + "articles/{slug}/index.html"
+            data = library_data(places, self.config.tiles, link, old_links="")
+        else:
+            data = library_data(places, self.config.tiles)
         html = self.templates.get_template("library.html").render(
             articles=articles, query=query, page=page, pages=pages, total=total, data=data,
-            everything=store.count(), has_map=bool(places),
+            everything=store.count("", only), has_map=bool(places), exported=self.config.exported,
         )  # fmt: skip
         built = Built()
         built.assets["/"] = Asset.make(html.encode("utf-8"), HTML, _time(store.meta("updated_at") or ""))

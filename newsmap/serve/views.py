@@ -112,6 +112,12 @@ def whole_library() -> Response:
     return site().stream(request.path, request)
 
 
+@bp.get("/feed.atom")
+def feed() -> Response:
+    """The library's Atom feed (new articles), with absolute links to where it was asked for."""
+    return respond(site().feed(request.host_url.rstrip("/")), "/feed.atom")
+
+
 @bp.get("/api/articles")
 def library_index() -> Response:
     return respond(site().library_index(), request.path)
