@@ -87,6 +87,33 @@ def sentence_segments(article: Article, mentions: list[dict[str, Any]]) -> list[
     return paragraphs
 
 
+LIST_QUOTE_LIMIT = 80  # characters of a quote the places list shows (two lines of its column)
+LIST_QUOTE_BEFORE = 30  # of which at most this many before the place's own mention
+QUOTE_MARKS = "“”\"'‘’«»„"
+
+
+def list_quote(quote: str, names: list[str], limit: int = LIST_QUOTE_LIMIT) -> str:
+    """The part of a place's quote around its own mention, in quotation marks, for the places list.
+
+    Six places quoted from one long sentence then show six different parts of it, each with the
+    place's name, instead of the sentence's same opening words; a quote that starts or ends with
+    its own quotation mark gets no second one.
+    """
+    text = " ".join(quote.split())
+    at, needle = next(((text.find(n), n) for n in names if n and n in text), (0, ""))
+    if len(text) > limit:
+        start = max(0, at - LIST_QUOTE_BEFORE)  # the mention early: the list shows two lines of it
+        if start:
+            space = text.find(" ", start, at) if at > start else -1
+            start = space + 1 if space != -1 else start
+        end = min(len(text), max(start + limit, at + len(needle)))
+        if end < len(text):
+            space = text.rfind(" ", at + len(needle), end)
+            end = space if space != -1 else end
+        text = ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+    return text if text[:1] in QUOTE_MARKS else f"“{text}”"  # a quote that opens with its own mark keeps it alone
+
+
 PAGE_FIELDS = (
     "id", "name", "article_name", "kind", "category", "status", "lat", "lon", "precision", "source", "context", "country",
 )  # fmt: skip

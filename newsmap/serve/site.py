@@ -51,6 +51,7 @@ from newsmap.serve.pages import (
     compact_script,
     legend,
     library_data,
+    list_quote,
     page_csp,
     page_data,
     sentence_segments,
@@ -407,6 +408,9 @@ class Site:
         script = compact_script(parts.script) if parts else ""
         shown = shown_names(places, mentions, history.renamed())
         corrected = history.corrected()
+        names: dict[str, list[str]] = {}  # each place's own words in the text, longest first
+        for m in sorted(mentions, key=lambda m: m["start"] - m["end"]):
+            names.setdefault(m["place_id"], []).append(m["text"])
         built.page = dict(
             article=article,
             canonical=url,
@@ -417,6 +421,7 @@ class Site:
                     "cat": index[p["category"]],
                     "family": category_family(p["category"]),
                     "corrected": corrected.get(p["id"]),
+                    "list_quote": list_quote(p["quote"], [*names.get(p["id"], []), shown[p["id"]], p["name"]]),
                 }
                 for p in places
             ],
