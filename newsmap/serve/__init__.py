@@ -10,7 +10,6 @@ import calendar
 from pathlib import Path
 
 import xstatic.pkg.leaflet as leaflet
-import xstatic.pkg.leaflet_markercluster as markercluster
 from flask import Flask
 
 from newsmap.schema import category_family
@@ -18,17 +17,13 @@ from newsmap.settings import Settings, bundled
 
 
 def vendor_files() -> dict[str, Path]:
-    """Leaflet's files from the xstatic-leaflet package, and Leaflet.markercluster's from
-    xstatic-leaflet-markercluster, under the URLs the map asks for."""
-    from newsmap.serve.mapview import LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_CSS, MARKERCLUSTER_JS
+    """Leaflet's files from the xstatic-leaflet package, under the URLs the map asks for."""
+    from newsmap.serve.mapview import LEAFLET_CSS, LEAFLET_JS
 
     base = Path(leaflet.BASE_DIR)
     files = {LEAFLET_JS: base / "leaflet.js", LEAFLET_CSS: base / "leaflet.css"}
     for image in sorted((base / "images").glob("*.png")):
         files[f"/vendor/leaflet/images/{image.name}"] = image
-    cluster = Path(markercluster.BASE_DIR)
-    files[MARKERCLUSTER_JS] = cluster / "leaflet.markercluster.js"
-    files[MARKERCLUSTER_CSS] = cluster / "MarkerCluster.css"
     return files
 
 

@@ -2,8 +2,7 @@
 
 - `OfflineMap` swaps folium's CDN assets (jQuery, Bootstrap, Font Awesome, Leaflet from
   jsdelivr) for Leaflet served by the app itself, and drops folium's `user-scalable=no`.
-- Markers are folium markers with CSS div icons, one feature group per category; newsmap.js
-  gathers them into one Leaflet.markercluster group (vendored like Leaflet). No text from
+- Markers are folium markers with CSS div icons, one feature group per category. No text from
   the dataset enters folium's JavaScript: popups, tooltips and labels are built in
   `static/newsmap.js` with `textContent`, from a JSON block the page template escapes.
 - `Registry`, added last, publishes `{place id -> marker variable}` for that script, because
@@ -13,7 +12,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,22 +26,14 @@ from newsmap.settings import OSM_ATTRIBUTION
 
 LEAFLET_JS = "/vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "/vendor/leaflet/leaflet.css"
-# Leaflet.markercluster (xstatic-leaflet-markercluster): newsmap.js gathers the markers into one cluster group.
-MARKERCLUSTER_JS = "/vendor/leaflet-markercluster/leaflet.markercluster.js"
-MARKERCLUSTER_CSS = "/vendor/leaflet-markercluster/MarkerCluster.css"
-STORY_FAMILIES = ("military", "proposed")  # what the article is about: its facilities and proposed bases
-STORY_RADIUS_KM = 300  # places within this distance of those belong to the start view too
 ZOOM_BY_PRECISION = {"facility": 11, "settlement": 9, "region": 7, "country": 4, "manual": 11}
 
 
 class OfflineMap(folium.Map):
     """folium.Map with its assets served by the app and no zoom lock for readers."""
 
-    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", LEAFLET_JS), ("markercluster", MARKERCLUSTER_JS)]
-    default_css: ClassVar[list[tuple[str, str]]] = [
-        ("leaflet_css", LEAFLET_CSS),
-        ("markercluster_css", MARKERCLUSTER_CSS),
-    ]
+    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", LEAFLET_JS)]
+    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", LEAFLET_CSS)]
     _template = Template(
         """
         {% macro header(this, kwargs) %}{% endmacro %}
@@ -103,39 +93,22 @@ class MapParts:
     js: tuple[str, ...]
 
 
+def icon_offsets(places: list[dict[str, Any]]) -> dict[str, int]:
+    """Places sharing a point (a facility placed at its town) get their icons nudged apart."""
+    seen: dict[tuple[float, float], int] = {}
+    offsets = {}
+    for place in places:
+        point = (round(place["lat"], 4), round(place["lon"], 4))
+        offsets[place["id"]] = seen.get(point, 0)
+        seen[point] = offsets[place["id"]] + 1
+    return offsets
+
+
 def focus_bounds(places: list[dict[str, Any]]) -> list[list[float]]:
     """Bounds of the places that are points on the ground; a country's centre is only a symbol."""
     points = [p for p in places if p["precision"] != "country"] or places
     lats, lons = [p["lat"] for p in points], [p["lon"] for p in points]
     return [[min(lats), min(lons)], [max(lats), max(lons)]]
-
-
-def _km(a: dict[str, Any], b: dict[str, Any]) -> float:
-    """Great-circle distance between two places, in km (haversine)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a["lat"], a["lon"], b["lat"], b["lon"]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371 * math.asin(min(1.0, math.sqrt(h)))
-
-
-def story_places(places: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The places that carry the story: its facilities and proposed bases, and the points on the
-    ground (settlements, facilities, meeting places, not countries or regions) within
-    STORY_RADIUS_KM of one of them. Far context (Moscow, Sochi) is left to "Show all places".
-    Without any such place: every point on the ground (`focus_bounds`' choice)."""
-    anchors = [p for p in places if category_family(p["category"]) in STORY_FAMILIES]
-    if not anchors:
-        return [p for p in places if p["precision"] != "country"] or places
-    return [
-        p
-        for p in places
-        if p in anchors
-        or (p["precision"] not in ("country", "region") and any(_km(p, a) <= STORY_RADIUS_KM for a in anchors))
-    ]
-
-
-def story_bounds(places: list[dict[str, Any]]) -> list[list[float]]:
-    """The start view: the bounds of `story_places`."""
-    return focus_bounds(story_places(places))
 
 
 def _number_elements(element: Element, counter: Iterator[int]) -> None:
@@ -156,7 +129,7 @@ def build_map(
     places: list[dict[str, Any]], category_index: dict[str, int], tiles: str, attribution: str = OSM_ATTRIBUTION
 ) -> MapParts:
     """The folium map for `places` (dataset rows), rendered to its div and its script."""
-    bounds = story_bounds(places)
+    bounds = focus_bounds(places)
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     fmap = OfflineMap(location=center, zoom_start=5, tiles=None, control_scale=True, world_copy_jump=True)
     tile_layer = None
@@ -166,13 +139,15 @@ def build_map(
     groups: dict[int, folium.FeatureGroup] = {}
     for index in sorted(set(category_index.values())):
         groups[index] = folium.FeatureGroup(name=f"category-{index}", control=False).add_to(fmap)
+    offsets = icon_offsets(places)
     markers = []
-    for place in places:  # places on one point are spiderfied by the cluster group (static/newsmap.js)
+    for place in places:
         index = category_index[place["category"]]
+        shift = offsets[place["id"]] * 12
         icon = folium.DivIcon(
             html="",
             icon_size=(18, 18),
-            icon_anchor=(9, 9),
+            icon_anchor=(9 - shift, 9 + shift // 2),
             class_name=f"nm-marker nm-fam-{category_family(place['category'])} nm-precision-{place['precision']}",
         )
         marker = folium.Marker([place["lat"], place["lon"]], icon=icon, keyboard=True, rise_on_hover=True)
