@@ -315,18 +315,16 @@
     });
   });
 
-  /* With no tile server (offline, or configured so), country outlines become the ground. */
+  /* Without tiles (offline, or a tile server that fails or hangs), newsmap's own basemap is the
+   * ground: land and water, boundaries, rivers and labelled towns (static/basemap.js draws it). */
   var basemapShown = false;
+  var OFFLINE_NOTICE = "Map tiles could not load: showing newsmap's offline basemap.";
   function showBasemap(message) {
-    if (basemapShown) {
+    if (basemapShown || !window.newsmapBasemap) {
       return;
     }
     basemapShown = true;
-    fetch(data.basemap).then(function (response) {
-      return response.json();
-    }).then(function (outlines) {
-      map.createPane("nm-land").style.zIndex = 150;
-      L.geoJSON(outlines, { pane: "nm-land", interactive: false, style: { className: "nm-land" } }).addTo(map);
+    window.newsmapBasemap.show(map, data.basemap).then(function () {
       if (statusLine && message) {
         statusLine.textContent = message;
       }
@@ -341,9 +339,15 @@
     registry.tiles.on("tileload", function () { tileLoaded = true; });
     registry.tiles.on("tileerror", function () {
       if (!tileLoaded) {
-        showBasemap("Map tiles could not load: showing country outlines.");
+        showBasemap(OFFLINE_NOTICE);
       }
     });
+    /* A tile server that neither answers nor fails: no tile within 4 s is as good as a failure. */
+    window.setTimeout(function () {
+      if (!tileLoaded) {
+        showBasemap(OFFLINE_NOTICE);
+      }
+    }, 4000);
   }
 
   /* What the editing page's script (editor.js) builds on; mapCanvas is the share control's drawing. */

@@ -209,13 +209,13 @@ def test_legend_hides_and_shows_a_category(watched, live_server, rows):
     assert page.locator(".nm-marker").count() == len(rows)
 
 
-def test_offline_without_tiles_shows_country_outlines(browser, live_server):
+def test_failing_tiles_give_way_to_the_offline_basemap(browser, live_server):
     watched = Watched(browser, live_server.url, tiles="fail")
     page = watched.page
     page.goto(live_server.url + PAGE)
     page.wait_for_selector("path.nm-land", timeout=10000)
-    assert "country outlines" in page.inner_text(".map-status")
-    assert page.locator("path.nm-land").count() > 5
+    assert "offline basemap" in page.inner_text(".map-status")
+    assert page.locator("path.nm-land").count() > 5 and page.locator("path.nm-bm-lake").count() > 0
     assert watched.outside == []
     watched.close()
 

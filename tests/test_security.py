@@ -57,6 +57,7 @@ def test_page_html_never_carries_a_live_payload(payload_client):
         '<script type="application/json" id="newsmap-data">',
         '<script src="/vendor/leaflet/leaflet.js">',
         "<script>",
+        '<script src="/static/basemap.js">',
         '<script src="/static/newsmap.js">',
     ]
     assert "xss-" in page  # the payloads are there, as text
