@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, NoReturn
 
 import click
 
@@ -20,7 +20,7 @@ from newsmap import __version__
 from newsmap.settings import Settings
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
 
@@ -30,7 +30,6 @@ def _settings() -> Settings:
         return Settings.from_env()
     except ValueError as error:
         _fail(str(error))
-        raise  # unreachable: _fail exits
 
 
 _SEEDS = click.option(

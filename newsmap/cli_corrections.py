@@ -15,16 +15,15 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from newsmap.atomic import atomic_write_bytes
+from newsmap.cli import _DB, _fail, _settings
 from newsmap.corrections import correction_records, corrections_file, encode_corrections
-from newsmap.settings import Settings
 from newsmap.store import Store, StoreError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # never sent to a terminal: a note could hold escape codes
@@ -34,22 +33,6 @@ _WIDTHS = {"target": 28, "change": 48, "note": 40, "state": 40}
 # --------------------------------------------------------------------------- the commands
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ValueError as error:
-        _fail(str(error))
-
-
-_DB = click.option(
-    "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-    help="The SQLite database (default: $NEWSMAP_DB or ./data/newsmap.db).",
-)  # fmt: skip
 _SEEDS = click.option(
     "--seeds", "seeds_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
     help="Folder of <slug>.txt articles, where the file is written (default: $NEWSMAP_SEEDS_DIR or ./seeds).",

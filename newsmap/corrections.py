@@ -27,6 +27,7 @@ from typing import Any
 
 from newsmap.article import Article, quote_window
 from newsmap.dataset import encode_csv, quote_core, read_csv
+from newsmap.geo import compass_direction, haversine_km
 from newsmap.schema import ROW_PRECISIONS
 from newsmap.slugs import slugify
 
@@ -43,7 +44,6 @@ BY_HAND = "placed by hand"
 CONTEXT_REACH_KM = 100.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SPAN = re.compile(r"(\d{1,9})-(\d{1,9})")
-_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 
 class CorrectionError(ValueError):
@@ -390,12 +390,6 @@ def new_place_id(name: str, taken: Iterable[str]) -> str:
     return candidate
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
-
-
 def context_near(place: dict[str, Any], places: list[dict[str, Any]]) -> str:
     """ "12 km NE of Bishkek" against the nearest other settlement the article names, for a point an
     editor moved (the build's own context also knows the gazetteer's cities; this needs no gazetteer)."""
@@ -411,14 +405,7 @@ def context_near(place: dict[str, Any], places: list[dict[str, Any]]) -> str:
     if best is None:
         return ""
     km, _, other = best
-    p1, p2 = math.radians(other["lat"]), math.radians(place["lat"])
-    dlon = math.radians(place["lon"] - other["lon"])
-    bearing = math.degrees(
-        math.atan2(
-            math.sin(dlon) * math.cos(p2), math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dlon)
-        )
-    )
-    return f"{km:.0f} km {_COMPASS[round((bearing % 360) / 45) % 8]} of {other['name']}"
+    return f"{km:.0f} km {compass_direction(other['lat'], other['lon'], place['lat'], place['lon'])} of {other['name']}"
 
 
 # The columns of corrections.csv (the download) and of a seed's `<slug>.corrections.csv`.

@@ -336,6 +336,13 @@ class Store:
         ).fetchall()
         return [ArticleInfo(**dict(row)) for row in rows]
 
+    def place_counts(self, slugs: Collection[str] | None = None) -> dict[str, int]:
+        """{slug: how many places} of the articles `slugs` names (all when None) that have places."""
+        if slugs is None:
+            return dict(self.conn.execute("SELECT article, count(*) FROM places GROUP BY article").fetchall())
+        query = "SELECT article, count(*) FROM places WHERE article IN (SELECT value FROM json_each(?)) GROUP BY article"
+        return dict(self.conn.execute(query, (json.dumps(sorted(slugs)),)).fetchall())
+
     def places_with_id(self, slug: str, place_id: str) -> bool:
         return (
             self.conn.execute("SELECT 1 FROM places WHERE article = ? AND id = ?", (slug, place_id)).fetchone()
@@ -484,6 +491,15 @@ class Store:
         """(seq, why) of the corrections that could not be applied to the article's current geoparse."""
         row = self.conn.execute("SELECT skipped FROM geoparsed WHERE article = ?", (slug,)).fetchone()
         return [(int(seq), str(why)) for seq, why in json.loads(row[0])] if row else []
+
+    def articles_with_skipped(self, source: str = "seed") -> dict[str, list[tuple[int, str]]]:
+        """{slug: skipped} of the articles of one source that have corrections that could not be applied."""
+        rows = self.conn.execute(
+            "SELECT g.article, g.skipped FROM geoparsed g JOIN articles a ON a.slug = g.article "
+            "WHERE a.source = ? AND g.skipped != '[]' ORDER BY g.article",
+            (source,),
+        ).fetchall()
+        return {slug: [(int(seq), str(why)) for seq, why in json.loads(skipped)] for slug, skipped in rows}
 
     def geoparsed(self, slug: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The article's rows as the geoparser gave them (an article stored before corrections

@@ -24,16 +24,7 @@
   var chosenText = null;
   var MESSAGE_KEY = "newsmap-edit-message";
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined && text !== null) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  var element = nm.element;  /* newsmap.js's: an element with a class and text, never HTML */
 
   function button(label, onClick, className) {
     var node = element("button", className || null, label);

@@ -351,7 +351,9 @@
   }
 
   /* What the editing page's script (editor.js) builds on; mapCanvas is the share control's drawing. */
-  window.newsmap = { map: map, registry: registry, data: data, places: places, hooks: hooks, openPlace: openPlace };
+  window.newsmap = {
+    map: map, registry: registry, data: data, places: places, hooks: hooks, openPlace: openPlace, element: element
+  };
 
   /* ---------------------------------------------------------------- share: links, embed code, PNG */
 

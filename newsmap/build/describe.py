@@ -6,7 +6,6 @@ Rules read the sentence around each mention; they know English news phrasing ("t
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from newsmap.article import Article, Sentence
 from newsmap.build.gazetteer import Place
 from newsmap.build.geoparse import Mention
 from newsmap.build.lexicon import Lexicon
+from newsmap.geo import compass_direction
 from newsmap.schema import MEETING, MILITARY, OTHER, PROPOSED
 
 _MEETING_BEFORE = re.compile(
@@ -257,18 +257,7 @@ def _article_name(mentions: list[Mention]) -> str:
     return min(counts, key=lambda text: (-counts[text], first[text]))
 
 
-_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
-
-
 def relative_position(lat: float, lon: float, ref_name: str, ref_lat: float, ref_lon: float) -> str:
     """ "20 km E of Bishkek", measured on the WGS84 ellipsoid by geopy."""
     km = geodesic((ref_lat, ref_lon), (lat, lon)).km
-    dlon = math.radians(lon - ref_lon)
-    p1, p2 = math.radians(ref_lat), math.radians(lat)
-    bearing = math.degrees(
-        math.atan2(
-            math.sin(dlon) * math.cos(p2), math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dlon)
-        )
-    )
-    direction = _COMPASS[round((bearing % 360) / 45) % 8]
-    return f"{km:.0f} km {direction} of {ref_name}"
+    return f"{km:.0f} km {compass_direction(ref_lat, ref_lon, lat, lon)} of {ref_name}"

@@ -41,6 +41,7 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from newsmap.atomic import atomic_write_text
+from newsmap.geo import haversine_km
 from newsmap.schema import PRECISIONS
 from newsmap.settings import Settings, bundled
 
@@ -847,13 +848,6 @@ def _replace(place: Place, **changes: Any) -> Place:
     values.update(changes)
     values["parts"] = tuple(values["parts"])
     return Place(**values)
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
 # --------------------------------------------------------------------------- geopy interface

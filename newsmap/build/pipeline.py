@@ -390,11 +390,9 @@ def _import_seed_corrections(
 def _report_skipped_corrections(store: Store, summary: BuildSummary, echo: Callable[[str], None]) -> None:
     """Every seed article's corrections that no longer apply to its geoparse (their place is gone,
     say, after a gazetteer change). They stay in the database: an editor reverts or redoes them."""
-    for info in store.infos():
-        if info.source != "seed":
-            continue
-        for seq, why in store.skipped(info.slug):
-            line = " ".join(f"{info.slug}: correction #{seq} could not be applied: {why}".split())
+    for slug, skipped in store.articles_with_skipped("seed").items():
+        for seq, why in skipped:
+            line = " ".join(f"{slug}: correction #{seq} could not be applied: {why}".split())
             summary.warnings.append(line)
             echo(line)
 

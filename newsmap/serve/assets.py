@@ -25,6 +25,11 @@ COMPRESSIBLE = (
 )
 
 
+def content_etag(body: bytes) -> str:
+    """An entity tag from the bytes themselves: the same in every worker and after a restart."""
+    return hashlib.sha256(body).hexdigest()[:24]
+
+
 @dataclass(frozen=True)
 class Asset:
     body: bytes
@@ -37,7 +42,7 @@ class Asset:
 
     @classmethod
     def make(cls, body: bytes, content_type: str, modified: datetime, **kwargs: object) -> Asset:
-        etag = hashlib.sha256(body).hexdigest()[:24]
+        etag = content_etag(body)
         gzipped = (
             gzip.compress(body, compresslevel=9, mtime=0)
             if content_type.startswith(COMPRESSIBLE) and len(body) > 512

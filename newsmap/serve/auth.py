@@ -101,26 +101,16 @@ class _Auth:
         return wrapped
 
     def _limits(self, kind: str) -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
-        if kind == "write":
+        if kind in ("write", "edit"):  # per address and, separately, per editor
+            limit, scope, what = (_write_limit, "writes", "changes") if kind == "write" else (_edit_limit, "edits", "corrections")
             return [
                 self.limiter.shared_limit(
-                    _write_limit, scope="writes-by-address", key_func=get_remote_address,
-                    error_message="Too many changes from this address",
+                    limit, scope=f"{scope}-by-address", key_func=get_remote_address,
+                    error_message=f"Too many {what} from this address",
                 ),
                 self.limiter.shared_limit(
-                    _write_limit, scope="writes-by-editor", key_func=_editor_key, exempt_when=_no_editor,
-                    error_message="Too many changes by this editor",
-                ),
-            ]  # fmt: skip
-        if kind == "edit":
-            return [
-                self.limiter.shared_limit(
-                    _edit_limit, scope="edits-by-address", key_func=get_remote_address,
-                    error_message="Too many corrections from this address",
-                ),
-                self.limiter.shared_limit(
-                    _edit_limit, scope="edits-by-editor", key_func=_editor_key, exempt_when=_no_editor,
-                    error_message="Too many corrections by this editor",
+                    limit, scope=f"{scope}-by-editor", key_func=_editor_key, exempt_when=_no_editor,
+                    error_message=f"Too many {what} by this editor",
                 ),
             ]  # fmt: skip
         if kind == "login":

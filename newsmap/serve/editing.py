@@ -15,7 +15,6 @@ is imported by name on first use, as `writes.geoparser` is, so reading never loa
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from newsmap.corrections import (
 )
 from newsmap.schema import ROW_PRECISIONS
 from newsmap.serve import auth
+from newsmap.serve.assets import content_etag
 from newsmap.serve.site import Site, place_document
 
 LOOKUP = "newsmap.build.lookup"
@@ -69,17 +69,12 @@ class Conflict(CorrectionError):
         self.current = current
 
 
-def etag_of(document: bytes) -> str:
-    """The ETag `Asset.make` gives the same bytes (so If-Match compares like with like)."""
-    return hashlib.sha256(document).hexdigest()[:24]
-
-
 def require_match(place: dict[str, Any], mentions: Rows) -> None:
     """Refuse with Conflict when the request's If-Match is not the place's current ETag."""
     if not request.headers.get("If-Match"):
         return
     document = place_document(place, [m for m in mentions if m["place_id"] == place["id"]])
-    tag = etag_of(document)
+    tag = content_etag(document)
     wanted = request.if_match
     if wanted.star_tag or wanted.contains_weak(tag) or wanted.contains_weak(f"{tag}-gz"):
         return
@@ -102,6 +97,11 @@ def json_body(allowed: tuple[str, ...]) -> dict[str, Any]:
     if unknown:
         abort(400, description=f"Unknown field {unknown[0]!r}: the fields are {', '.join(allowed)}.")
     return body
+
+
+def note_only() -> str:
+    """The note of a request that carries nothing else (a removal, undo, revert): `{"note"}` or `?note=`."""
+    return _checked(check_note, json_body(("note",)).get("note") or request.args.get("note"))
 
 
 def find_place(places: Rows, place_id: str) -> dict[str, Any]:
@@ -165,12 +165,9 @@ def answer(
     try:
         done = site().store().correct(slug, plan, editor=auth.current_editor() or "")
     except Conflict as conflict:
-        response = Response(
-            b'{"error": "Conflict", "status": 409, "message": ' + _json_text(str(conflict)) + b', "current": '
-            + conflict.current + b"}",
-            status=409, content_type="application/json",
-        )  # fmt: skip
-        response.set_etag(etag_of(conflict.current))
+        response = jsonify(error="Conflict", status=409, message=str(conflict), current=json.loads(conflict.current))
+        response.status_code = 409
+        response.set_etag(content_etag(conflict.current))
         return response
     except CorrectionError as error:
         abort(error.status, description=_sentence(str(error)))
@@ -178,20 +175,17 @@ def answer(
     body: dict[str, Any] = {"version": done.version, "corrections": records}
     focused = focus() or next((c.place_id for c in done.corrections if c.place_id), "")
     place = next((p for p in done.places if p["id"] == focused), None)
-    response = jsonify(body)
+    document = b""
     if place is not None:
         document = place_document(place, [m for m in done.mentions if m["place_id"] == focused])
         body["place"] = json.loads(document)
-        response = jsonify(body)
-        response.set_etag(etag_of(document))
+    response = jsonify(body)
+    if document:
+        response.set_etag(content_etag(document))
         response.headers["Location"] = f"/api/articles/{slug}/places/{focused}"
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _json_text(text: str) -> bytes:
-    return json.dumps(text, ensure_ascii=False).encode("utf-8")
 
 
 def _sentence(message: str) -> str:
@@ -224,7 +218,7 @@ def patch_place(slug: str, place_id: str) -> Response:
 @auth.edit_limit
 def delete_place(slug: str, place_id: str) -> Response:
     """Not a place: it leaves the map and its mentions stop being links (the text stays)."""
-    note = _checked(check_note, json_body(("note",)).get("note") or request.args.get("note"))
+    note = note_only()
 
     def plan(article: Article, places: Rows, mentions: Rows) -> list[Correction]:
         place = find_place(places, place_id)
@@ -293,7 +287,7 @@ def _new_place(spec: dict[str, Any]) -> dict[str, Any]:
 @auth.edit_limit
 def delete_mention(slug: str, mention: str) -> Response:
     """`<n>` is the mention's place in the article's list (from 0), or its span `<start>-<end>`."""
-    note = _checked(check_note, json_body(("note",)).get("note") or request.args.get("note"))
+    note = note_only()
 
     def plan(article: Article, places: Rows, mentions: Rows) -> list[Correction]:
         found = _find_mention(mentions, mention)
@@ -326,7 +320,7 @@ def _find_mention(mentions: Rows, key: str) -> dict[str, Any]:
 @auth.edit_limit
 def revert(slug: str, seq: int) -> Response:
     """Revert the change correction `seq` belongs to (reverting a revert redoes the change)."""
-    note = _checked(check_note, json_body(("note",)).get("note"))
+    note = note_only()
 
     def plan(article: Article, places: Rows, mentions: Rows) -> list[Correction]:
         history = site().store().corrections(slug)
@@ -343,7 +337,7 @@ def revert(slug: str, seq: int) -> Response:
 @auth.edit_limit
 def undo(slug: str) -> Response:
     """Undo the latest change this editor made to the article that still counts."""
-    note = _checked(check_note, json_body(("note",)).get("note"))
+    note = note_only()
     editor = auth.current_editor() or ""
 
     def plan(article: Article, places: Rows, mentions: Rows) -> list[Correction]:

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, abort, current_app, has_app_context, json
 
 from newsmap.serve.assets import Asset
 from newsmap.serve.headers import allow_framing
+from newsmap.serve.pages import csp_without
 from newsmap.serve.site import HTML, Built, Site
 from newsmap.settings import Settings, embed_origins
 
@@ -48,8 +49,7 @@ def frame_ancestors(origins: Sequence[str] | str) -> str:
 
 def embed_csp(page_csp: str, ancestors: str) -> str:
     """The article page's policy with its `frame-ancestors` replaced: the same script hash holds."""
-    directives = [d for d in page_csp.split("; ") if not d.startswith("frame-ancestors")]
-    return "; ".join([*directives, f"frame-ancestors {ancestors}"])
+    return f"{csp_without(page_csp, 'frame-ancestors')}; frame-ancestors {ancestors}"
 
 
 def configured_origins() -> Sequence[str] | str:

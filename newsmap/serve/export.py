@@ -19,7 +19,6 @@ OUT that holds anything but an earlier export is refused.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import posixpath
 import re
@@ -32,6 +31,8 @@ from urllib.parse import parse_qs, urlsplit
 from jinja2 import Environment
 
 from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, iter_csv, iter_geojson, iter_kml
+from newsmap.serve.embed import render_embed
+from newsmap.serve.pages import csp_without
 from newsmap.serve.site import Config, Site
 from newsmap.store import Store, StoreError
 
@@ -51,7 +52,6 @@ ARTICLE_FILES = {  # server path under /articles/<slug>/ -> file beside the arti
     "corrections.csv": "corrections.csv",
     "corrections.json": "corrections.json",
 }
-EMBED = "newsmap.serve.embed:render_embed"  # the embed page, when that module exists
 
 
 class ExportError(RuntimeError):
@@ -99,11 +99,6 @@ def relative(file: str, page: str) -> str:
     return posixpath.relpath(file, posixpath.dirname(page) or ".")
 
 
-def without_frame_ancestors(csp: str) -> str:
-    """A CSP for a `<meta>` element, which may not hold frame-ancestors (browsers warn and ignore it)."""
-    return "; ".join(part for part in csp.split("; ") if not part.startswith("frame-ancestors"))
-
-
 class _Writer:
     """Files written into the folder being made, with the static files they link to, hashed."""
 
@@ -134,7 +129,8 @@ class _Writer:
         if self.base_url and canonical is not None:
             absolute = self.base_url + canonical.removesuffix("index.html")
             text = text.replace(_CHARSET, f'{_CHARSET}\n<link rel="canonical" href="{absolute}">', 1)
-        meta = f'<meta http-equiv="Content-Security-Policy" content="{without_frame_ancestors(csp)}">'
+        policy = csp_without(csp, "frame-ancestors")
+        meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
         text = text.replace(_CHARSET, f"{_CHARSET}\n{meta}", 1)
         text = _ATTRIBUTE.sub(lambda m: m[1] + self._link(m[2], name) + m[3], text)
         self.write(name, text.encode("utf-8"))
@@ -207,7 +203,7 @@ def export_site(
         building.mkdir(parents=True)
         try:
             writer = _Writer(building, static, base_url)
-            _write_all(site, store, writer, chosen, base_url, progress)
+            _write_all(site, store, writer, chosen, progress)
             (building / MARK).write_text("A static export of a newsmap library; `newsmap export` replaces it.\n")
             _swap(building, out)
         finally:
@@ -220,12 +216,9 @@ def export_site(
     return writer.result
 
 
-def _write_all(
-    site: Site, store: Store, writer: _Writer, chosen: list[str], base_url: str, progress: Callable[[str], None]
-) -> None:
-    embed = _optional(EMBED)
+def _write_all(site: Site, store: Store, writer: _Writer, chosen: list[str], progress: Callable[[str], None]) -> None:
     for number, slug in enumerate(chosen, start=1):
-        _write_article(site, writer, slug, embed)
+        _write_article(site, writer, slug)
         if number % 100 == 0:
             progress(f"{number} of {len(chosen)} articles")
     pages = max(1, -(-store.count("", site.config.only) // site.config.page_size))
@@ -239,13 +232,12 @@ def _write_all(
     writer.write("data/mentions.csv", iter_csv(mentions, MENTION_FIELDS))
     writer.write("data/locations.geojson", iter_geojson(places()))
     writer.write("data/locations.kml", iter_kml(places()))
-    index = site.library_index().assets["/api/articles"].body
-    writer.write("articles.json", index if not site.config.only else _only(index, keep))
+    writer.write("articles.json", site.library_index().assets["/api/articles"].body)
     if writer.base_url:  # links in a feed must be absolute to be followed from a feed reader
         writer.write("feed.atom", site.feed(writer.base_url.rstrip("/")).assets["/feed.atom"].body)
 
 
-def _write_article(site: Site, writer: _Writer, slug: str, embed: Callable[..., object] | None) -> None:
+def _write_article(site: Site, writer: _Writer, slug: str) -> None:
     built = site.article(slug)
     if built is None:
         return
@@ -257,28 +249,9 @@ def _write_article(site: Site, writer: _Writer, slug: str, embed: Callable[..., 
             writer.write(f"articles/{slug}/{name}", asset.body)
     writer.write(f"articles/{slug}/article.json", built.assets[api].body)
     writer.write(f"articles/{slug}/places.json", built.assets[f"{api}/places"].body)
+    embed = render_embed(site, slug)
     if embed is not None:
-        made = embed(site, slug)
-        if made is not None:
-            html, csp = made  # type: ignore[misc]
-            writer.page(f"articles/{slug}/embed/index.html", html, csp)
-
-
-def _only(index: bytes, keep: set[str]) -> bytes:
-    import json
-
-    from newsmap.dataset import to_json_bytes
-
-    return to_json_bytes([item for item in json.loads(index) if item["slug"] in keep])
-
-
-def _optional(spec: str) -> Callable[..., object] | None:
-    """A function of another part of newsmap, or None while that part does not exist."""
-    module, _, name = spec.partition(":")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+        writer.page(f"articles/{slug}/embed/index.html", *embed)
 
 
 def _check_out(out: Path) -> None:

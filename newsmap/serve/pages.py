@@ -248,6 +248,12 @@ def page_csp(scripts: list[str], tiles: str) -> str:
     )
 
 
+def csp_without(csp: str, directive: str) -> str:
+    """A policy without one of its directives (an embed sets its own frame-ancestors; a `<meta>`
+    policy may not hold one)."""
+    return "; ".join(part for part in csp.split("; ") if part.split(" ", 1)[0] != directive)
+
+
 def compact_script(script: str) -> str:
     """folium's script without its blank lines and indentation (JSON strings never span lines)."""
     return "\n".join(line.strip() for line in script.splitlines() if line.strip())

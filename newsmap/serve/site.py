@@ -44,6 +44,7 @@ from newsmap.dataset import (
 from newsmap.schema import category_family
 from newsmap.serve.assets import Asset, file_time
 from newsmap.serve.basemap import basemap
+from newsmap.serve.feed import ATOM_TYPE, atom_feed
 from newsmap.serve.mapview import build_map
 from newsmap.serve.pages import (
     History,
@@ -243,10 +244,8 @@ class Site:
         return self.cache.get(("feed", revision, site_url), lambda: self._read(lambda s: self._build_feed(s, site_url)))
 
     def _build_feed(self, store: Store, site_url: str) -> Built:
-        from newsmap.serve.feed import ATOM_TYPE, atom_feed
-
         infos = store.listing("", limit=FEED_ENTRIES, only=self.config.only)
-        counts = {info.slug: n for info in infos for n in [len(store.places(info.slug))]}
+        counts = store.place_counts([info.slug for info in infos])
         updated = store.meta("updated_at") or "1970-01-01T00:00:00+00:00"
         body = atom_feed(infos, site_url=site_url, updated=updated, counts=counts)
         built = Built()
@@ -470,11 +469,12 @@ class Site:
         return built
 
     def _build_index(self, store: Store) -> Built:
-        counts = dict(store.conn.execute("SELECT article, count(*) FROM places GROUP BY article").fetchall())
+        counts = store.place_counts()
         library = [
             {**{k: getattr(info, k) for k in ("slug", "title", "publisher", "published", "url", "added_at")},
              "page": f"/articles/{info.slug}", "places": counts.get(info.slug, 0), "api": f"/api/articles/{info.slug}"}
             for info in store.infos()
+            if self.config.only is None or info.slug in self.config.only
         ]  # fmt: skip
         built = Built()
         built.assets["/api/articles"] = Asset.make(to_json_bytes(library), JSON, _time(store.meta("updated_at") or ""))
