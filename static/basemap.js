@@ -1,14 +1,31 @@
 /* The offline basemap (newsmap/serve/basemap.py): drawn when NEWSMAP_TILES=offline or tiles fail.
    Land on a water-coloured map, lakes and rivers, first-level region and country lines, and
    labels: countries, regions at mid zooms, towns by population as the reader zooms in, placed
-   greedily by rank so they never overlap. Panes sit below the markers. No requests but the one
-   basemap.geojson the page names; labels are text nodes, never HTML. */
+   greedily by rank so they never overlap. Panes sit below the markers.
+
+   The ground comes in global cells, one URL each (`<url>/<level>/<x>/<y>.json`), fetched only
+   for the view and only once: `world` cells (30 degrees) up to zoom 4, `region` cells (10
+   degrees) at zooms 5 to 7, `detail` cells (1 degree: rivers, every town, fine lines) from zoom
+   8, and only those the region cell above says exist. The start view of a country costs a
+   couple of requests of a few KB. A static export holds only the cells around its articles:
+   `spec.cells` then says which region (a box) and detail cells (a list) there are to ask for.
+   Labels are text nodes, never HTML. */
 (function () {
   "use strict";
 
   var PANES = { "nm-bm-land": 150, "nm-bm-water": 160, "nm-bm-lines": 170, "nm-bm-labels": 380 };
-  var DETAIL_ZOOM = 8;  /* from here the detail cells' lines replace the overview's */
+  var LEVELS = [
+    { name: "world", size: 30, from: 0 },
+    { name: "region", size: 10, from: 5 },
+    { name: "detail", size: 1, from: 8 }
+  ];
   var MAX_LABELS = 120;
+  var FILLS = { land: ["nm-bm-land", "nm-land nm-bm-land"], lake: ["nm-bm-water", "nm-bm-lake"], river: ["nm-bm-water", "nm-bm-river"] };
+  var LINES = ["admin1", "border"];
+  /* Water's outline, as .nm-bm-lake strokes it, drawn apart from the fill: only real shores, not
+     the straight cuts where a lake or river crosses into the next cell. */
+  var SHORE = { color: "#7fb3d3", weight: 0.6, opacity: 1, fill: false, className: "nm-bm-shore" };
+  var ORDER = { country: 0, region: 1, town: 2 };
 
   /* The smallest town labelled at each zoom (population). */
   function townFloor(zoom) {
@@ -16,83 +33,216 @@
     return [5e6, 5e6, 5e6, 3e6, 2e6, 1e6, 5e5, 2e5, 1e5, 3e4, 1e4, 3e3][Math.max(0, zoom)];
   }
 
-  function wanted(feature, zoom) {
-    var p = feature.properties;
-    if (p.layer === "country") { return zoom <= 7 && (zoom >= 4 || p.rank > 500000); }
-    if (p.layer === "region") { return zoom >= 5 && zoom <= 9; }
-    return p.layer === "town" && p.rank >= townFloor(zoom) && (p.level === "detail" || zoom < DETAIL_ZOOM + 1);
+  function wanted(label, zoom) {
+    if (label.layer === "country") { return zoom <= 7 && (zoom >= 4 || label.rank > 500000); }
+    if (label.layer === "region") { return zoom >= 5 && zoom <= 9; }
+    return label.layer === "town" && label.rank >= townFloor(zoom);
   }
 
-  function labelIcon(feature) {
-    var node = document.createElement("span");
-    node.textContent = feature.properties.name;
-    return L.divIcon({ className: "nm-bm-label nm-bm-" + feature.properties.layer, html: node, iconSize: null });
+  function levelAt(zoom) {
+    for (var i = LEVELS.length - 1; i > 0; i--) {
+      if (zoom >= LEVELS[i].from) { return LEVELS[i]; }
+    }
+    return LEVELS[0];
   }
 
-  function show(map, url) {
-    return fetch(url).then(function (response) {
-      if (!response.ok) { throw new Error("basemap " + response.status); }
-      return response.json();
-    }).then(function (collection) {
-      Object.keys(PANES).forEach(function (name) {
-        var pane = map.getPane(name) || map.createPane(name);
-        pane.style.zIndex = PANES[name];
-        if (name === "nm-bm-labels") { pane.style.pointerEvents = "none"; }
-      });
-      map.getContainer().classList.add("nm-basemap");
-      var shapes = { land: [], lake: [], river: [], admin1: [], border: [] };
-      var labels = [];
-      (collection.features || []).forEach(function (feature) {
-        var layer = feature.properties && feature.properties.layer;
-        if (shapes[layer]) { shapes[layer].push(feature); }
-        else if (feature.properties.name) { labels.push(feature); }
-      });
-      /* A country feature carries no level in older files: treat it as overview. */
-      function draw(layer, pane, level) {
-        var kept = shapes[layer].filter(function (f) { return !level || (f.properties.level || "overview") === level; });
-        return L.geoJSON({ type: "FeatureCollection", features: kept }, {
-          pane: pane, interactive: false, style: { className: (layer === "land" ? "nm-land " : "") + "nm-bm-" + layer }
-        });
+  /* [x0, y0, dx, dy, ...] in `step` units -> integer points. */
+  function points(numbers) {
+    var out = [], x = 0, y = 0;
+    for (var i = 0; i + 1 < numbers.length; i += 2) {
+      x += numbers[i];
+      y += numbers[i + 1];
+      out.push([x, y]);
+    }
+    return out;
+  }
+
+  function latLngs(ints, step) {
+    return ints.map(function (p) { return [p[1] * step, p[0] * step]; });
+  }
+
+  /* A ring's runs of sides that are not on the cell's edges (the cuts), as lines. */
+  function shores(ring, edges) {
+    var runs = [], run = [];
+    function onEdge(a, b) {
+      return (a[0] === b[0] && (a[0] === edges[0] || a[0] === edges[2])) ||
+        (a[1] === b[1] && (a[1] === edges[1] || a[1] === edges[3]));
+    }
+    for (var i = 1; i < ring.length; i++) {
+      if (onEdge(ring[i - 1], ring[i])) {
+        if (run.length > 1) { runs.push(run); }
+        run = [];
+        continue;
       }
-      draw("land", "nm-bm-land").addTo(map);
-      draw("lake", "nm-bm-water").addTo(map);
-      draw("river", "nm-bm-water").addTo(map);
-      var lines = {
-        overview: L.layerGroup([draw("admin1", "nm-bm-lines", "overview"), draw("border", "nm-bm-lines", "overview")]),
-        detail: L.layerGroup([draw("admin1", "nm-bm-lines", "detail"), draw("border", "nm-bm-lines", "detail")])
-      };
-      labels.sort(function (a, b) {
-        var order = { country: 0, region: 1, town: 2 };
-        return (order[a.properties.layer] - order[b.properties.layer]) || (b.properties.rank - a.properties.rank);
-      });
-      var labelLayer = L.layerGroup().addTo(map);
+      if (!run.length) { run.push(ring[i - 1]); }
+      run.push(ring[i]);
+    }
+    if (run.length > 1) { runs.push(run); }
+    return runs;
+  }
 
-      function relabel() {
-        var zoom = map.getZoom();
-        var detailed = zoom >= DETAIL_ZOOM;
-        [["overview", !detailed], ["detail", detailed]].forEach(function (pair) {
-          if (pair[1]) { lines[pair[0]].addTo(map); } else { lines[pair[0]].remove(); }
-        });
-        labelLayer.clearLayers();
-        var bounds = map.getBounds().pad(0.1), taken = [], seen = {};
-        for (var i = 0; i < labels.length && taken.length < MAX_LABELS; i++) {
-          var feature = labels[i], c = feature.geometry.coordinates, p = feature.properties;
-          var at = L.latLng(c[1], c[0]), key = p.layer + ":" + p.name;
-          if (seen[key] || !bounds.contains(at) || !wanted(feature, zoom)) { continue; }
-          var point = map.latLngToLayerPoint(at);
-          var width = 7 * p.name.length + 10, height = p.layer === "town" ? 16 : 20;
-          var clash = taken.some(function (box) {
-            return Math.abs(box.x - point.x) * 2 < box.w + width && Math.abs(box.y - point.y) * 2 < box.h + height;
-          });
-          if (clash) { continue; }
-          seen[key] = true;
-          taken.push({ x: point.x, y: point.y, w: width, h: height });
-          labelLayer.addLayer(L.marker(at, { icon: labelIcon(feature), pane: "nm-bm-labels", interactive: false, keyboard: false }));
+  function labelIcon(label) {
+    var node = document.createElement("span");
+    node.textContent = label.name;
+    return L.divIcon({ className: "nm-bm-label nm-bm-" + label.layer, html: node, iconSize: null });
+  }
+
+  function noStroke() {
+    var path = this.getElement();
+    if (path) { path.style.stroke = "none"; }  /* the fill's cut edges: its shore is drawn apart */
+  }
+
+  /* One cell's layers (not yet on the map) and labels. */
+  function build(level, x, y, body) {
+    var step = body.step, per = Math.round(level.size / step);
+    var edges = [x * per, y * per, (x + 1) * per, (y + 1) * per];
+    var layers = [];
+    Object.keys(FILLS).forEach(function (name) {
+      if (!body[name] || !body[name].length) { return; }
+      var rings = body[name].map(points);
+      var fill = L.polygon(rings.map(function (r) { return latLngs(r, step); }), {
+        pane: FILLS[name][0], className: FILLS[name][1], interactive: false, stroke: name !== "land"
+      });
+      if (name !== "land") {
+        fill.on("add", noStroke);
+        var lines = [];
+        rings.forEach(function (r) { shores(r, edges).forEach(function (s) { lines.push(latLngs(s, step)); }); });
+        if (lines.length) { layers.push(L.polyline(lines, L.extend({ pane: "nm-bm-water", interactive: false }, SHORE))); }
+      }
+      layers.unshift(fill);
+    });
+    LINES.forEach(function (name) {
+      if (!body[name] || !body[name].length) { return; }
+      var lines = body[name].map(function (numbers) { return latLngs(points(numbers), step); });
+      layers.push(L.polyline(lines, { pane: "nm-bm-lines", className: "nm-bm-" + name, interactive: false }));
+    });
+    var labels = (body.labels || []).map(function (l) {
+      return { layer: l[0], name: l[1], rank: l[2], at: L.latLng(l[4] * step, l[3] * step) };
+    });
+    return { layers: layers, labels: labels, detail: body.detail || "" };
+  }
+
+  function show(map, spec) {
+    spec = spec || {};
+    var base = spec.url, limits = spec.cells || null;
+    var cells = {};     /* "level/x/y" -> Promise of the built cell (null when it could not be had) */
+    var built = {};     /* "level/x/y" -> the built cell, once loaded */
+    var groups = {};    /* level name -> L.layerGroup of its cells' shapes */
+    var shownLevel = null, latest = 0;
+    var listed = {};
+    ((limits && limits.detail) || []).forEach(function (key) { listed[key] = true; });
+
+    Object.keys(PANES).forEach(function (name) {
+      var pane = map.getPane(name) || map.createPane(name);
+      pane.style.zIndex = PANES[name];
+      if (name === "nm-bm-labels") { pane.style.pointerEvents = "none"; }
+    });
+    map.getContainer().classList.add("nm-basemap");
+    LEVELS.forEach(function (level) { groups[level.name] = L.layerGroup(); });
+    var labelLayer = L.layerGroup().addTo(map);
+
+    function allowed(level, x, y) {
+      if (!limits || level.name === "world") { return true; }
+      if (level.name === "detail") { return !!listed[x + "_" + y]; }
+      var box = limits.region || [];
+      return box.length === 4 && x >= box[0] && y >= box[1] && x <= box[2] && y <= box[3];
+    }
+
+    function inView(level) {
+      var b = map.getBounds(), size = level.size, out = [];
+      var west = Math.max(b.getWest(), -180), east = Math.min(b.getEast(), 179.999);
+      var south = Math.max(b.getSouth(), -89.999), north = Math.min(b.getNorth(), 89.999);
+      for (var y = Math.floor(south / size); y <= Math.floor(north / size); y++) {
+        for (var x = Math.floor(west / size); x <= Math.floor(east / size); x++) {
+          if (allowed(level, x, y)) { out.push([x, y]); }
         }
       }
-      map.on("zoomend moveend", relabel);
-      relabel();
-      return collection;
+      return out;
+    }
+
+    function fetchCell(level, x, y) {
+      var key = level.name + "/" + x + "/" + y;
+      if (!cells[key]) {
+        cells[key] = fetch(base + "/" + key + ".json").then(function (response) {
+          if (!response.ok) { throw new Error("basemap " + response.status); }
+          return response.json();
+        }).then(function (body) {
+          var cell = build(level, x, y, body);
+          cell.layers.forEach(function (layer) { groups[level.name].addLayer(layer); });
+          built[key] = cell;
+          return cell;
+        }).catch(function () { return null; });
+      }
+      return cells[key];
+    }
+
+    /* Whether detail.zip has cell (x, y): its region cell's bit, once that cell is loaded. */
+    function hasDetail(x, y) {
+      var region = built["region/" + Math.floor(x / 10) + "/" + Math.floor(y / 10)];
+      if (!region || region.detail.length !== 25) { return false; }
+      var bit = (((y % 10) + 10) % 10) * 10 + (((x % 10) + 10) % 10);
+      return ((parseInt(region.detail.charAt(24 - (bit >> 2)), 16) >> (bit & 3)) & 1) === 1;
+    }
+
+    function load(level) {
+      var need = inView(level);
+      if (level.name !== "detail") {
+        return Promise.all(need.map(function (c) { return fetchCell(level, c[0], c[1]); }));
+      }
+      var region = LEVELS[1];
+      var above = inView(region).filter(function (c) { return !limits || allowed(region, c[0], c[1]); });
+      return Promise.all(above.map(function (c) { return fetchCell(region, c[0], c[1]); })).then(function () {
+        var present = need.filter(function (c) { return limits ? allowed(level, c[0], c[1]) : hasDetail(c[0], c[1]); });
+        return Promise.all(present.map(function (c) { return fetchCell(level, c[0], c[1]); }));
+      });
+    }
+
+    function relabel() {
+      var zoom = map.getZoom(), level = levelAt(zoom);
+      labelLayer.clearLayers();
+      var labels = [];
+      Object.keys(built).forEach(function (key) {
+        if (key.indexOf(level.name + "/") === 0) { labels = labels.concat(built[key].labels); }
+      });
+      labels.sort(function (a, b) { return (ORDER[a.layer] - ORDER[b.layer]) || (b.rank - a.rank); });
+      var bounds = map.getBounds().pad(0.1), taken = [], seen = {};
+      for (var i = 0; i < labels.length && taken.length < MAX_LABELS; i++) {
+        var label = labels[i], key = label.layer + ":" + label.name;
+        if (seen[key] || !bounds.contains(label.at) || !wanted(label, zoom)) { continue; }
+        var point = map.latLngToLayerPoint(label.at);
+        var width = 7 * label.name.length + 10, height = label.layer === "town" ? 16 : 20;
+        var clash = taken.some(function (box) {
+          return Math.abs(box.x - point.x) * 2 < box.w + width && Math.abs(box.y - point.y) * 2 < box.h + height;
+        });
+        if (clash) { continue; }
+        seen[key] = true;
+        taken.push({ x: point.x, y: point.y, w: width, h: height });
+        labelLayer.addLayer(L.marker(label.at, { icon: labelIcon(label), pane: "nm-bm-labels", interactive: false, keyboard: false }));
+      }
+    }
+
+    /* Fetch what the view lacks, then show its level (the old one stays until then: no blank map). */
+    function update() {
+      var level = levelAt(map.getZoom()), token = ++latest;
+      return load(level).then(function (found) {
+        if (token !== latest) { return found; }
+        if (shownLevel !== level.name) {
+          if (shownLevel) { groups[shownLevel].remove(); }
+          groups[level.name].addTo(map);
+          shownLevel = level.name;
+        }
+        relabel();
+        return found;
+      });
+    }
+
+    map.on("moveend", function () { update(); });
+    return update().then(function (found) {
+      var flat = [].concat.apply([], found || []);
+      if (flat.length && !flat.some(function (cell) { return cell; })) {
+        throw new Error("basemap: no cell could be loaded");
+      }
+      return spec;
     });
   }
 

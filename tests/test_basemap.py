@@ -1,9 +1,11 @@
-"""The offline basemap: land, water, boundaries and labelled towns around an article's places."""
+"""The offline basemap: global cells (world, region, detail) of land, water, boundaries and names,
+served once each, fetched by the browser only for its view."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 
 import pytest
@@ -15,6 +17,18 @@ from .test_browser import wait_until_still
 
 KANT = {"id": "kant", "lat": 42.853, "lon": 74.846, "precision": "point", "name": "Kant Air Base"}
 BISHKEK = {"id": "bishkek", "lat": 42.87, "lon": 74.59, "precision": "city", "name": "Bishkek"}
+ISSYK_KUL = (77.3, 42.4)  # lon, lat: the middle of the lake
+BUDGET = 8 * 1024  # bytes on the wire (headers + gzip bodies) of the basemap's cells at the seed's start view
+
+
+def _cell(level: str, x: int, y: int) -> dict:
+    body = bm.cell_body(level, x, y)
+    assert body is not None, (level, x, y)
+    return json.loads(body)
+
+
+def _lines(cell: dict, layer: str) -> list[list[list[float]]]:
+    return [bm._decode(numbers, cell["step"]) for numbers in cell.get(layer, [])]
 
 
 def _inside(point: tuple[float, float], ring: list[list[float]]) -> bool:
@@ -25,91 +39,214 @@ def _inside(point: tuple[float, float], ring: list[list[float]]) -> bool:
     return inside
 
 
-def _layers(collection: dict) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = {}
-    for feature in collection["features"]:
-        found.setdefault(feature["properties"]["layer"], []).append(feature)
-    return found
+def _names(cell: dict, layer: str) -> set[str]:
+    return {label[1] for label in cell.get("labels", []) if label[0] == layer}
 
 
-@pytest.fixture(scope="module")
-def kyrgyz():
-    return bm.basemap([KANT, BISHKEK])
+def test_every_layer_is_there_around_kant():
+    region, detail = _cell("region", 7, 4), _cell("detail", 74, 42)
+    assert {"land", "lake", "admin1", "border", "labels"} <= set(region)
+    assert {"Kyrgyzstan"} <= _names(region, "country") and _names(region, "region")
+    assert {"land", "river", "admin1", "border", "labels"} <= set(detail)
 
 
-def test_every_layer_is_there_around_the_places(kyrgyz):
-    layers = _layers(kyrgyz)
-    assert {"land", "lake", "river", "admin1", "border", "country", "region", "town"} <= set(layers)
+@pytest.mark.parametrize(("level", "x", "y"), [("region", 7, 4), ("detail", 77, 42), ("world", 2, 1)])
+def test_issyk_kul_is_a_lake_at_every_level(level, x, y):
+    assert any(_inside(ISSYK_KUL, ring) for ring in _lines(_cell(level, x, y), "lake"))
 
 
-def test_issyk_kul_is_a_lake(kyrgyz):
-    lakes = [p for f in _layers(kyrgyz)["lake"] for p in f["geometry"]["coordinates"]]
-    assert any(_inside((77.3, 42.4), polygon[0]) for polygon in lakes)
+def test_towns_near_kant_are_named_in_its_detail_cell():
+    assert {"Kant", "Bishkek"} <= _names(_cell("detail", 74, 42), "town")
 
 
-def test_towns_near_kant_are_named(kyrgyz):
-    towns = {
-        f["properties"]["name"]
-        for f in _layers(kyrgyz)["town"]
-        if abs(f["geometry"]["coordinates"][1] - 42.9) < 0.3 and abs(f["geometry"]["coordinates"][0] - 74.8) < 0.4
-    }
-    assert {"Kant", "Bishkek"} <= towns
-    assert len(towns) >= 5  # villages too, for zoom 12
+def test_region_cells_say_which_detail_cells_exist():
+    mask = int(_cell("region", 7, 4)["detail"], 16)
+    assert mask >> ((42 % 10) * 10 + 74 % 10) & 1  # Kant's cell
+    assert "detail" not in _cell("region", -4, -5)  # the South Atlantic: an empty cell, no detail under it
 
 
-def test_detail_rivers_and_lines_near_kant(kyrgyz):
-    detail = [f for f in kyrgyz["features"] if f["properties"]["level"] == "detail"]
-    assert {"land", "river", "town"} <= {f["properties"]["layer"] for f in detail}
+def test_start_view_cells_are_small_and_deterministic():
+    """The seed's start view (zoom 7 over Kyrgyzstan) needs two region cells: a few KB gzipped."""
+    bodies = [bm.cell_body("region", 7, 4), bm.cell_body("region", 7, 3)]
+    assert sum(len(gzip.compress(b, 9)) for b in bodies) < 6_000
+    bm.cell_body.cache_clear()
+    assert [bm.cell_body("region", 7, 4), bm.cell_body("region", 7, 3)] == bodies
 
 
-def test_size_is_bounded_and_deterministic(kyrgyz):
-    body = json.dumps(kyrgyz, separators=(",", ":")).encode()
-    assert len(gzip.compress(body)) < 400_000
-    bm.cell.cache_clear()
-    assert json.dumps(bm.basemap([KANT, BISHKEK]), separators=(",", ":")).encode() == body
+def test_open_sea_unknown_and_outside_cells():
+    assert json.loads(bm.cell_body("world", -1, -2)) == {"step": 0.1}  # the South Atlantic: empty, not missing
+    assert bm.cell_body("detail", -30, -50) is None  # no detail there: the region cell never lists it
+    assert bm.cell_body("nowhere", 0, 0) is None
+    assert bm.cell_body("region", 18, 0) is None and bm.cell_body("world", 0, 3) is None  # past 180 E, 90 N
 
 
-def test_places_spread_over_the_world_stay_bounded():
-    places = [{"lat": lat, "lon": lon, "precision": "point"} for lat in (-40, 0, 40) for lon in (-120, 0, 120)]
-    collection = bm.basemap(places)
-    assert len(gzip.compress(json.dumps(collection).encode())) < 1_500_000
+def test_detail_cells_are_reencoded_compactly():
+    """detail.zip keeps GeoJSON; what is served is the compact format, outer rings anticlockwise."""
+    cell = _cell("detail", 74, 42)
+    assert cell["step"] == 0.001 and all(isinstance(n, int) for ring in cell["land"] for n in ring)
+    (land,) = _lines(cell, "land")
+    assert bm.area(land) > 0 and {tuple(p) for p in land} >= {(74.0, 42.0), (75.0, 43.0)}
 
 
-def test_open_sea_and_missing_cells_give_nothing():
-    assert bm.cell("detail", -30, -50) == ()
-    assert bm.cell("nowhere", 0, 0) == ()
+def test_a_static_export_asks_only_for_cells_it_holds():
+    spec = bm.spec([KANT, BISHKEK], "../../basemap", exported=True)
+    assert spec["url"] == "../../basemap" and spec["cells"]["region"] == [6, 3, 7, 4]
+    assert "74_42" in spec["cells"]["detail"] and all(
+        bm.cell_body("detail", *map(int, k.split("_"))) for k in spec["cells"]["detail"]
+    )
+    written = bm.export_cells([[KANT], [BISHKEK]])
+    assert len(written) == len(set(written)) and ("detail", 74, 42) in written and ("region", 7, 4) in written
+    assert bm.spec([KANT], "/basemap", exported=False) == {"url": "/basemap"}
 
 
-@pytest.mark.browser
-def test_offline_zoom_12_at_kant_shows_labelled_towns_and_water(browser, built, tmp_path):
+# -- the routes
+
+
+def test_a_cell_is_served_gzipped_with_an_etag(client):
+    response = client.get("/basemap/region/7/4.json", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in response.headers["Vary"]
+    assert json.loads(gzip.decompress(response.data))["step"] == 0.02
+    again = client.get(
+        "/basemap/region/7/4.json", headers={"Accept-Encoding": "gzip", "If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304 and again.data == b""
+    plain = client.get("/basemap/detail/74/42.json")
+    assert plain.status_code == 200 and "Kant" in _names(plain.get_json(), "town")
+    assert client.get("/basemap/world/-6/-3.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/basemap/nowhere/0/0.json", "/basemap/detail/-30/-50.json", "/basemap/region/18/0.json",
+     "/basemap/region/a/0.json", "/basemap/region/7/4.geojson", "/basemap/region/0007/4.json"],
+)  # fmt: skip
+def test_an_unknown_cell_is_a_clear_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.mimetype == "application/json"
+    if path.endswith(".json"):
+        assert "basemap cell" in response.get_json()["message"]
+
+
+def test_the_page_names_the_cells_and_the_download_stays_small(client):
+    html = client.get(f"/articles/{SEED_SLUG}").get_data(as_text=True)
+    data = json.loads(re.search(r'id="newsmap-data"[^>]*>(.*?)</script>', html, re.S).group(1))
+    assert data["basemap"] == {"url": "/basemap"}
+    download = client.get(f"/articles/{SEED_SLUG}/basemap.geojson", headers={"Accept-Encoding": "gzip"})
+    assert download.status_code == 200 and len(download.data) < 30_000  # was 119 KB gzipped
+    assert "attachment" in download.headers["Content-Disposition"]
+
+
+# -- in the browser
+
+
+def _record_cells(page, watched_cells: list[tuple[str, int, int]]) -> None:
+    """Record (path under /basemap/, response headers' bytes, body bytes as sent) of every cell fetched."""
+
+    def finished(request) -> None:
+        if "/basemap/" in request.url:
+            sizes = request.sizes()
+            watched_cells.append(
+                (request.url.split("/basemap/", 1)[1], sizes["responseHeadersSize"], sizes["responseBodySize"])
+            )
+
+    page.on("requestfinished", finished)
+
+
+@pytest.fixture()
+def offline_server(built, tmp_path):
     root = tmp_path / "site"
     shutil.copytree(built, root)
     server = LiveServer(site_env(root) | {"NEWSMAP_TILES": "offline"})
-    try:
-        watched = Watched(browser, server.url)
-        page = watched.page
-        page.goto(f"{server.url}/articles/{SEED_SLUG}")
-        page.wait_for_selector("path.nm-bm-lake", state="attached", timeout=15000)
-        wait_until_still(page)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "basemap-start.png"))
-        assert page.locator(".nm-bm-country").count() > 0
-        page.evaluate("window.newsmapRegistry.map.setView([42.853, 74.846], 12, {animate: false})")
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('.nm-bm-town')).some(t => t.textContent.trim() === 'Kant')"
-        )
-        wait_until_still(page)
-        page.screenshot(path=str(ARTIFACTS / "basemap-zoom12.png"))
-        assert "Kant" in page.locator(".nm-bm-town").all_inner_texts()
-        assert visible(page, "path.nm-bm-river, path.nm-bm-lake") > 0  # water around the facility
-        page.evaluate("window.newsmapRegistry.map.setView([42.853, 74.846], 10, {animate: false})")
-        page.wait_for_function("() => document.querySelectorAll('.nm-bm-town').length >= 3")
-        towns = page.locator(".nm-bm-town").all_inner_texts()
-        assert {"Kant", "Bishkek"} <= set(towns), towns  # the towns a reader judges the point against
-        assert watched.outside == [] and watched.tiles == [] and watched.errors == []
-        watched.close()
-    finally:
-        server.stop()
+    yield server
+    server.stop()
+
+
+@pytest.mark.browser
+def test_the_start_view_fetches_a_few_kb_of_cells_and_detail_only_when_zoomed_in(browser, offline_server):
+    """At the seed's start view (1280 x 800, as bench/page.py loads it) the basemap's cells weigh
+    at most BUDGET on the wire; detail cells come only once zoomed in, each cell only once."""
+    watched = Watched(browser, offline_server.url, viewport={"width": 1280, "height": 800})
+    page = watched.page
+    cells: list[tuple[str, int, int]] = []
+    _record_cells(page, cells)
+    page.goto(f"{offline_server.url}/articles/{SEED_SLUG}")
+    page.wait_for_selector('path.nm-land:not([d="M0 0"])', state="attached", timeout=15000)
+    wait_until_still(page)
+    page.wait_for_load_state("networkidle")
+    start = list(cells)
+    wire = sum(headers + body for _, headers, body in start)
+    zoom = page.evaluate("window.newsmapRegistry.map.getZoom()")
+    assert start and wire <= BUDGET, (zoom, start)
+    assert not [path for path, _, _ in start if path.startswith("detail/")]
+    page.evaluate("window.newsmapRegistry.map.setView([42.853, 74.846], 10, {animate: false})")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.nm-bm-town')).some(t => t.textContent === 'Kant')"
+    )
+    page.wait_for_load_state("networkidle")
+    detail = [path for path, _, _ in cells[len(start) :] if path.startswith("detail/")]
+    assert "detail/74/42.json" in detail
+    page.evaluate("window.newsmapRegistry.map.setView([42.4, 76.0], 7, {animate: false})")  # back out, and in again
+    page.evaluate("window.newsmapRegistry.map.setView([42.853, 74.846], 10, {animate: false})")
+    page.wait_for_load_state("networkidle")
+    paths = [path for path, _, _ in cells]
+    assert len(paths) == len(set(paths)), paths  # each cell fetched once
+    assert watched.outside == [] and watched.tiles == [] and watched.errors == []
+    watched.close()
+
+
+@pytest.mark.browser
+def test_issyk_kul_is_drawn_as_a_lake_and_countries_and_regions_are_named(browser, offline_server):
+    watched = Watched(browser, offline_server.url)
+    page = watched.page
+    page.goto(f"{offline_server.url}/articles/{SEED_SLUG}")
+    page.wait_for_selector("path.nm-bm-lake", state="attached", timeout=15000)
+    page.evaluate("window.newsmapRegistry.map.setView([42.4, 77.3], 7, {animate: false})")
+    wait_until_still(page)
+    in_lake = page.evaluate(
+        """([lat, lon]) => {
+             const p = window.newsmapRegistry.map.latLngToLayerPoint([lat, lon]);
+             return Array.from(document.querySelectorAll('path.nm-bm-lake')).some(path => path.isPointInFill(new DOMPoint(p.x, p.y)));
+           }""",
+        [ISSYK_KUL[1], ISSYK_KUL[0]],
+    )
+    assert in_lake
+    countries = page.locator(".nm-bm-country").evaluate_all("els => els.map(e => e.textContent)")
+    regions = page.locator(".nm-bm-region").evaluate_all("els => els.map(e => e.textContent)")
+    assert "Kyrgyzstan" in countries, countries
+    assert {"Ysyk-Köl", "Naryn"} & set(regions), regions
+    page.evaluate("window.newsmapRegistry.map.setView([44, 70], 5, {animate: false})")  # the neighbours too
+    page.wait_for_function("() => document.querySelectorAll('.nm-bm-country').length >= 4")
+    countries = page.locator(".nm-bm-country").evaluate_all("els => els.map(e => e.textContent)")
+    assert {"Kyrgyzstan", "Kazakhstan", "Uzbekistan"} <= set(countries), countries
+    assert watched.errors == []
+    watched.close()
+
+
+@pytest.mark.browser
+def test_offline_zoom_12_at_kant_shows_labelled_towns_and_water(browser, offline_server):
+    watched = Watched(browser, offline_server.url)
+    page = watched.page
+    page.goto(f"{offline_server.url}/articles/{SEED_SLUG}")
+    page.wait_for_selector("path.nm-bm-lake", state="attached", timeout=15000)
+    wait_until_still(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "basemap-start.png"))
+    assert page.locator(".nm-bm-country").count() > 0
+    page.evaluate("window.newsmapRegistry.map.setView([42.853, 74.846], 12, {animate: false})")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.nm-bm-town')).some(t => t.textContent.trim() === 'Kant')"
+    )
+    wait_until_still(page)
+    page.screenshot(path=str(ARTIFACTS / "basemap-zoom12.png"))
+    assert "Kant" in page.locator(".nm-bm-town").all_inner_texts()
+    assert visible(page, "path.nm-bm-river, path.nm-bm-lake") > 0  # water around the facility
+    page.evaluate("window.newsmapRegistry.map.setView([42.853, 74.846], 10, {animate: false})")
+    page.wait_for_function("() => document.querySelectorAll('.nm-bm-town').length >= 3")
+    towns = page.locator(".nm-bm-town").all_inner_texts()
+    assert {"Kant", "Bishkek"} <= set(towns), towns  # the towns a reader judges the point against
+    assert watched.outside == [] and watched.tiles == [] and watched.errors == []
+    watched.close()
 
 
 def visible(page, selector: str) -> int:
@@ -125,7 +262,6 @@ def visible(page, selector: str) -> int:
 
 def test_a_hanging_tile_server_gives_way_to_the_offline_basemap_within_5_seconds(browser, live_server):
     """Tile requests that neither load nor fail (the route is never answered) switch to the basemap."""
-    import re
     import time
 
     watched = Watched(browser, live_server.url)
@@ -138,5 +274,5 @@ def test_a_hanging_tile_server_gives_way_to_the_offline_basemap_within_5_seconds
         "() => (document.querySelector('.map-status')?.textContent || '').includes('offline basemap')", timeout=5000
     )
     assert time.monotonic() - started < 5.5 and hung
-    assert page.locator("path.nm-land").count() > 0
+    page.wait_for_selector("path.nm-land", state="attached", timeout=5000)
     watched.close()

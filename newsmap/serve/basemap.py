@@ -1,60 +1,143 @@
-"""The offline basemap: land, water, boundaries and named places around an article's places.
+"""The offline basemap: land, water, boundaries and named places, in global cells fetched by view.
 
-Read from the data files `tools/make_basemap.py` makes (data/basemap/, sources in its README):
-`overview.zip`, 10-degree cells of coarse land, lakes, country and first-level region lines,
-country, region and big-town labels; `detail.zip`, 1-degree cells of the same at about 100 m
-with river areas and every town of 1,000 people or more. An article's `basemap.geojson` holds
-the overview cells around its places and the detail cells under them, so a reader can zoom from
-the region down to street level around any place without tiles; the cost depends on the
-article's places, not on the world. Each feature's `properties` carry `layer` (land, lake, river,
-admin1, border, country, region, town), `level` (overview or detail) and, for labels, `name` and
-`rank` (population, or a country's area).
+Read from the data files `tools/make_basemap.py` makes (data/basemap/, sources in its README).
+Three levels of square cells, one URL each (`/basemap/<level>/<x>/<y>.json`, cell x covers
+longitudes [x * size, (x + 1) * size)): `world` (30 degrees, zoom 4 and out) and `region`
+(10 degrees, zooms 5 to 7) from `overview.zip`, `detail` (1 degree, zoom 8 and in: rivers,
+towns of 1,000 people, lines at about 100 m) from `detail.zip`. The browser (static/basemap.js)
+asks only for the cells its view needs, each once, so a page costs what its view shows and the
+server's cost stays flat however many articles the library holds: a cell is the same for every
+article, built once per worker and kept with its gzip and ETag (`Asset`).
+
+Every cell is answered in the compact format the tool's docstring describes (`step`, delta-coded
+integer rings and lines per layer, `labels`); detail.zip still holds GeoJSON features, re-encoded
+here on first use. A world or region cell of open sea is an empty cell (`{"step": ...}`); a detail
+cell that does not exist is a 404, and never asked for: each region cell says which of its detail
+cells exist (`detail`, 100 bits as hex).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import zipfile
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from newsmap.serve.assets import Asset, file_time
 from newsmap.serve.mapview import focus_bounds
 
 DATA = Path(__file__).resolve().parent / "data" / "basemap"
-CELL = {"overview": 10, "detail": 1}
-MAX_OVERVIEW_CELLS = 16
-MAX_DETAIL_CELLS = 16
+LEVELS = {"world": 30, "region": 10, "detail": 1}  # level -> cell size in degrees
+ARCHIVE = {"world": "overview", "region": "overview", "detail": "detail"}
+DETAIL_STEP = 0.001  # detail.zip's coordinates have three decimals
+JSON = "application/json"
+CACHE_CONTROL = "public, max-age=86400"  # a cell changes only with the app's data files
+REGION_MARGIN = 5.0  # degrees around an article's places: the region cells a static export writes for it
+DETAIL_NEAR = 0.5  # degrees around each place: the detail cells a static export writes for it
+MAX_DETAIL_CELLS = 32  # per article in a static export
+LAYER_ORDER = ("land", "lake", "river", "admin1", "border")
 _lock = threading.Lock()
 
 
 @cache
-def _archive(level: str) -> zipfile.ZipFile | None:
-    path = DATA / f"{level}.zip"
+def _archive(name: str) -> zipfile.ZipFile | None:
+    path = DATA / f"{name}.zip"
     return zipfile.ZipFile(path) if path.exists() else None
 
 
-@lru_cache(maxsize=256)
-def cell(level: str, x: int, y: int) -> tuple[dict[str, Any], ...]:
-    """The features of one cell (none for open sea or a missing data file)."""
-    archive = _archive(level)
+def _member(name: str, member: str) -> bytes | None:
+    archive = _archive(name)
     if archive is None:
-        return ()
-    with _lock:
+        return None
+    with _lock:  # one ZipFile shared by threads: reads must not interleave
         try:
-            body = archive.read(f"{x}_{y}.json")
+            return archive.read(member)
         except KeyError:
-            return ()
-    features = json.loads(body)
+            return None
+
+
+def in_world(level: str, x: int, y: int) -> bool:
+    """Whether (x, y) names a cell of `level` at all (longitudes -180..180, latitudes -90..90)."""
+    size = LEVELS.get(level)
+    return size is not None and -180 // size <= x < 180 // size and -90 // size <= y < 90 // size
+
+
+def encode(line: list[list[float]], step: float) -> list[int]:
+    """A ring or line as integers in `step` units: the first point, then differences (repeats dropped).
+    The same code as tools/make_basemap.py's, which the serving side may not import."""
+    out: list[int] = []
+    last = (0, 0)
+    for x, y in line:
+        point = (round(x / step), round(y / step))
+        if out and point == last:
+            continue
+        out += [point[0] - last[0], point[1] - last[1]] if out else [*point]
+        last = point
+    return out
+
+
+def compact(features: list[dict[str, Any]], step: float) -> dict[str, Any]:
+    """GeoJSON features (detail.zip's cells) in the compact cell format."""
+    shapes: dict[str, list[list[int]]] = {}
+    labels = []
     for feature in features:
-        feature["properties"]["level"] = level
-    return tuple(features)
+        props, geometry = feature["properties"], feature["geometry"]
+        kind, coordinates = geometry["type"], geometry["coordinates"]
+        if kind == "Point":
+            rank = int(props.get("rank", 0))
+            rank -= rank % 10 ** max(0, len(str(rank)) - 2)
+            labels.append([props["layer"], props["name"], rank, *encode([coordinates], step)])
+            continue
+        if kind == "MultiPolygon":  # outer rings anticlockwise, each followed by its holes, clockwise
+            lines = [
+                ring if (area(ring) > 0) == (i == 0) else ring[::-1] for p in coordinates for i, ring in enumerate(p)
+            ]
+        else:
+            lines = coordinates
+        least = 8 if kind == "MultiPolygon" else 4
+        shapes.setdefault(props["layer"], []).extend(
+            r for r in (encode(line, step) for line in lines) if len(r) >= least
+        )
+    body: dict[str, Any] = {"step": step}
+    body |= {layer: shapes[layer] for layer in LAYER_ORDER if shapes.get(layer)}
+    if labels:
+        body["labels"] = labels
+    return body
 
 
-def _cells(level: str, west: float, south: float, east: float, north: float) -> list[tuple[int, int]]:
-    size = CELL[level]
+@lru_cache(maxsize=1024)
+def cell_body(level: str, x: int, y: int) -> bytes | None:
+    """One cell's JSON; None for no such cell (unknown level, outside the world, or no detail there)."""
+    if not in_world(level, x, y):
+        return None
+    if level == "detail":
+        raw = _member("detail", f"{x}_{y}.json")
+        if raw is None:
+            return None
+        return json.dumps(compact(json.loads(raw), DETAIL_STEP), ensure_ascii=False, separators=(",", ":")).encode()
+    raw = _member("overview", f"{level}/{x}_{y}.json")
+    if raw is None and _archive("overview") is None:
+        return None
+    return raw if raw is not None else json.dumps({"step": 0.1 if level == "world" else 0.02}).encode()
+
+
+@lru_cache(maxsize=1024)
+def cell_asset(level: str, x: int, y: int) -> Asset | None:
+    """One cell as a response: gzipped once, with its ETag; None answers 404."""
+    body = cell_body(level, x, y)
+    if body is None:
+        return None
+    path = DATA / f"{ARCHIVE[level]}.zip"
+    return Asset.make(body, JSON, file_time(os.stat(path).st_mtime_ns), cache_control=CACHE_CONTROL)
+
+
+def cells_in(level: str, west: float, south: float, east: float, north: float) -> list[tuple[int, int]]:
+    """The cells of `level` that a box touches, in the world, row by row."""
+    size = LEVELS[level]
     return [
         (x, y)
         for y in range(math.floor(max(south, -90) / size), math.floor(min(north, 89.999) / size) + 1)
@@ -62,22 +145,105 @@ def _cells(level: str, west: float, south: float, east: float, north: float) -> 
     ]
 
 
-def basemap(places: list[dict[str, Any]], margin: float = 3.0, near: float = 0.2) -> dict[str, Any]:
-    """The ground around the places: overview cells over their region, detail cells under each place."""
+def region_box(places: list[dict[str, Any]]) -> list[int]:
+    """[x0, y0, x1, y1]: the region cells over the places' points on the ground and REGION_MARGIN around."""
     (south, west), (north, east) = focus_bounds(places)
-    chosen = _cells("overview", west - margin, south - margin, east + margin, north + margin)
-    if len(chosen) > MAX_OVERVIEW_CELLS:  # places spread over a continent: the cells nearest the middle
-        middle = ((west + east) / 2 / CELL["overview"], (south + north) / 2 / CELL["overview"])
-        chosen = sorted(chosen, key=lambda c: (abs(c[0] + 0.5 - middle[0]) + abs(c[1] + 0.5 - middle[1]), c))
-        chosen = sorted(chosen[:MAX_OVERVIEW_CELLS])
-    detail: list[tuple[int, int]] = []
+    found = cells_in("region", west - REGION_MARGIN, south - REGION_MARGIN, east + REGION_MARGIN, north + REGION_MARGIN)
+    return [found[0][0], found[0][1], found[-1][0], found[-1][1]]
+
+
+def detail_near(places: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """The detail cells (that exist) within DETAIL_NEAR of each place on the ground, at most MAX_DETAIL_CELLS."""
+    chosen: list[tuple[int, int]] = []
     for place in places:
         lat, lon = place.get("lat"), place.get("lon")
         if lat is None or lon is None or place.get("precision") == "country":
             continue
-        for found in _cells("detail", lon - near, lat - near, lon + near, lat + near):
-            if found not in detail and len(detail) < MAX_DETAIL_CELLS:
-                detail.append(found)
-    features = [f for x, y in chosen for f in cell("overview", x, y)]
-    features += [f for x, y in sorted(detail) for f in cell("detail", x, y)]
+        for found in cells_in("detail", lon - DETAIL_NEAR, lat - DETAIL_NEAR, lon + DETAIL_NEAR, lat + DETAIL_NEAR):
+            if found not in chosen and len(chosen) < MAX_DETAIL_CELLS and cell_body("detail", *found) is not None:
+                chosen.append(found)
+    return sorted(chosen)
+
+
+def spec(places: list[dict[str, Any]], url: str, exported: bool) -> dict[str, Any]:
+    """What static/basemap.js needs (the page data's `basemap`): where the cells are and, in a static
+    export (which holds only the cells around its articles' places), which of them it may ask for:
+    every world cell, the region cells in `region` (a box of cell numbers), the detail cells listed."""
+    if not exported or not places:
+        return {"url": url}
+    detail = [f"{x}_{y}" for x, y in detail_near(places)]
+    return {"url": url, "cells": {"region": region_box(places), "detail": detail}}
+
+
+def export_cells(places_by_article: list[list[dict[str, Any]]]) -> list[tuple[str, int, int]]:
+    """The cells a static export writes: every world cell, and the union over its articles of the
+    region and detail cells their pages may ask for (`spec`)."""
+    wanted = {("world", x, y) for x in range(-6, 6) for y in range(-3, 3)}
+    for places in places_by_article:
+        if not places:
+            continue
+        x0, y0, x1, y1 = region_box(places)
+        wanted |= {("region", x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)}
+        wanted |= {("detail", x, y) for x, y in detail_near(places)}
+    return sorted(wanted)
+
+
+def area(ring: list[list[float]]) -> float:
+    """Twice the signed area of a ring (positive: anticlockwise)."""
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True))
+
+
+def polygons(rings: list[list[list[float]]]) -> list[list[list[list[float]]]]:
+    """Rings as the compact format orders them (outer anticlockwise, then its holes) as GeoJSON polygons."""
+    grouped: list[list[list[list[float]]]] = []
+    for ring in rings:
+        if area(ring) >= 0 or not grouped:
+            grouped.append([ring])
+        else:
+            grouped[-1].append(ring)
+    return grouped
+
+
+def _decode(numbers: list[int], step: float) -> list[list[float]]:
+    points, x, y = [], 0, 0
+    for i in range(0, len(numbers) - 1, 2):
+        x, y = x + numbers[i], y + numbers[i + 1]
+        points.append([round(x * step, 6), round(y * step, 6)])
+    return points
+
+
+def download(places: list[dict[str, Any]]) -> dict[str, Any]:
+    """An article's `basemap.geojson`, for GIS tools: the 2 x 2 region cells around where most of its
+    places on the ground lie, as GeoJSON (tens of KB: the country-scale ground around the story)."""
+    size = LEVELS["region"]
+    points = [p for p in places if p.get("precision") != "country" and p.get("lat") is not None] or places
+    by_cell: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for place in points:
+        by_cell.setdefault((math.floor(place["lon"] / size), math.floor(place["lat"] / size)), []).append(place)
+    densest = max(sorted(by_cell.values(), key=lambda p: (p[0]["lon"], p[0]["lat"])), key=len)
+    lon = sum(p["lon"] for p in densest) / len(densest)
+    lat = sum(p["lat"] for p in densest) / len(densest)
+    x0, y0 = math.floor(lon / size - 0.5), math.floor(lat / size - 0.5)
+    block = [(x, y) for x in (x0, x0 + 1) for y in (y0, y0 + 1) if in_world("region", x, y)]
+    features: list[dict[str, Any]] = []
+    for x, y in sorted(block):
+        body = json.loads(cell_body("region", x, y) or b"{}")
+        step = body.get("step", 0.02)
+        for layer in LAYER_ORDER:
+            lines = [_decode(r, step) for r in body.get(layer, [])]
+            if lines:
+                polygonal = layer in ("land", "lake", "river")
+                geometry = (
+                    {
+                        "type": "MultiPolygon",
+                        "coordinates": polygons([r if r[0] == r[-1] else [*r, r[0]] for r in lines]),
+                    }
+                    if polygonal
+                    else {"type": "MultiLineString", "coordinates": lines}
+                )
+                features.append({"type": "Feature", "properties": {"layer": layer}, "geometry": geometry})
+        for kind, name, rank, lx, ly in body.get("labels", []):
+            point = {"type": "Point", "coordinates": _decode([lx, ly], step)[0]}
+            features.append({"type": "Feature", "properties": {"layer": kind, "name": name, "rank": rank},
+                             "geometry": point})  # fmt: skip
     return {"type": "FeatureCollection", "features": features}

@@ -75,7 +75,8 @@ def embed_built(site: Site, slug: str, origins: Sequence[str] | str | None = Non
     def make() -> Built:
         page = built.page
         quoted = {mention[0] for place in page["data"]["places"] for mention in place["mentions"]}
-        data = {**page["data"], "embed": True, "basemap": _below(page["data"]["basemap"])}
+        spec = page["data"]["basemap"]
+        data = {**page["data"], "embed": True, "basemap": {**spec, "url": _below(spec["url"])}}
         body = site.templates.get_template("embed.html").render(**{**page, "data": data}, quoted=quoted)
         embed = Built()
         embed.assets[path] = Asset.make(body.encode("utf-8"), HTML, built.assets[url].modified)
@@ -86,8 +87,8 @@ def embed_built(site: Site, slug: str, origins: Sequence[str] | str | None = Non
 
 
 def _below(url: str) -> str:
-    """A URL the article page gives relative to itself (a static export's "basemap.geojson", beside
-    `articles/<slug>/index.html`), as seen from the embed one folder below it (`.../embed/index.html`)."""
+    """A URL the article page gives relative to itself (a static export's basemap cells, "../../basemap"
+    from `articles/<slug>/index.html`), as seen from the embed one folder below it (`.../embed/index.html`)."""
     return url if not url or url.startswith("/") or "://" in url else f"../{url}"
 
 

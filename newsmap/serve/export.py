@@ -10,7 +10,8 @@ Layout: `index.html` and `pages/<n>.html` (the library), `articles/<slug>/index.
 article's downloads beside it (`locations.csv`, `locations-excel.csv`, `mentions.csv`,
 `locations.geojson`, `locations.kml`, `article.json`, `places.json`, `corrections.csv`,
 `corrections.json`, `basemap.geojson`, and `embed/index.html`), `data/` (the whole library's
-CSV, GeoJSON and KML), `articles.json`, `feed.atom`, `static/`, `vendor/`.
+CSV, GeoJSON and KML), `articles.json`, `feed.atom`, `static/`, `vendor/`, and `basemap/<level>/<x>/<y>.json`:
+the offline basemap's cells, each written once for all the articles whose pages may ask for it.
 
 The folder is written beside OUT and swapped in whole, so a reader never sees half an export; an
 OUT that holds anything but an earlier export is refused.
@@ -31,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 from jinja2 import Environment
 
 from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, iter_csv, iter_geojson, iter_kml
+from newsmap.serve import basemap
 from newsmap.serve.embed import render_embed
 from newsmap.serve.pages import csp_without
 from newsmap.serve.site import Config, Site
@@ -233,6 +235,7 @@ def _write_all(site: Site, store: Store, writer: _Writer, chosen: list[str], pro
     writer.write("data/locations.geojson", iter_geojson(places()))
     writer.write("data/locations.kml", iter_kml(places()))
     writer.write("articles.json", site.library_index().assets["/api/articles"].body)
+    _write_basemap(writer, [store.places(slug) for slug in chosen])
     if writer.base_url:  # links in a feed must be absolute to be followed from a feed reader
         writer.write("feed.atom", site.feed(writer.base_url.rstrip("/")).assets["/feed.atom"].body)
 
@@ -252,6 +255,15 @@ def _write_article(site: Site, writer: _Writer, slug: str) -> None:
     embed = render_embed(site, slug)
     if embed is not None:
         writer.page(f"articles/{slug}/embed/index.html", *embed)
+
+
+def _write_basemap(writer: _Writer, places_by_article: list[list[dict]]) -> None:
+    """The offline basemap's cells the pages may ask for (`basemap.spec`), once each, beside the
+    articles (`basemap/` at the root, `../../basemap` from an article's page), not once per article."""
+    for level, x, y in basemap.export_cells(places_by_article):
+        body = basemap.cell_body(level, x, y)
+        if body is not None:
+            writer.write(f"basemap/{level}/{x}/{y}.json", body)
 
 
 def _check_out(out: Path) -> None:

@@ -42,8 +42,8 @@ from newsmap.dataset import (
     to_kml,
 )
 from newsmap.schema import category_family
+from newsmap.serve import basemap
 from newsmap.serve.assets import Asset, file_time
-from newsmap.serve.basemap import basemap
 from newsmap.serve.feed import ATOM_TYPE, atom_feed
 from newsmap.serve.mapview import build_map
 from newsmap.serve.pages import (
@@ -348,7 +348,10 @@ class Site:
         self._add_downloads(built, slug, places, mentions, modified)
         self._add_history(built, slug, history, modified)
         if places:
-            built.assets[f"{base}/basemap.geojson"] = Asset.make(to_json_bytes(basemap(places)), GEOJSON, modified)
+            ground = to_json_bytes(basemap.download(places))  # a few KB: the pages fetch global cells instead
+            built.assets[f"{base}/basemap.geojson"] = Asset.make(
+                ground, GEOJSON, modified, headers=attachment(f"{slug}-basemap.geojson")
+            )
         self._add_page(built, article, places, mentions, modified, history)
         return built
 
@@ -426,7 +429,7 @@ class Site:
             ],
             categories=legend(places, index),
             paragraphs=sentence_segments(article, mentions),
-            data=page_data(places, mentions, index, self.config.tiles, self._basemap_url(url), history),
+            data=page_data(places, mentions, index, self.config.tiles, self._basemap_spec(places), history),
             map=parts,
             map_script=script,
             downloads=article_downloads(article.slug),
@@ -437,10 +440,10 @@ class Site:
         built.assets[url] = Asset.make(html.encode("utf-8"), HTML, modified)
         built.csp[url] = page_csp([script] if script else [], self.config.tiles)
 
-    def _basemap_url(self, page_url: str) -> str:
-        """Where an article page fetches its outlines: beside it in a static export (its page is
-        `articles/<slug>/index.html`), under its path on the server."""
-        return "basemap.geojson" if self.config.exported else f"{page_url}/basemap.geojson"
+    def _basemap_spec(self, places: list[dict[str, Any]]) -> dict[str, Any]:
+        """What the page's offline basemap fetches: the global cells under `/basemap/` on the server;
+        in a static export the folder `basemap/` at its root, seen from `articles/<slug>/index.html`."""
+        return basemap.spec(places, "../../basemap" if self.config.exported else "/basemap", self.config.exported)
 
     def _build_library(self, store: Store, query: str, page: int) -> Built:
         """The library page: articles newest first, searchable, paginated, with a map of their places."""

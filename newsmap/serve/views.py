@@ -6,12 +6,16 @@ or place -> 404 that names it (JSON on API paths).
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
 
+from newsmap.serve.basemap import cell_asset
 from newsmap.serve.headers import error_answer
 from newsmap.serve.site import Built, Site, Unavailable
 
 MAX_QUERY_STRING = 2048
+CELL_NUMBER = re.compile(r"-?[0-9]{1,3}")
 ARTICLE_FILES = (
     "locations.csv", "mentions.csv", "locations.geojson", "locations.kml", "basemap.geojson",
     "corrections.csv", "corrections.json",
@@ -129,6 +133,15 @@ def healthz() -> Response:
         return jsonify(status="ok", **site().health())
     except Unavailable as error:
         return jsonify(status="error", error=str(error)), 503  # type: ignore[return-value]
+
+
+@bp.get("/basemap/<level>/<x>/<y>.json")
+def basemap_cell(level: str, x: str, y: str) -> Response:
+    """One cell of the offline basemap (the same for every article: built once, gzipped, ETag)."""
+    asset = cell_asset(level, int(x), int(y)) if CELL_NUMBER.fullmatch(x) and CELL_NUMBER.fullmatch(y) else None
+    if asset is None:
+        abort(404, description=f"No basemap cell {level}/{x}/{y}: levels are world, region and detail.")
+    return asset.respond(request)
 
 
 @bp.get("/static/<path:name>")
