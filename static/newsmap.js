@@ -137,18 +137,45 @@
     icon.classList.toggle("is-active", place.id === activeId);
   }
 
+  /* On a phone-sized screen the details open in a sheet along the bottom of the screen, not in a
+   * popup: a popup taller than the map would put its title and close button out of sight. */
+  var sheetQuery = window.matchMedia ? window.matchMedia("(max-width: 600px)") : { matches: false };
+  var fingers = window.matchMedia ? window.matchMedia("(pointer: coarse)").matches : false;
+  var HIT = fingers ? 44 : 24;  /* a marker's hit box in px (the dot is 18 px): 44 px for a finger */
+
+  function bindDetails(place, marker) {
+    if (sheetQuery.matches) {
+      marker.unbindPopup();
+    } else if (!marker.getPopup()) {
+      marker.bindPopup(function () { return popupContent(place); }, {
+        maxWidth: 320, autoPanPadding: [24, 24], maxHeight: Math.max(240, map.getSize().y - 90)
+      });
+    }
+  }
+
   Object.keys(registry.markers).forEach(function (id) {
     var place = places[id];
     var marker = registry.markers[id];
     if (!place) {
       return;
     }
+    marker.setIcon(L.divIcon({ className: marker.options.icon.options.className, html: "", iconSize: [HIT, HIT] }));
     marker.bindTooltip(element("span", null, place.shown), { direction: "top", offset: [0, -10] });
-    marker.bindPopup(function () { return popupContent(place); }, { maxWidth: 320, autoPanPadding: [24, 24] });
+    bindDetails(place, marker);
     marker.on("add", function () { decorate(place, marker); });
     marker.on("click", function () {
       returnFocusTo = marker.getElement();
       setHash(id);
+      if (sheetQuery.matches) {
+        openSheet(id, false);
+      }
+    });
+    marker.on("keypress", function (event) {  /* Enter opens a popup by itself; the sheet needs telling */
+      if (sheetQuery.matches && event.originalEvent.key === "Enter") {
+        returnFocusTo = marker.getElement();
+        setHash(id);
+        openSheet(id, true);
+      }
     });
     marker.on("popupopen", function () { setActive(id); });
     marker.on("popupclose", function () {
@@ -158,6 +185,103 @@
     });
     decorate(place, marker);
   });
+
+  function onSheetQuery() {
+    closeDetails();
+    Object.keys(registry.markers).forEach(function (id) {
+      if (places[id]) {
+        bindDetails(places[id], registry.markers[id]);
+      }
+    });
+  }
+  if (sheetQuery.addEventListener) {
+    sheetQuery.addEventListener("change", onSheetQuery);
+  }
+
+  /* ---------------------------------------------------------------- the sheet (phones) */
+
+  var sheet = null;
+  var sheetId = null;
+
+  function makeSheet() {
+    sheet = element("section", "nm-sheet");
+    sheet.setAttribute("role", "dialog");
+    sheet.setAttribute("aria-labelledby", "nm-popup-title");
+    sheet.hidden = true;
+    var close = element("button", "nm-sheet-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close");
+    close.addEventListener("click", function () {
+      closeDetails();
+      if (returnFocusTo && document.contains(returnFocusTo)) {
+        returnFocusTo.focus({ preventScroll: true });
+      }
+    });
+    sheet.appendChild(close);
+    sheet.appendChild(element("div", "nm-sheet-body"));
+    document.body.appendChild(sheet);
+  }
+
+  function openSheet(id, focus) {
+    if (!sheet) {
+      makeSheet();
+    }
+    map.closePopup();
+    var body = sheet.querySelector(".nm-sheet-body");
+    body.replaceChildren(popupContent(places[id]));
+    body.scrollTop = 0;
+    sheet.hidden = false;
+    sheetId = id;
+    setActive(id);
+    keepAboveSheet(registry.markers[id]);
+    if (focus) {
+      document.getElementById("nm-popup-title").focus({ preventScroll: true });
+    }
+  }
+
+  /* The marker stays in sight above the sheet: the map pans it up if the sheet would cover it. */
+  function keepAboveSheet(marker) {
+    var icon = marker.getElement();
+    if (!icon) {
+      return;
+    }
+    var box = icon.getBoundingClientRect();
+    var mapBox = map.getContainer().getBoundingClientRect();
+    var limit = Math.min(sheet.getBoundingClientRect().top, mapBox.bottom) - HIT;
+    var top = Math.max(mapBox.top, 0) + HIT;
+    var y = box.top + box.height / 2;
+    if (y > limit || y < top) {
+      map.panBy([0, y - (top + Math.max(0, limit - top) / 2)], { animate: !reduceMotion });
+    }
+  }
+
+  function detailsOpen(id) {
+    var marker = registry.markers[id];
+    return sheetId === id || !!(marker && marker.isPopupOpen && marker.isPopupOpen());
+  }
+
+  function closeDetails() {
+    map.closePopup();
+    if (sheet && !sheet.hidden) {
+      sheet.hidden = true;
+      sheetId = null;
+      setActive(null);
+    }
+  }
+
+  function showDetails(id, focus) {
+    if (sheetQuery.matches) {
+      openSheet(id, focus);
+      return;
+    }
+    registry.markers[id].openPopup();
+    if (focus) {
+      var title = document.getElementById("nm-popup-title");
+      if (title) {
+        title.focus({ preventScroll: true });
+      }
+    }
+  }
 
   function setActive(id) {
     activeId = id;
@@ -194,10 +318,10 @@
     if (!place || !marker) {
       return false;
     }
-    if (id === activeId && marker.isPopupOpen()) {
+    if (id === activeId && detailsOpen(id)) {
       return true;
     }
-    map.closePopup();  /* no stale popup while the map flies to the next place */
+    closeDetails();  /* no stale popup while the map flies to the next place */
     var group = registry.groups[place.cat];
     if (group && !map.hasLayer(group)) {
       group.addTo(map);
@@ -215,13 +339,8 @@
         return;
       }
       opened = true;
-      marker.openPopup();
-      if (focus) {
-        var title = document.getElementById("nm-popup-title");
-        if (title) {
-          title.focus({ preventScroll: true });
-        }
-      }
+      reveal(id);
+      showDetails(id, focus);
     }
     var zoom = data.zoom[place.precision] || map.getZoom();
     map.once("moveend", open);
@@ -256,7 +375,7 @@
     if (id && places[id]) {
       openPlace(id, false);
     } else if (!id) {
-      map.closePopup();
+      closeDetails();
     } else if (location.pathname === "/") {
       followOldLink(id);
     }
@@ -295,7 +414,7 @@
     if (event.key !== "Escape" || !activeId) {
       return;
     }
-    map.closePopup();
+    closeDetails();
     if (returnFocusTo && document.contains(returnFocusTo)) {
       returnFocusTo.focus({ preventScroll: true });
     }
@@ -312,19 +431,252 @@
       } else {
         map.removeLayer(group);
       }
+      layout();
     });
   });
+
+  /* ---------------------------------------------------------------- markers that would cover each other
+   * Markers whose hit boxes would overlap at this zoom form a group. A group of up to SPREAD_MAX is
+   * spread on a ring around its centre, each marker tied to its true point by a thin leg (a town and
+   * its air base on one point stay two targets); a bigger group is gathered under a count that zooms
+   * in, or spreads it where zooming cannot part them. Worked out again after every zoom. */
+
+  var GAP = 4;
+  var SPREAD_MAX = 8;
+  var spreadAnyway = {};  /* ids of a gathered group the reader opened where zooming could not part it */
+  map.createPane("nm-legs").style.zIndex = 590;
+  var legs = L.layerGroup().addTo(map);
+  var counts = L.layerGroup().addTo(map);
+  if (!isFinite(map.getMaxZoom())) {
+    map.setMaxZoom(18);
+  }
+
+  function spreads(group) {
+    return group.members.length <= SPREAD_MAX || group.members.every(function (m) { return spreadAnyway[m.id]; });
+  }
+
+  function ringRadius(n) {
+    return n < 2 ? 0 : (HIT + GAP) / (2 * Math.sin(Math.PI / n));
+  }
+
+  function reach(group) {
+    return (spreads(group) ? ringRadius(group.members.length) : 0) + HIT / 2;
+  }
+
+  /* Merge groups until no two footprints overlap (a few hundred markers at most: quadratic is fine). */
+  function groupsNow() {
+    var groups = Object.keys(registry.markers).filter(function (id) {
+      return places[id] && map.hasLayer(registry.markers[id]);
+    }).map(function (id) {
+      var p = map.latLngToLayerPoint(registry.markers[id].getLatLng());
+      return { members: [{ id: id, p: p }], x: p.x, y: p.y };
+    });
+    for (var merged = true; merged;) {
+      merged = false;
+      for (var i = 0; i < groups.length && !merged; i++) {
+        for (var j = i + 1; j < groups.length && !merged; j++) {
+          var a = groups[i], b = groups[j];
+          if (Math.hypot(a.x - b.x, a.y - b.y) < reach(a) + reach(b) + GAP) {
+            a.members = a.members.concat(b.members);
+            a.x = a.members.reduce(function (sum, m) { return sum + m.p.x; }, 0) / a.members.length;
+            a.y = a.members.reduce(function (sum, m) { return sum + m.p.y; }, 0) / a.members.length;
+            groups.splice(j, 1);
+            merged = true;
+          }
+        }
+      }
+    }
+    return groups;
+  }
+
+  /* Ring slots in the order of the members' own bearings from the centre, so legs do not cross. */
+  function ring(group) {
+    var n = group.members.length, r = ringRadius(n);
+    function bearing(m) { return Math.atan2(m.p.y - group.y, m.p.x - group.x); }
+    var members = group.members.slice().sort(function (a, b) {
+      return bearing(a) - bearing(b) || (a.id < b.id ? -1 : 1);
+    });
+    var first = members[0].p;
+    var start = Math.hypot(first.x - group.x, first.y - group.y) < 1 ? -Math.PI / 2 : bearing(members[0]);
+    members.forEach(function (m, k) {
+      var angle = start + 2 * Math.PI * k / n;
+      m.at = L.point(group.x + r * Math.cos(angle), group.y + r * Math.sin(angle));
+    });
+  }
+
+  function put(member, gathered) {
+    var marker = registry.markers[member.id];
+    var at = member.at || member.p;
+    var dx = Math.round(at.x - member.p.x), dy = Math.round(at.y - member.p.y);
+    var options = marker.options.icon.options;
+    var moved = !options.popupAnchor || options.popupAnchor[0] !== dx || options.popupAnchor[1] !== dy - 9;
+    options.popupAnchor = [dx, dy - 9];
+    options.tooltipAnchor = [dx, dy];
+    var icon = marker.getElement();
+    if (icon) {
+      icon.style.marginLeft = (dx - HIT / 2) + "px";
+      icon.style.marginTop = (dy - HIT / 2) + "px";
+      icon.classList.toggle("nm-gathered", gathered);
+      icon.classList.toggle("nm-spread", !gathered && (dx !== 0 || dy !== 0));
+    }
+    if (!gathered && (dx || dy)) {
+      legs.addLayer(L.polyline([marker.getLatLng(), map.layerPointToLatLng(at)], {
+        pane: "nm-legs", interactive: false, className: "nm-leg", weight: 1.5
+      }));
+    }
+    if (moved && marker.isPopupOpen()) {  /* the open popup follows its marker; no update(): that would pan the map */
+      marker.getPopup()._updatePosition();
+    }
+  }
+
+  function gatheredCount(group) {
+    var names = group.members.map(function (m) { return places[m.id].shown; });
+    var size = HIT + 8;
+    var badge = L.marker(map.layerPointToLatLng(L.point(group.x, group.y)), {
+      icon: L.divIcon({ className: "nm-count", html: element("span", null, String(names.length)), iconSize: [size, size] }),
+      keyboard: true, riseOnHover: true, zIndexOffset: 500
+    });
+    var label = names.length + " places here: " + names.join(", ") + ". Zoom in to them";
+    badge.on("add", function () {
+      badge.getElement().setAttribute("aria-label", label);
+      badge.getElement().setAttribute("title", label);
+      badge.getElement().setAttribute("role", "button");
+    });
+    function open() { openGroup(group); }
+    badge.on("click", open);
+    badge.on("keydown", function (event) {
+      if (event.originalEvent.key === "Enter" || event.originalEvent.key === " ") {
+        event.originalEvent.preventDefault();
+        open();
+      }
+    });
+    return badge;
+  }
+
+  /* A count zooms in to its places; where zooming cannot part them, they are spread where they are. */
+  function openGroup(group) {
+    var bounds = L.latLngBounds(group.members.map(function (m) { return registry.markers[m.id].getLatLng(); }));
+    var zoom = Math.min(map.getBoundsZoom(bounds, false, L.point(4 * HIT, 4 * HIT)), map.getMaxZoom());
+    if (zoom > map.getZoom()) {
+      map.flyToBounds(bounds, { padding: [2 * HIT, 2 * HIT], maxZoom: zoom, animate: !reduceMotion });
+      return;
+    }
+    group.members.forEach(function (m) { spreadAnyway[m.id] = true; });
+    layout();
+    var first = registry.markers[group.members[0].id].getElement();
+    if (first) {
+      first.focus({ preventScroll: true });
+    }
+  }
+
+  function layout() {
+    legs.clearLayers();
+    counts.clearLayers();
+    groupsNow().forEach(function (group) {
+      var gathered = !spreads(group);
+      if (!gathered && group.members.length > 1) {
+        ring(group);
+      }
+      group.members.forEach(function (m) { put(m, gathered); });
+      if (gathered) {
+        counts.addLayer(gatheredCount(group));
+      }
+    });
+  }
+
+  var layoutPending = false;
+  function layoutSoon() {  /* once for a whole category of markers added together */
+    if (!layoutPending) {
+      layoutPending = true;
+      window.setTimeout(function () {
+        layoutPending = false;
+        layout();
+      }, 0);
+    }
+  }
+
+  /* The place about to open is never left under a count: its group is spread. */
+  function reveal(id) {
+    var icon = registry.markers[id] && registry.markers[id].getElement();
+    if (icon && icon.classList.contains("nm-gathered")) {
+      groupsNow().forEach(function (group) {
+        if (group.members.some(function (m) { return m.id === id; })) {
+          group.members.forEach(function (m) { spreadAnyway[m.id] = true; });
+        }
+      });
+      layout();
+    }
+  }
+
+  map.on("zoomstart", function () { spreadAnyway = {}; });
+  map.on("zoomend viewreset", layout);
+  Object.keys(registry.markers).forEach(function (id) {
+    var marker = registry.markers[id];
+    marker.on("add", layoutSoon);
+    marker.on("dragstart", function () {  /* dragged from where it really is, not from its ring slot */
+      put({ id: id, p: map.latLngToLayerPoint(marker.getLatLng()) }, false);
+    });
+  });
+  layout();
+
+  /* ---------------------------------------------------------------- start view and "Show all places" */
+
+  var startView = { center: map.getCenter(), zoom: map.getZoom() };
+  var everyPoint = L.latLngBounds(Object.keys(registry.markers).map(function (id) {
+    return registry.markers[id].getLatLng();
+  }));
+  if (everyPoint.isValid() && !map.getBounds().contains(everyPoint)) {
+    var ShowAll = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var bar = element("div", "leaflet-bar nm-show-all");
+        var button = element("button", null, "Show all places");
+        button.type = "button";
+        var all = false;
+        button.addEventListener("click", function () {
+          all = !all;
+          if (all) {
+            map.flyToBounds(everyPoint, { padding: [30, 30], maxZoom: 9, animate: !reduceMotion });
+          } else {
+            map.flyTo(startView.center, startView.zoom, { animate: !reduceMotion });
+          }
+          button.textContent = all ? "Back to the story's places" : "Show all places";
+        });
+        bar.appendChild(button);
+        L.DomEvent.disableClickPropagation(bar);
+        return bar;
+      }
+    });
+    new ShowAll().addTo(map);
+  }
 
   /* Without tiles (offline, or a tile server that fails or hangs), newsmap's own basemap is the
    * ground: land and water, boundaries, rivers and labelled towns (static/basemap.js draws it). */
   var basemapShown = false;
   var OFFLINE_NOTICE = "Map tiles could not load: showing newsmap's offline basemap.";
+
+  /* basemap.js is fetched only when the basemap is needed: a reader with tiles never pays for it. */
+  function basemapScript() {
+    if (window.newsmapBasemap) {
+      return Promise.resolve(window.newsmapBasemap);
+    }
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = dataElement.getAttribute("data-basemap-script");
+      script.onload = function () { return window.newsmapBasemap ? resolve(window.newsmapBasemap) : reject(new Error("no basemap")); };
+      script.onerror = function () { reject(new Error("basemap script")); };
+      document.head.appendChild(script);
+    });
+  }
+
   function showBasemap(message) {
-    if (basemapShown || !window.newsmapBasemap) {
+    if (basemapShown || !dataElement.getAttribute("data-basemap-script")) {
       return;
     }
     basemapShown = true;
-    window.newsmapBasemap.show(map, data.basemap).then(function () {
+    basemapScript().then(function (basemap) {
+      return basemap.show(map, data.basemap);
+    }).then(function () {
       if (statusLine && message) {
         statusLine.textContent = message;
       }

@@ -46,7 +46,7 @@ def editor(browser, site):
     page.fill("#login-password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(site.url + EDIT)
-    page.wait_for_selector(".nm-marker")
+    page.wait_for_selector(".nm-marker:not(.nm-gathered)")
     yield watched
     assert watched.errors == [] and watched.outside == []
     watched.close()
@@ -62,7 +62,7 @@ def saved(page, text: str) -> None:
     page.wait_for_function(
         "text => (document.querySelector('.edit-message')?.textContent || '').includes(text)", arg=text, timeout=15000
     )
-    page.wait_for_selector(".nm-marker")
+    page.wait_for_selector(".nm-marker:not(.nm-gathered)")
 
 
 def open_editor(page, place_id: str) -> None:
@@ -167,7 +167,7 @@ def test_a_conflict_is_shown_not_overwritten(editor, site):
     page = editor.page
     other = editor.context.new_page()
     other.goto(site.url + EDIT)
-    other.wait_for_selector(".nm-marker")
+    other.wait_for_selector(".nm-marker:not(.nm-gathered)")
     open_editor(page, "osh")
     page.locator("#nm-edit-panel .nm-row input").nth(3).fill("first editor's status")
     page.locator("#nm-edit-panel .nm-row button[type=submit]").click()
@@ -199,7 +199,7 @@ def test_a_reader_sees_no_editing_controls(browser, site):
     watched = Watched(browser, site.url)
     page = watched.page
     page.goto(site.url + PAGE)
-    page.wait_for_selector(".nm-marker")
+    page.wait_for_selector(".nm-marker:not(.nm-gathered)")
     assert page.locator("#nm-undo, .edit-place, #nm-edit-panel, .edit-bar, button[data-revert]").count() == 0
     page.click('a.mention[data-place="kant-air-base"]')
     page.wait_for_selector(".leaflet-popup .nm-popup h2")

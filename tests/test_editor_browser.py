@@ -71,7 +71,7 @@ def test_an_editor_pastes_an_article_and_sees_its_map(watched, site):
     page.screenshot(path=str(ARTIFACTS / "new-map-form.png"))
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.url}/articles/russia-and-kyrgyzstan-sign-a-deal-on-the-kant-air-base")
-    page.wait_for_selector(".nm-marker")
+    page.wait_for_selector(".nm-marker:not(.nm-gathered)")
     names = page.locator(".place-name").all_inner_texts()
     assert {"Bishkek", "Osh", "Kyrgyzstan", "Russia"} <= set(names)
     assert page.locator("h1").inner_text() == "Russia and Kyrgyzstan sign a deal on the Kant air base"

@@ -50,7 +50,7 @@ def directive(csp: str, name: str) -> str:
 
 
 def data_block(html: str) -> str:
-    return re.search(r'<script type="application/json" id="newsmap-data">(.*?)</script>', html, re.S).group(1)
+    return re.search(r'<script type="application/json" id="newsmap-data"[^>]*>(.*?)</script>', html, re.S).group(1)
 
 
 def oembed(client, url: str, **params: str):
@@ -183,7 +183,7 @@ def test_embed_of_hostile_text_carries_no_live_payload(tmp_path):
     write_payload_site(tmp_path)
     html = app_for(tmp_path).test_client().get(f"/articles/{PAYLOAD_SLUG}/embed").get_data(as_text=True)
     assert re.findall(r"<script[^>]*>", html) == [
-        '<script type="application/json" id="newsmap-data">',
+        '<script type="application/json" id="newsmap-data" data-basemap-script="/static/basemap.js">',
         '<script src="/vendor/leaflet/leaflet.js">',
         "<script>",
         '<script src="/static/newsmap.js">',

@@ -164,8 +164,8 @@ def test_an_exported_article_works_from_a_plain_static_server(browser, exported)
         page.on("request", lambda request: requests.append(request.url))
         page.goto(origin + "/")
         page.click(f'a[href="{ARTICLE}/index.html"]')
-        page.wait_for_selector(".nm-marker")
-        page.wait_for_selector(".nm-land")  # the outlines came from basemap.geojson beside the page
+        page.wait_for_selector(".nm-marker:not(.nm-gathered)")
+        page.wait_for_selector('path.nm-land:not([d="M0 0"])')  # the outlines came from basemap.geojson beside the page
         page.click('a.mention[data-place="kant-air-base"]')
         page.wait_for_function("() => document.querySelector('.leaflet-popup .nm-popup h2')?.textContent === 'Kant Air Base'")
         page.goto(origin + f"/{ARTICLE}/index.html#issyk-kul-naval-test-base")

@@ -70,7 +70,7 @@ def test_the_article_starts_above_the_fold_on_a_desktop(browser, live_server):
     watched = Watched(browser, live_server.url, viewport={"width": 1440, "height": 900})
     page = watched.page
     page.goto(f"{live_server.url}/articles/{SEED_SLUG}")
-    page.wait_for_selector(".nm-marker")
+    page.wait_for_selector(".nm-marker:not(.nm-gathered)")
     heading = page.locator("#article-heading").bounding_box()
     assert heading is not None and heading["y"] + heading["height"] <= 900
     first_visible = page.locator("#article p:not(.title-paragraph)").first.bounding_box()

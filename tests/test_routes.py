@@ -209,7 +209,7 @@ def test_the_articles_own_spelling_is_shown_first_and_the_gazetteers_beside_it(c
     assert '<span class="place-name">Chaldybar</span></a> <span class="gazetteer-name"' in html
     assert "(Chaldovar)</span>" in html
     assert '<span class="place-name">Bishkek</span></a>\n' in html  # not the dateline's "BISHKEK"
-    data = json.loads(re.search(r'id="newsmap-data">(.*?)</script>', html, re.S).group(1))
+    data = json.loads(re.search(r'id="newsmap-data"[^>]*>(.*?)</script>', html, re.S).group(1))
     shown = {place["id"]: place["shown"] for place in data["places"]}
     assert shown["kant-air-base"] == "Kant Air Base" and shown["issyk-kul-naval-test-base"].startswith(
         "Issyk-Kul naval"

@@ -2,8 +2,9 @@
 
 - `OfflineMap` swaps folium's CDN assets (jQuery, Bootstrap, Font Awesome, Leaflet from
   jsdelivr) for Leaflet served by the app itself, and drops folium's `user-scalable=no`.
-- Markers are folium markers with CSS div icons, one feature group per category. No text from
-  the dataset enters folium's JavaScript: popups, tooltips and labels are built in
+- Markers are folium markers with CSS div icons, one feature group per category; markers that
+  would cover each other are spread or gathered by `static/newsmap.js`. No text from the dataset
+  enters folium's JavaScript: popups, tooltips and labels are built in
   `static/newsmap.js` with `textContent`, from a JSON block the page template escapes.
 - `Registry`, added last, publishes `{place id -> marker variable}` for that script, because
   folium's variable names are random on every render.
@@ -21,11 +22,14 @@ import folium
 from branca.element import Element, MacroElement
 from folium.template import Template
 
+from newsmap.geo import haversine_km
 from newsmap.schema import category_family
 from newsmap.settings import OSM_ATTRIBUTION
 
 LEAFLET_JS = "/vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "/vendor/leaflet/leaflet.css"
+STORY_FAMILIES = ("military", "proposed")  # what a report on facilities is about: its sites and proposed bases
+STORY_RADIUS_KM = 300  # points within this distance of the story's anchors belong to the start view too
 ZOOM_BY_PRECISION = {"facility": 11, "settlement": 9, "region": 7, "country": 4, "manual": 11}
 
 
@@ -93,22 +97,37 @@ class MapParts:
     js: tuple[str, ...]
 
 
-def icon_offsets(places: list[dict[str, Any]]) -> dict[str, int]:
-    """Places sharing a point (a facility placed at its town) get their icons nudged apart."""
-    seen: dict[tuple[float, float], int] = {}
-    offsets = {}
-    for place in places:
-        point = (round(place["lat"], 4), round(place["lon"], 4))
-        offsets[place["id"]] = seen.get(point, 0)
-        seen[point] = offsets[place["id"]] + 1
-    return offsets
-
-
 def focus_bounds(places: list[dict[str, Any]]) -> list[list[float]]:
     """Bounds of the places that are points on the ground; a country's centre is only a symbol."""
     points = [p for p in places if p["precision"] != "country"] or places
     lats, lons = [p["lat"] for p in points], [p["lon"] for p in points]
     return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def story_anchors(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The points the article is about: its facilities and proposed bases, or sites placed at the
+    facility itself; failing those, the most-mentioned points (a flood's town, a summit's city)."""
+    anchors = [p for p in points if category_family(p["category"]) in STORY_FAMILIES or p["precision"] == "facility"]
+    if anchors:
+        return anchors
+    most = max(int(p.get("mentions") or 0) for p in points)
+    return [p for p in points if int(p.get("mentions") or 0) == most]
+
+
+def story_places(places: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The places the start view fits: the story's anchors and every point on the ground (not a
+    country's centre) within STORY_RADIUS_KM of one. Far context (Moscow, Sochi for a report on
+    Kyrgyzstan) stays one click away: the map's "Show all places" control and the places list."""
+    points = [p for p in places if p["precision"] != "country"] or places
+    anchors = story_anchors(points)
+    near = [(a["id"], a["lat"], a["lon"]) for a in anchors]
+    return [
+        p
+        for p in points
+        if any(
+            p["id"] == key or haversine_km(p["lat"], p["lon"], lat, lon) <= STORY_RADIUS_KM for key, lat, lon in near
+        )
+    ]
 
 
 def _number_elements(element: Element, counter: Iterator[int]) -> None:
@@ -129,7 +148,7 @@ def build_map(
     places: list[dict[str, Any]], category_index: dict[str, int], tiles: str, attribution: str = OSM_ATTRIBUTION
 ) -> MapParts:
     """The folium map for `places` (dataset rows), rendered to its div and its script."""
-    bounds = focus_bounds(places)
+    bounds = focus_bounds(story_places(places))
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     fmap = OfflineMap(location=center, zoom_start=5, tiles=None, control_scale=True, world_copy_jump=True)
     tile_layer = None
@@ -139,15 +158,13 @@ def build_map(
     groups: dict[int, folium.FeatureGroup] = {}
     for index in sorted(set(category_index.values())):
         groups[index] = folium.FeatureGroup(name=f"category-{index}", control=False).add_to(fmap)
-    offsets = icon_offsets(places)
     markers = []
     for place in places:
         index = category_index[place["category"]]
-        shift = offsets[place["id"]] * 12
-        icon = folium.DivIcon(
+        icon = folium.DivIcon(  # newsmap.js sizes the hit box for the pointer (44 px for a finger)
             html="",
-            icon_size=(18, 18),
-            icon_anchor=(9 - shift, 9 + shift // 2),
+            icon_size=(24, 24),
+            icon_anchor=(12, 12),
             class_name=f"nm-marker nm-fam-{category_family(place['category'])} nm-precision-{place['precision']}",
         )
         marker = folium.Marker([place["lat"], place["lon"]], icon=icon, keyboard=True, rise_on_hover=True)
