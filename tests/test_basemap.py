@@ -137,6 +137,29 @@ def test_the_page_names_the_cells_and_the_download_stays_small(client):
     assert "attachment" in download.headers["Content-Disposition"]
 
 
+def test_the_export_holds_every_cell_its_pages_may_ask_for_once(built, tmp_path):
+    from newsmap.serve import create_app, vendor_files
+    from newsmap.serve.export import export_site
+    from newsmap.settings import bundled
+
+    db = built / "data" / "newsmap.db"
+    app = create_app({"TESTING": True, "DB": str(db)})
+    out = tmp_path / "site"
+    export_site(db, out, app.jinja_env, bundled("static"), vendor_files(), tiles="offline")
+    for page in (f"articles/{SEED_SLUG}/index.html", f"articles/{SEED_SLUG}/embed/index.html"):
+        html = (out / page).read_text(encoding="utf-8")
+        spec = json.loads(re.search(r'id="newsmap-data"[^>]*>(.*?)</script>', html, re.S).group(1))["basemap"]
+        assert not spec["url"].startswith("/")
+        cells = ((out / page).parent / spec["url"]).resolve()
+        assert cells == (out / "basemap").resolve()
+        x0, y0, x1, y1 = spec["cells"]["region"]
+        wanted = [f"region/{x}/{y}.json" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+        wanted += [f"detail/{key.replace('_', '/')}.json" for key in spec["cells"]["detail"]]
+        wanted += [f"world/{x}/{y}.json" for x in range(-6, 6) for y in range(-3, 3)]
+        assert [name for name in wanted if not (cells / name).is_file()] == []
+    assert (out / f"articles/{SEED_SLUG}/basemap.geojson").stat().st_size < 100_000  # a download, not the map's
+
+
 # -- in the browser
 
 

@@ -247,3 +247,8 @@ def download(places: list[dict[str, Any]]) -> dict[str, Any]:
             features.append({"type": "Feature", "properties": {"layer": kind, "name": name, "rank": rank},
                              "geometry": point})  # fmt: skip
     return {"type": "FeatureCollection", "features": features}
+
+
+def download_bytes(places: list[dict[str, Any]]) -> bytes:
+    """`download` as compact JSON (one line: a static export writes it once per article)."""
+    return json.dumps(download(places), ensure_ascii=False, separators=(",", ":")).encode("utf-8")

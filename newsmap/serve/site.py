@@ -348,7 +348,7 @@ class Site:
         self._add_downloads(built, slug, places, mentions, modified)
         self._add_history(built, slug, history, modified)
         if places:
-            ground = to_json_bytes(basemap.download(places))  # a few KB: the pages fetch global cells instead
+            ground = basemap.download_bytes(places)  # tens of KB: the pages fetch global cells instead
             built.assets[f"{base}/basemap.geojson"] = Asset.make(
                 ground, GEOJSON, modified, headers=attachment(f"{slug}-basemap.geojson")
             )
