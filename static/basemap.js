@@ -1,7 +1,8 @@
 /* The offline basemap (newsmap/serve/basemap.py): drawn when NEWSMAP_TILES=offline or tiles fail.
    Land on a water-coloured map, lakes and rivers, first-level region and country lines, and
    labels: countries, regions at mid zooms, towns by population as the reader zooms in, placed
-   greedily by rank so they never overlap. Panes sit below the markers.
+   greedily (countries, cities of half a million, regions, then other towns, each by rank) so
+   they never overlap. Panes sit below the markers.
 
    The ground comes in global cells, one URL each (`<url>/<level>/<x>/<y>.json`), fetched only
    for the view and only once: `world` cells (30 degrees) up to zoom 4, `region` cells (10
@@ -25,7 +26,12 @@
   /* Water's outline, as .nm-bm-lake strokes it, drawn apart from the fill: only real shores, not
      the straight cuts where a lake or river crosses into the next cell. */
   var SHORE = { color: "#7fb3d3", weight: 0.6, opacity: 1, fill: false, className: "nm-bm-shore" };
-  var ORDER = { country: 0, region: 1, town: 2 };
+  var BIG_TOWN = 5e5;  /* placed before region names: a capital must not lose its label to its province */
+
+  function priority(label) {
+    if (label.layer === "town") { return label.rank >= BIG_TOWN ? 1 : 3; }
+    return label.layer === "country" ? 0 : 2;
+  }
 
   /* The smallest town labelled at each zoom (population). */
   function townFloor(zoom) {
@@ -204,7 +210,7 @@
       Object.keys(built).forEach(function (key) {
         if (key.indexOf(level.name + "/") === 0) { labels = labels.concat(built[key].labels); }
       });
-      labels.sort(function (a, b) { return (ORDER[a.layer] - ORDER[b.layer]) || (b.rank - a.rank); });
+      labels.sort(function (a, b) { return (priority(a) - priority(b)) || (b.rank - a.rank); });
       var bounds = map.getBounds().pad(0.1), taken = [], seen = {};
       for (var i = 0; i < labels.length && taken.length < MAX_LABELS; i++) {
         var label = labels[i], key = label.layer + ":" + label.name;
