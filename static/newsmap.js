@@ -538,6 +538,7 @@
     });
     var label = names.length + " places here: " + names.join(", ") + ". Zoom in to them";
     badge.on("add", function () {
+      badge.getElement().setAttribute("data-places", group.members.map(function (m) { return m.id; }).join(" "));
       badge.getElement().setAttribute("aria-label", label);
       badge.getElement().setAttribute("title", label);
       badge.getElement().setAttribute("role", "button");
