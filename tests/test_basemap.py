@@ -176,6 +176,16 @@ def _record_cells(page, watched_cells: list[tuple[str, int, int]]) -> None:
     page.on("requestfinished", finished)
 
 
+def _all_recorded(page, cells: list[tuple[str, int, int]]) -> None:
+    """Wait until Playwright has reported every cell the page has loaded (its events may trail the page)."""
+    loaded = "performance.getEntriesByType('resource').filter(e => e.name.includes('/basemap/')).length"
+    for _ in range(100):
+        if len(cells) >= page.evaluate(loaded):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{page.evaluate(loaded)} cells loaded, {len(cells)} reported")
+
+
 @pytest.fixture()
 def offline_server(built, tmp_path):
     root = tmp_path / "site"
@@ -197,6 +207,7 @@ def test_the_start_view_fetches_a_few_kb_of_cells_and_detail_only_when_zoomed_in
     page.wait_for_selector('path.nm-land:not([d="M0 0"])', state="attached", timeout=15000)
     wait_until_still(page)
     page.wait_for_load_state("networkidle")
+    _all_recorded(page, cells)
     start = list(cells)
     wire = sum(headers + body for _, headers, body in start)
     zoom = page.evaluate("window.newsmapRegistry.map.getZoom()")
@@ -207,11 +218,13 @@ def test_the_start_view_fetches_a_few_kb_of_cells_and_detail_only_when_zoomed_in
         "() => Array.from(document.querySelectorAll('.nm-bm-town')).some(t => t.textContent === 'Kant')"
     )
     page.wait_for_load_state("networkidle")
+    _all_recorded(page, cells)
     detail = [path for path, _, _ in cells[len(start) :] if path.startswith("detail/")]
     assert "detail/74/42.json" in detail
     page.evaluate("window.newsmapRegistry.map.setView([42.4, 76.0], 7, {animate: false})")  # back out, and in again
     page.evaluate("window.newsmapRegistry.map.setView([42.853, 74.846], 10, {animate: false})")
     page.wait_for_load_state("networkidle")
+    _all_recorded(page, cells)
     paths = [path for path, _, _ in cells]
     assert len(paths) == len(set(paths)), paths  # each cell fetched once
     assert watched.outside == [] and watched.tiles == [] and watched.errors == []
