@@ -119,7 +119,7 @@ def test_a_cell_is_served_gzipped_with_an_etag(client):
 @pytest.mark.parametrize(
     "path",
     ["/basemap/nowhere/0/0.json", "/basemap/detail/-30/-50.json", "/basemap/region/18/0.json",
-     "/basemap/region/a/0.json", "/basemap/region/7/4.geojson", "/basemap/region/0007/4.json"],
+     "/basemap/region/a/0.json", "/basemap/region/7/4.geojson", "/basemap/region/07/4.json", "/basemap/region/-0/4.json"],
 )  # fmt: skip
 def test_an_unknown_cell_is_a_clear_404(client, path):
     response = client.get(path)

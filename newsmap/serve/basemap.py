@@ -109,7 +109,7 @@ def compact(features: list[dict[str, Any]], step: float) -> dict[str, Any]:
     return body
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)  # the bodies an export writes, and those being made into responses
 def cell_body(level: str, x: int, y: int) -> bytes | None:
     """One cell's JSON; None for no such cell (unknown level, outside the world, or no detail there)."""
     if not in_world(level, x, y):
@@ -125,7 +125,7 @@ def cell_body(level: str, x: int, y: int) -> bytes | None:
     return raw if raw is not None else json.dumps({"step": 0.1 if level == "world" else 0.02}).encode()
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)  # a few MB per worker (a typical cell is 1 to 5 KB with its gzip; the largest 60 KB)
 def cell_asset(level: str, x: int, y: int) -> Asset | None:
     """One cell as a response: gzipped once, with its ETag; None answers 404."""
     body = cell_body(level, x, y)

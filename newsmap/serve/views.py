@@ -15,7 +15,7 @@ from newsmap.serve.headers import error_answer
 from newsmap.serve.site import Built, Site, Unavailable
 
 MAX_QUERY_STRING = 2048
-CELL_NUMBER = re.compile(r"-?[0-9]{1,3}")
+CELL_NUMBER = re.compile(r"0|-?[1-9][0-9]{0,2}")  # one spelling per cell: no "-0", no leading zeros
 ARTICLE_FILES = (
     "locations.csv", "mentions.csv", "locations.geojson", "locations.kml", "basemap.geojson",
     "corrections.csv", "corrections.json",
