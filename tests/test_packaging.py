@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from newsmap.serve.assets import minified
+
 from .conftest import ROOT, SEED_SLUG, copy_article
 from .liveserver import free_port, wait_for_health
 
@@ -73,7 +75,8 @@ def test_installed_newsmap_builds_validates_and_serves_from_another_folder(insta
             html = page.read().decode()
         assert "Kant Air Base" in html and 'src="/static/newsmap.js"' in html
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/newsmap.js", timeout=10) as script:
-            assert script.read() == (installed / "newsmap" / "static" / "newsmap.js").read_bytes()
+            source = (installed / "newsmap" / "static" / "newsmap.js").read_bytes()
+            assert script.read() == minified("newsmap.js", source) and len(minified("newsmap.js", source)) < len(source)
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=20)

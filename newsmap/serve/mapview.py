@@ -2,8 +2,9 @@
 
 - `OfflineMap` swaps folium's CDN assets (jQuery, Bootstrap, Font Awesome, Leaflet from
   jsdelivr) for Leaflet served by the app itself, and drops folium's `user-scalable=no`.
-- Markers are folium markers with CSS div icons, one feature group per category; markers that
-  would cover each other are spread or gathered by `static/newsmap.js`. No text from the dataset
+- Markers are folium markers, one feature group per category. `static/newsmap.js` gives them
+  their CSS div icons (family and precision from the page's data, a hit box sized for the
+  pointer), then shows the groups; it spreads or gathers markers that would cover each other. No text from the dataset
   enters folium's JavaScript: popups, tooltips and labels are built in
   `static/newsmap.js` with `textContent`, from a JSON block the page template escapes.
 - `Registry`, added last, publishes `{place id -> marker variable}` for that script, because
@@ -157,18 +158,11 @@ def build_map(
         tile_layer.add_to(fmap)
     groups: dict[int, folium.FeatureGroup] = {}
     for index in sorted(set(category_index.values())):
-        groups[index] = folium.FeatureGroup(name=f"category-{index}", control=False).add_to(fmap)
+        groups[index] = folium.FeatureGroup(name=f"category-{index}", control=False, show=False).add_to(fmap)
     markers = []
-    for place in places:
-        index = category_index[place["category"]]
-        icon = folium.DivIcon(  # newsmap.js sizes the hit box for the pointer (44 px for a finger)
-            html="",
-            icon_size=(24, 24),
-            icon_anchor=(12, 12),
-            class_name=f"nm-marker nm-fam-{category_family(place['category'])} nm-precision-{place['precision']}",
-        )
-        marker = folium.Marker([place["lat"], place["lon"]], icon=icon, keyboard=True, rise_on_hover=True)
-        marker.add_to(groups[index])
+    for place in places:  # newsmap.js gives each marker its icon, then shows the groups
+        marker = folium.Marker([place["lat"], place["lon"]], keyboard=True, rise_on_hover=True)
+        marker.add_to(groups[category_index[place["category"]]])
         markers.append((place["id"], marker))
     fmap.fit_bounds(bounds, padding=(30, 30), max_zoom=9)
     Registry(fmap, tile_layer, markers, sorted(groups.items())).add_to(fmap)

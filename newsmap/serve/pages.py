@@ -172,6 +172,7 @@ def page_data(
                 **{k: p[k] for k in PAGE_FIELDS},
                 "shown": shown[p["id"]],
                 "cat": index[p["category"]],
+                "family": category_family(p["category"]),
                 "mentions": spans.get(p["id"], []),
                 **({"corrected": corrected[p["id"]]} if p["id"] in corrected else {}),
             }

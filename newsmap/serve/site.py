@@ -43,7 +43,7 @@ from newsmap.dataset import (
 )
 from newsmap.schema import category_family
 from newsmap.serve import basemap
-from newsmap.serve.assets import Asset, file_time
+from newsmap.serve.assets import Asset, file_time, minified
 from newsmap.serve.feed import ATOM_TYPE, atom_feed
 from newsmap.serve.mapview import build_map
 from newsmap.serve.pages import (
@@ -492,16 +492,19 @@ class Site:
             ".svg": "image/svg+xml",
         }
         files = [
-            (f"/static/{p.relative_to(self.static_dir).as_posix()}", p, "no-cache")
+            (f"/static/{p.relative_to(self.static_dir).as_posix()}", p, "no-cache", True)
             for p in sorted(self.static_dir.rglob("*"))
             if p.is_file()
         ]
-        files += [(url, path, "public, max-age=86400") for url, path in self.vendor_files.items()]
+        files += [(url, path, "public, max-age=86400", False) for url, path in self.vendor_files.items()]
         return {
             url: Asset.make(
-                path.read_bytes(), types[path.suffix], file_time(os.stat(path).st_mtime_ns), cache_control=cache
+                minified(path.name, path.read_bytes()) if ours else path.read_bytes(),
+                types[path.suffix],
+                file_time(os.stat(path).st_mtime_ns),
+                cache_control=cache,
             )
-            for url, path, cache in files
+            for url, path, cache, ours in files
             if path.suffix in types
         }
 

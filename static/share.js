@@ -1,0 +1,240 @@
+/* newsmap's sharing, fetched by newsmap.js on the first press of a share button: copying a link or
+ * the embed code (with a selected field where the clipboard API is missing) and the map as a PNG,
+ * drawn on a canvas from what the page shows. Builds on window.newsmap (map, registry, element). */
+(function () {
+  "use strict";
+
+  var nm = window.newsmap;
+  var map = nm.map, registry = nm.registry, element = nm.element;
+  var shareBox = document.querySelector(".share[data-slug]");
+
+  var EMBED_WIDTH = 640, EMBED_HEIGHT = 480;  /* as /oembed answers (newsmap/serve/embed.py) */
+
+  function absolute(path) {
+    return new URL(path, location.href).href;
+  }
+
+  function escapeAttribute(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+  }
+
+  /* The same snippet as oEmbed's `html` (embed.py's iframe_html), attribute for attribute. */
+  function embedCode(hash) {
+    var attributes = [
+      ["src", absolute(shareBox.getAttribute("data-embed")) + hash], ["width", EMBED_WIDTH], ["height", EMBED_HEIGHT],
+      ["title", "Map: " + shareBox.getAttribute("data-title")], ["loading", "lazy"], ["style", "border: 0"]
+    ];
+    return "<iframe " + attributes.map(function (pair) {
+      return pair[0] + '="' + escapeAttribute(pair[1]) + '"';
+    }).join(" ") + "></iframe>";
+  }
+
+  /* Without the clipboard API (an old browser, a page over plain http), a selected read-only field. */
+  function copyFallback(text, holder, status) {
+    var field = holder.querySelector("input.share-field");
+    if (!field) {
+      var label = element("label", "share-fallback", "Text to copy ");
+      field = element("input", "share-field");
+      field.type = "text";
+      field.readOnly = true;
+      label.appendChild(field);
+      holder.appendChild(label);
+    }
+    field.value = text;
+    field.focus();
+    field.select();
+    status.textContent = "Press Ctrl+C (⌘C on a Mac) to copy the selected text.";
+  }
+
+  function copyText(text, done, holder, status) {
+    status.textContent = "";
+    if (!navigator.clipboard || !navigator.clipboard.writeText) {
+      copyFallback(text, holder, status);
+      return;
+    }
+    navigator.clipboard.writeText(text).then(function () {
+      status.textContent = done;
+    }, function () {
+      copyFallback(text, holder, status);
+    });
+  }
+
+  /* Where an element is drawn, in the map container's pixels. */
+  function boxIn(container, node) {
+    var outer = container.getBoundingClientRect();
+    var inner = node.getBoundingClientRect();
+    return { x: inner.left - outer.left, y: inner.top - outer.top, w: inner.width, h: inner.height };
+  }
+
+  /* A tile again with CORS, so drawing it leaves the canvas readable; null if its server does not allow that. */
+  function corsTile(src) {
+    return new Promise(function (resolve) {
+      var image = new Image();
+      var timer = window.setTimeout(function () { resolve(null); }, 8000);
+      image.crossOrigin = "anonymous";
+      image.onload = function () { window.clearTimeout(timer); resolve(image); };
+      image.onerror = function () { window.clearTimeout(timer); resolve(null); };
+      image.src = src;
+    });
+  }
+
+  /* The loaded tiles with their boxes, all drawable, or [] (one that cannot be drawn: no tiles at all). */
+  function drawableTiles(container) {
+    if (!registry.tiles || !map.hasLayer(registry.tiles)) {
+      return Promise.resolve([]);
+    }
+    var tiles = Array.prototype.slice.call(registry.tiles.getContainer().querySelectorAll("img.leaflet-tile-loaded"));
+    var boxes = tiles.map(function (tile) { return boxIn(container, tile); });
+    return Promise.all(tiles.map(function (tile) { return corsTile(tile.src); })).then(function (images) {
+      if (images.some(function (image) { return !image; })) {
+        return [];
+      }
+      return images.map(function (image, i) { return { image: image, box: boxes[i] }; });
+    });
+  }
+
+  function drawLand(ctx, container) {
+    var origin = map.layerPointToContainerPoint([0, 0]);
+    container.querySelectorAll("path.nm-land").forEach(function (path) {
+      var style = getComputedStyle(path);
+      var shape = new Path2D(path.getAttribute("d") || "");
+      ctx.save();
+      ctx.translate(origin.x, origin.y);
+      ctx.fillStyle = style.fill;
+      ctx.fill(shape, "evenodd");
+      ctx.strokeStyle = style.stroke;
+      ctx.lineWidth = 1;
+      ctx.stroke(shape);
+      ctx.restore();
+    });
+  }
+
+  /* Each marker on the map as the page shows it: its family's colour and shape, white rim, dark edge. */
+  function drawMarkers(ctx, container, width, height) {
+    Object.keys(registry.markers).forEach(function (id) {
+      var marker = registry.markers[id];
+      var icon = map.hasLayer(marker) && marker.getElement();
+      if (!icon) {
+        return;
+      }
+      var box = boxIn(container, icon);
+      var x = box.x + box.w / 2, y = box.y + box.h / 2;
+      if (x < -10 || y < -10 || x > width + 10 || y > height + 10) {
+        return;
+      }
+      var r = icon.classList.contains("nm-precision-country") ? 6 : 8;
+      ctx.save();
+      ctx.translate(x, y);
+      ctx.globalAlpha = icon.classList.contains("nm-precision-country") ? 0.8 : 1;
+      ctx.beginPath();
+      if (icon.classList.contains("nm-fam-military")) {
+        ctx.rotate(Math.PI / 4);
+        ctx.rect(-r * 0.85, -r * 0.85, r * 1.7, r * 1.7);
+      } else if (icon.classList.contains("nm-fam-proposed")) {
+        ctx.rect(-r, -r, 2 * r, 2 * r);
+      } else {
+        ctx.arc(0, 0, r, 0, 2 * Math.PI);
+      }
+      ctx.fillStyle = getComputedStyle(icon, "::before").backgroundColor;
+      ctx.fill();
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = "#ffffff";
+      ctx.stroke();
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = "rgba(0, 0, 0, 0.55)";
+      ctx.stroke();
+      ctx.restore();
+    });
+  }
+
+  function fitText(ctx, text, width) {
+    if (ctx.measureText(text).width <= width) {
+      return text;
+    }
+    while (text && ctx.measureText(text + "…").width > width) {
+      text = text.slice(0, -1);
+    }
+    return text + "…";
+  }
+
+  var HEAD = 40, FOOT = 26;  /* the title line above the map, the attribution line below, in CSS pixels */
+
+  function paint(tiles) {
+    var container = map.getContainer();
+    var size = map.getSize();
+    var ratio = Math.min(window.devicePixelRatio || 1, 2);
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.round(size.x * ratio);
+    canvas.height = Math.round((size.y + HEAD + FOOT) * ratio);
+    var ctx = canvas.getContext("2d");
+    ctx.scale(ratio, ratio);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, size.x, size.y + HEAD + FOOT);
+    var font = getComputedStyle(document.body).fontFamily;
+    ctx.fillStyle = "#1d232b";
+    ctx.font = "600 16px " + font;
+    ctx.textBaseline = "middle";
+    ctx.fillText(fitText(ctx, shareBox.getAttribute("data-title"), size.x - 24), 12, HEAD / 2);
+    ctx.save();
+    ctx.translate(0, HEAD);
+    ctx.beginPath();
+    ctx.rect(0, 0, size.x, size.y);
+    ctx.clip();
+    ctx.fillStyle = getComputedStyle(container).backgroundColor;
+    ctx.fillRect(0, 0, size.x, size.y);
+    drawLand(ctx, container);
+    tiles.forEach(function (tile) {
+      ctx.drawImage(tile.image, tile.box.x, tile.box.y, tile.box.w, tile.box.h);
+    });
+    drawMarkers(ctx, container, size.x, size.y);
+    ctx.restore();
+    var attribution = container.querySelector(".leaflet-control-attribution");
+    var credit = "newsmap · " + absolute(shareBox.getAttribute("data-page")) +
+      (tiles.length && attribution ? " · " + attribution.textContent.replace(/\s+/g, " ").trim() : " · country outlines");
+    ctx.fillStyle = "#4f5b67";
+    ctx.font = "11px " + font;
+    ctx.fillText(fitText(ctx, credit, size.x - 24), 12, HEAD + size.y + FOOT / 2);
+    return canvas;
+  }
+
+  /* The map as it is now, on a canvas; tiles only when every one can be drawn without tainting it. */
+  function mapCanvas() {
+    return drawableTiles(map.getContainer()).then(function (tiles) {
+      var canvas = paint(tiles);
+      try {
+        canvas.getContext("2d").getImageData(0, 0, 1, 1);  /* throws if a tile tainted it after all */
+        return canvas;
+      } catch (error) {
+        return paint([]);
+      }
+    });
+  }
+
+  function downloadPng(button, status) {
+    button.disabled = true;
+    status.textContent = "Drawing the map…";
+    mapCanvas().then(function (canvas) {
+      return new Promise(function (resolve, reject) {
+        canvas.toBlob(function (blob) { return blob ? resolve(blob) : reject(new Error("no image")); }, "image/png");
+      });
+    }).then(function (blob) {
+      var link = element("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = shareBox.getAttribute("data-slug") + "-map.png";
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      window.setTimeout(function () { URL.revokeObjectURL(link.href); }, 60000);
+      status.textContent = "Map image downloaded";
+    }).catch(function () {
+      status.textContent = "The map image could not be made.";
+    }).then(function () {
+      button.disabled = false;
+    });
+  }
+
+  window.newsmapShare = {
+    absolute: absolute, embedCode: embedCode, copyText: copyText, downloadPng: downloadPng, mapCanvas: mapCanvas
+  };
+}());
