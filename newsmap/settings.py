@@ -32,7 +32,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_DB", "data/newsmap.db", "The SQLite database (WAL) that holds every article, place, mention and editor; the app reads and writes only this. Unset: `newsmap.db` in `NEWSMAP_DATA_DIR`."),
     Setting("NEWSMAP_SEEDS_DIR", "seeds", "Folder of articles: `<slug>.txt`, with optional `<slug>.json` metadata (`title`, `publisher`, `published`, `url`)."),
     Setting("NEWSMAP_HOME_ARTICLE", "", "Slug of an article `/` shows instead of the library (a site for one story); unset, `/` is the library."),
-    Setting("NEWSMAP_TILES", OSM_TILES, "Tile URL template, or `offline` for the bundled country outlines only."),
+    Setting("NEWSMAP_TILES", OSM_TILES, "Tile URL template, or `offline` for newsmap's own basemap only (land, water, boundaries, towns; no other origin asked)."),
     Setting("NEWSMAP_TILES_ATTRIBUTION", "OpenStreetMap's", "Attribution shown for those tiles."),
     Setting("NEWSMAP_GEOCODER", "offline", "`offline` or `nominatim` for the build (same as `--geocoder`)."),
     Setting("NEWSMAP_GAZETTEER", "data/gazetteer.csv", "The curated gazetteer the build reads (same as `--gazetteer`); the default is the copy shipped with newsmap."),

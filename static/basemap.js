@@ -128,8 +128,26 @@
     return { layers: layers, labels: labels, detail: body.detail || "" };
   }
 
+  /* The basemap's look, given to the page by newsmap.js's adoptStyle (no stylesheet request). */
+  var STYLE = [
+    ".nm-basemap .nm-land.nm-bm-land{fill:var(--land);fill-opacity:1;stroke:none}",
+    ".nm-bm-lake,.nm-bm-river{fill:#a9cfe6;fill-opacity:1;stroke:#7fb3d3;stroke-width:.6;stroke-opacity:1}",
+    ".nm-bm-admin1{fill:none;stroke:#a39a8b;stroke-width:1;stroke-dasharray:4 3;stroke-opacity:.9}",
+    ".nm-bm-border{fill:none;stroke:#7d6f86;stroke-width:1.6;stroke-opacity:1}",
+    ".nm-bm-label{white-space:nowrap;pointer-events:none}",
+    ".nm-bm-label span{display:inline-block;transform:translate(-50%,-50%);color:#3b3f44;font-size:.72rem;line-height:1.1;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}",
+    '.nm-bm-town span::before{content:"";display:inline-block;width:4px;height:4px;margin-right:3px;vertical-align:middle;border-radius:50%;background:#55595e}',
+    ".nm-bm-region span{color:#6d6458;font-size:.7rem;letter-spacing:.06em;text-transform:uppercase}",
+    ".nm-bm-country span{color:#4a3f57;font-size:.85rem;font-weight:600;letter-spacing:.08em;text-transform:uppercase}"
+  ].join("");
+  var styled = false;
+
   function show(map, spec) {
     spec = spec || {};
+    if (!styled && window.newsmap && window.newsmap.adoptStyle) {
+      window.newsmap.adoptStyle(STYLE);
+      styled = true;
+    }
     var base = spec.url, limits = spec.cells || null;
     var cells = {};     /* "level/x/y" -> Promise of the built cell (null when it could not be had) */
     var built = {};     /* "level/x/y" -> the built cell, once loaded */

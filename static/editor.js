@@ -13,6 +13,10 @@
     return;
   }
   var edit = nm.data.edit;
+  Object.keys(nm.places).forEach(function (id) {  /* readers' pages carry no offsets: the editing page does */
+    nm.places[id].mentions = edit.mentions[id] || [];
+    nm.places[id].source = edit.sources[id];
+  });
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var token = tokenMeta ? tokenMeta.getAttribute("content") : "";
   var base = "/api/articles/" + encodeURIComponent(edit.slug);

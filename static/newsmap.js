@@ -43,21 +43,16 @@
     return node;
   }
 
-  function sentenceText(index) {
-    var sentence = document.getElementById("sentence-" + index);
-    return sentence ? sentence.textContent : "";
-  }
-
-  /* Each sentence that mentions the place, once, with every mention of it marked. */
+  /* Each sentence that mentions the place, once, in text order, with every mention of it marked:
+   * read from the page's own text, where each mention carries its place's id (data-place). */
   function quotes(place) {
-    var bySentence = [];
-    var seen = {};
-    place.mentions.forEach(function (mention) {
-      if (!(mention[0] in seen)) {
-        seen[mention[0]] = bySentence.length;
-        bySentence.push({ index: mention[0], spans: [] });
+    var sentences = [];
+    var id = CSS.escape(place.id);
+    document.querySelectorAll('[id^="sentence-"] [data-place="' + id + '"], [id^="sentence-"] [data-also~="' + id + '"]').forEach(function (mark) {
+      var sentence = mark.closest('[id^="sentence-"]');
+      if (sentences.indexOf(sentence) < 0) {
+        sentences.push(sentence);
       }
-      bySentence[seen[mention[0]]].spans.push([mention[1], mention[2]]);
     });
     var list = element("ol", "nm-quotes");
     if (embedded) {  /* no buttons in it to reach it by: the list itself takes focus, to scroll it by keyboard */
@@ -65,32 +60,26 @@
       list.setAttribute("aria-label", "What the article says");
     }
     var shown = {};
-    bySentence.forEach(function (entry) {
-      var text = sentenceText(entry.index);
+    sentences.forEach(function (sentence) {
+      var text = sentence.textContent;
       if (shown[text]) {
         return;  /* a headline printed twice is quoted once */
       }
       shown[text] = true;
       var quote = element("blockquote");
-      var cursor = 0;
-      entry.spans.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1]; });
-      entry.spans.forEach(function (span) {
-        var start = Math.max(span[0], cursor);
-        if (span[1] <= start) {
-          return;
-        }
-        quote.appendChild(document.createTextNode(text.slice(cursor, start)));
-        quote.appendChild(element("mark", null, text.slice(start, span[1])));
-        cursor = span[1];
+      sentence.childNodes.forEach(function (node) {
+        var own = node.nodeType === 1 && (node.getAttribute("data-place") === place.id ||
+          (node.getAttribute("data-also") || "").split(" ").indexOf(place.id) >= 0);
+        quote.appendChild(own ? element("mark", null, node.textContent) : document.createTextNode(node.textContent));
       });
-      quote.appendChild(document.createTextNode(text.slice(cursor)));
+      var index = Number(sentence.id.slice("sentence-".length));
       var item = element("li");
       item.appendChild(quote);
       if (!embedded) {  /* the embed page has no article to show it in */
         var show = element("button", "nm-show", "Show in article");
         show.type = "button";
         show.addEventListener("click", function () {
-          showSentence(entry.index);
+          showSentence(index);
         });
         item.appendChild(show);
       }
@@ -116,7 +105,24 @@
     var where = place.lat.toFixed(5) + ", " + place.lon.toFixed(5) + (place.context ? " · " + place.context : "");
     root.appendChild(element("p", "nm-where", where));
     root.appendChild(element("p", "nm-where", "Precision: " + (PRECISION[place.precision] || place.precision)));
-    root.appendChild(element("p", "nm-source", "Source: " + place.source));
+    var source = element("p", "nm-source", "Source: " + (place.source === undefined ? "…" : place.source));
+    root.appendChild(source);
+    if (place.source === undefined) {
+      loadSources().then(function () {
+        source.textContent = "Source: " + place.source;
+      }, function () {
+        source.textContent = "Source: not loaded (offline?); the downloads carry it.";
+      }).then(function () {
+        /* A popup grows upwards: lay it out and pan it into view again. Not popup.update(), which
+         * would build the content anew (and lose the focus a keyboard reader has in it). */
+        var popup = registry.markers[place.id] && registry.markers[place.id].getPopup();
+        if (popup && popup.isOpen() && popup.getElement().contains(source) && popup._updateLayout) {
+          popup._updateLayout();
+          popup._updatePosition();
+          popup._adjustPan();
+        }
+      });
+    }
     if (place.corrected) {
       var by = place.corrected;
       root.appendChild(element("p", "nm-corrected", "Corrected by " + by.by + " on " + by.at + (by.note ? ": " + by.note : "")));
@@ -124,6 +130,34 @@
     hooks.popup.forEach(function (hook) { hook(place, root); });
     return root;
   }
+
+  /* Each place's source comes with the article's JSON (data-details), fetched once: on the reader's
+   * first move over or into the page, so it is there by the time a popup opens. */
+  var sourcesLoading = null;
+  function loadSources() {
+    if (!sourcesLoading) {
+      sourcesLoading = fetch(dataElement.getAttribute("data-details")).then(function (response) {
+        if (!response.ok) {
+          throw new Error("article " + response.status);
+        }
+        return response.json();
+      }).then(function (article) {
+        article.places.forEach(function (row) {
+          if (places[row.id] && places[row.id].source === undefined) {
+            places[row.id].source = row.source;
+          }
+        });
+      });
+      sourcesLoading.catch(function () { sourcesLoading = null; });  /* the next popup tries again */
+    }
+    return sourcesLoading;
+  }
+  ["pointerover", "touchstart", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function first() {
+      document.removeEventListener(type, first, true);
+      loadSources().catch(function () { /* a popup says so if it is still missing */ });
+    }, true);
+  });
 
   /* Markers: a label and a title for assistive tech, rebuilt whenever Leaflet re-creates the icon. */
   function decorate(place, marker) {
@@ -159,6 +193,7 @@
     if (!place) {
       return;
     }
+    marker.options.riseOnHover = true;  /* read when the marker is added: its group is not on the map yet */
     marker.setIcon(L.divIcon({
       className: "nm-marker nm-fam-" + place.family + " nm-precision-" + place.precision, html: "", iconSize: [HIT, HIT]
     }));
@@ -194,6 +229,9 @@
 
   function onSheetQuery() {
     closeDetails();
+    if (sheetQuery.matches) {
+      withSheet(function () {});
+    }
     Object.keys(registry.markers).forEach(function (id) {
       if (places[id]) {
         bindDetails(places[id], registry.markers[id]);
@@ -203,76 +241,50 @@
   if (sheetQuery.addEventListener) {
     sheetQuery.addEventListener("change", onSheetQuery);
   }
+  if (sheetQuery.matches) {
+    withSheet(function () {});
+  }
 
-  /* ---------------------------------------------------------------- the sheet (phones) */
+  /* ---------------------------------------------------------------- the sheet (phones)
+   * static/phone.js, fetched on phone-sized screens only: a place's details in a sheet along the
+   * bottom of the screen instead of a popup. */
 
-  var sheet = null;
-  var sheetId = null;
-
-  function makeSheet() {
-    sheet = element("section", "nm-sheet");
-    sheet.setAttribute("role", "dialog");
-    sheet.setAttribute("aria-labelledby", "nm-popup-title");
-    sheet.hidden = true;
-    var close = element("button", "nm-sheet-close", "×");
-    close.type = "button";
-    close.setAttribute("aria-label", "Close");
-    close.addEventListener("click", function () {
-      closeDetails();
-      if (returnFocusTo && document.contains(returnFocusTo)) {
-        returnFocusTo.focus({ preventScroll: true });
-      }
-    });
-    sheet.appendChild(close);
-    sheet.appendChild(element("div", "nm-sheet-body"));
-    document.body.appendChild(sheet);
+  function withSheet(run) {
+    return loadScript(dataElement.getAttribute("data-phone-script"), "newsmapSheet").then(run);
   }
 
   function openSheet(id, focus) {
-    if (!sheet) {
-      makeSheet();
-    }
     map.closePopup();
-    var body = sheet.querySelector(".nm-sheet-body");
-    body.replaceChildren(popupContent(places[id]));
-    body.scrollTop = 0;
-    sheet.hidden = false;
-    sheetId = id;
-    setActive(id);
-    keepAboveSheet(registry.markers[id]);
-    if (focus) {
-      document.getElementById("nm-popup-title").focus({ preventScroll: true });
-    }
-  }
-
-  /* The marker stays in sight above the sheet: the map pans it up if the sheet would cover it. */
-  function keepAboveSheet(marker) {
-    var icon = marker.getElement();
-    if (!icon) {
-      return;
-    }
-    var box = icon.getBoundingClientRect();
-    var mapBox = map.getContainer().getBoundingClientRect();
-    var limit = Math.min(sheet.getBoundingClientRect().top, mapBox.bottom) - HIT;
-    var top = Math.max(mapBox.top, 0) + HIT;
-    var y = box.top + box.height / 2;
-    if (y > limit || y < top) {
-      map.panBy([0, y - (top + Math.max(0, limit - top) / 2)], { animate: !reduceMotion });
-    }
+    withSheet(function (sheet) { sheet.open(id, focus); });
   }
 
   function detailsOpen(id) {
     var marker = registry.markers[id];
-    return sheetId === id || !!(marker && marker.isPopupOpen && marker.isPopupOpen());
+    return (window.newsmapSheet && window.newsmapSheet.openId() === id) || !!(marker && marker.isPopupOpen());
   }
 
   function closeDetails() {
     map.closePopup();
-    if (sheet && !sheet.hidden) {
-      sheet.hidden = true;
-      sheetId = null;
+    if (window.newsmapSheet && window.newsmapSheet.close()) {
       setActive(null);
     }
+  }
+
+  function returnFocus() {
+    if (returnFocusTo && document.contains(returnFocusTo)) {
+      returnFocusTo.focus({ preventScroll: true });
+    }
+  }
+
+  /* A style of a script fetched on demand (the sheet, the basemap), given to the page through the
+   * CSS object model, which the page's Content-Security-Policy allows (inline <style> it does not). */
+  function adoptStyle(text) {
+    if (!document.adoptedStyleSheets || !window.CSSStyleSheet || !CSSStyleSheet.prototype.replaceSync) {
+      return;  /* an old browser: the sheet and the basemap work, with Leaflet's look */
+    }
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(text);
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
   }
 
   function showDetails(id, focus) {
@@ -421,9 +433,7 @@
       return;
     }
     closeDetails();
-    if (returnFocusTo && document.contains(returnFocusTo)) {
-      returnFocusTo.focus({ preventScroll: true });
-    }
+    returnFocus();
   }, true);
 
   document.querySelectorAll(".legend input[data-category]").forEach(function (box) {
@@ -698,7 +708,9 @@
 
   /* What the editing page's script (editor.js) builds on; mapCanvas is the share control's drawing. */
   window.newsmap = {
-    map: map, registry: registry, data: data, places: places, hooks: hooks, openPlace: openPlace, element: element
+    map: map, registry: registry, data: data, places: places, hooks: hooks, openPlace: openPlace, element: element,
+    popupContent: popupContent, setActive: setActive, closeDetails: closeDetails, returnFocus: returnFocus,
+    adoptStyle: adoptStyle, hit: HIT, reduceMotion: reduceMotion
   };
 
   /* ---------------------------------------------------------------- share: links, embed code, PNG

@@ -191,7 +191,7 @@
     ctx.restore();
     var attribution = container.querySelector(".leaflet-control-attribution");
     var credit = "newsmap · " + absolute(shareBox.getAttribute("data-page")) +
-      (tiles.length && attribution ? " · " + attribution.textContent.replace(/\s+/g, " ").trim() : " · country outlines");
+      (tiles.length && attribution ? " · " + attribution.textContent.replace(/\s+/g, " ").trim() : " · newsmap offline basemap: Natural Earth, © OpenStreetMap contributors, GeoNames");
     ctx.fillStyle = "#4f5b67";
     ctx.font = "11px " + font;
     ctx.fillText(fitText(ctx, credit, size.x - 24), 12, HEAD + size.y + FOOT / 2);

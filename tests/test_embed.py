@@ -10,8 +10,9 @@ tests/test_share_browser.py.
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
-import json
+import io
 import re
 from html.parser import HTMLParser
 from urllib.parse import quote
@@ -76,9 +77,12 @@ def test_embed_page_is_the_map_without_the_page_around_it(client):
     assert len(tags.find("a", class_="place-link")) == 18  # every place, linked to its popup
     assert '"embed": true' in html  # newsmap.js's embed mode: no history entries, no "Show in article"
     # The sentences the popups quote are there (hidden), not the whole article.
-    quoted = {m[0] for place in json.loads(data_block(html))["places"] for m in place["mentions"]}
+    mentions = csv.DictReader(io.StringIO(client.get(f"{PAGE}/mentions.csv").get_data(as_text=True)))
+    quoted = {int(row["sentence"]) for row in mentions}
     sentences = {a["id"] for a in tags.find("span") if (a.get("id") or "").startswith("sentence-")}
-    assert sentences == {f"sentence-{i}" for i in quoted} and "The largest is the air base in Kant." in html
+    assert sentences == {f"sentence-{i}" for i in quoted}
+    assert "The largest is the air base in Kant." in re.sub(r"<[^>]+>", "", html)
+    assert '<span data-place="kant-air-base">air base in </span><span data-place="kant" data-also="kant-air-base">Kant</span>' in html
     assert len(sentences) < len(re.findall(r'id="sentence-', client.get(PAGE).get_data(as_text=True)))
 
 
@@ -183,7 +187,8 @@ def test_embed_of_hostile_text_carries_no_live_payload(tmp_path):
     write_payload_site(tmp_path)
     html = app_for(tmp_path).test_client().get(f"/articles/{PAYLOAD_SLUG}/embed").get_data(as_text=True)
     assert re.findall(r"<script[^>]*>", html) == [
-        '<script type="application/json" id="newsmap-data" data-basemap-script="/static/basemap.js">',
+        '<script type="application/json" id="newsmap-data" data-basemap-script="/static/basemap.js"'
+        f' data-phone-script="/static/phone.js" data-details="/api/articles/{PAYLOAD_SLUG}">',
         '<script src="/vendor/leaflet/leaflet.js">',
         "<script>",
         '<script src="/static/newsmap.js">',

@@ -83,3 +83,47 @@ def test_the_article_starts_above_the_fold_on_a_desktop(browser, live_server):
     assert page.evaluate("() => document.activeElement.getAttribute('data-place')") == "china"
     assert watched.errors == []
     watched.close()
+
+
+@pytest.mark.browser
+def test_popup_quotes_mark_every_mention_from_the_text_and_sources_come_with_the_first_move(browser, live_server):
+    """The popups' quotes are read from the marked-up text (nested mentions included), and each
+    place's source from the article's JSON, fetched once on the reader's first move."""
+    watched = Watched(browser, live_server.url, viewport={"width": 1440, "height": 900})
+    page = watched.page
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/api/articles/" in request.url else None)
+    page.goto(f"{live_server.url}/articles/{SEED_SLUG}")
+    page.wait_for_selector(".nm-marker:not(.nm-gathered)")
+    data = page.evaluate("() => JSON.parse(document.getElementById('newsmap-data').textContent)")
+    assert all("source" not in place and "mentions" not in place for place in data["places"])
+    assert fetched == []  # nothing asked for before the reader moves
+    page.click('.place-link[data-place="kant-air-base"]')
+    page.wait_for_selector(".leaflet-popup .nm-popup h2")
+    marks = page.eval_on_selector_all(
+        ".leaflet-popup blockquote",
+        "qs => qs.map(q => [...q.querySelectorAll('mark')].map(m => m.textContent).join(''))",
+    )
+    assert "Kant Air Base" in marks and "air base in Kant" in marks and "airfield in Kant" in marks
+    page.wait_for_function(
+        "() => document.querySelector('.leaflet-popup .nm-source').textContent.startsWith('Source: Wikipedia')"
+    )
+    page.click('.place-link[data-place="bishkek"]')
+    page.wait_for_function("() => document.querySelector('.leaflet-popup .nm-popup h2')?.textContent === 'Bishkek'")
+    assert page.inner_text(".leaflet-popup .nm-source") == "Source: GeoNames 1528675"
+    assert len(fetched) == 1
+    assert watched.errors == []
+    watched.close()
+
+
+@pytest.mark.browser
+def test_a_popup_says_so_when_the_sources_cannot_be_fetched(browser, live_server):
+    watched = Watched(browser, live_server.url, viewport={"width": 1440, "height": 900})
+    page = watched.page
+    page.route("**/api/articles/**", lambda route: route.abort())  # the server gone, or the reader offline
+    page.goto(f"{live_server.url}/articles/{SEED_SLUG}#kant-air-base")
+    page.wait_for_function(
+        "() => (document.querySelector('.leaflet-popup .nm-source')?.textContent || '').includes('not loaded')"
+    )
+    assert page.locator(".leaflet-popup .nm-quotes blockquote").count() >= 3
+    watched.close()

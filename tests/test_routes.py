@@ -30,7 +30,7 @@ def test_page_has_the_article_the_map_and_every_place(client, rows, workdir):
     assert 'class="folium-map"' in html and "window.newsmapRegistry" in html
     for row in rows:
         assert f'id="place-{row["id"]}"' in html
-        assert re.search(f'<a class="mention role-[a-z]+" href="#{row["id"]}" data-place="{row["id"]}">', html), row[
+        assert re.search(f'<a class="mention role-[a-z]+" href="#{row["id"]}" data-place="{row["id"]}"[ >]', html), row[
             "id"
         ]
     mentions = read_table(workdir / "data" / "mentions.csv")

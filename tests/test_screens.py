@@ -233,3 +233,17 @@ def test_screenshots_of_the_seed_page(browser, live_server, offline_server, scre
     page.screenshot(path=str(ARTIFACTS / f"screen-{screen}-{tiles}-open.png"))
     assert watched.errors == [] and watched.outside == []
     watched.close()
+
+
+def test_axe_finds_no_serious_violations_on_the_phone_with_a_sheet_open(browser, live_server):
+    from axe_playwright_python.sync_playwright import Axe
+
+    watched = open_page(browser, live_server.url, "phone")
+    page = watched.page
+    open_by_pointer(page, "kant-air-base", "phone")
+    details_title(page)
+    wait_until_still(page)
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+    watched.close()

@@ -54,7 +54,8 @@ def test_page_html_never_carries_a_live_payload(payload_client):
     page = payload_client.get(f"/articles/{SLUG}").get_data(as_text=True)
     scripts = re.findall(r"<script[^>]*>", page)
     assert scripts == [  # basemap.js is not a tag: newsmap.js fetches it from this attribute when tiles fail
-        '<script type="application/json" id="newsmap-data" data-basemap-script="/static/basemap.js">',
+        '<script type="application/json" id="newsmap-data" data-basemap-script="/static/basemap.js"'
+        f' data-phone-script="/static/phone.js" data-details="/api/articles/{SLUG}">',
         '<script src="/vendor/leaflet/leaflet.js">',
         "<script>",
         '<script src="/static/newsmap.js">',
@@ -261,7 +262,10 @@ def test_no_payload_runs_in_the_browser_and_all_show_as_text(browser, payload_si
             page.wait_for_function(
                 "name => document.querySelector('.leaflet-popup .nm-popup h2')?.textContent === name", arg=shown(row)
             )
-            assert texts(".leaflet-popup .nm-source") == [f"Source: {row['source']}"]
+            page.wait_for_function(  # the source comes with the article's JSON, fetched on the first move
+                "text => document.querySelector('.leaflet-popup .nm-source')?.textContent === text",
+                arg=f"Source: {row['source']}",
+            )
             assert row["status"] in texts(".leaflet-popup .nm-meta")[0]
             page.hover(f'.nm-marker[data-place="{row["id"]}"]', force=True)
             page.wait_for_selector(".leaflet-tooltip")

@@ -429,6 +429,8 @@ def edit_page(slug: str) -> Response:
         "editor": auth.current_editor(),
         "etags": etags,
         "sentences": [s.start for s in article.sentences],
+        "mentions": built.page["spans"],
+        "sources": {p["id"]: p["source"] for p in built.page["places"]},
         "categories": sorted({p["category"] for p in built.page["places"]} | {"other mentioned place"}),
         "precisions": list(ROW_PRECISIONS),
     }

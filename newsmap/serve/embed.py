@@ -74,7 +74,7 @@ def embed_built(site: Site, slug: str, origins: Sequence[str] | str | None = Non
 
     def make() -> Built:
         page = built.page
-        quoted = {mention[0] for place in page["data"]["places"] for mention in place["mentions"]}
+        quoted = {span[0] for spans in page["spans"].values() for span in spans}
         spec = page["data"]["basemap"]
         data = {**page["data"], "embed": True, "basemap": {**spec, "url": _below(spec["url"])}}
         body = site.templates.get_template("embed.html").render(**{**page, "data": data}, quoted=quoted)

@@ -39,7 +39,7 @@ from newsmap.serve.site import Config, Site
 from newsmap.store import Store, StoreError
 
 MARK = ".newsmap-export"  # in every export: what may be replaced by the next one
-_ATTRIBUTE = re.compile(r'(\s(?:href|src|data-page|data-embed|data-path|data-basemap-script|data-script)=")(/[^"/][^"]*|/)(")')
+_ATTRIBUTE = re.compile(r'(\s(?:href|src|data-page|data-embed|data-path|data-basemap-script|data-phone-script|data-details|data-script)=")(/[^"/][^"]*|/)(")')
 _CANONICAL = re.compile(r'<link rel="canonical" href="[^"]*">\n?')
 _OEMBED = re.compile(r'<link rel="alternate" type="application/json\+oembed"[^>]*>\n?')
 _FEED_LINK = re.compile(r'<link rel="alternate" type="application/atom\+xml"[^>]*>\n?| · <a href="/feed.atom">[^<]*</a>')

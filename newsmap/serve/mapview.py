@@ -161,7 +161,7 @@ def build_map(
         groups[index] = folium.FeatureGroup(name=f"category-{index}", control=False, show=False).add_to(fmap)
     markers = []
     for place in places:  # newsmap.js gives each marker its icon, then shows the groups
-        marker = folium.Marker([place["lat"], place["lon"]], keyboard=True, rise_on_hover=True)
+        marker = folium.Marker([place["lat"], place["lon"]])  # keyboard: Leaflet's default; riseOnHover: newsmap.js
         marker.add_to(groups[category_index[place["category"]]])
         markers.append((place["id"], marker))
     fmap.fit_bounds(bounds, padding=(30, 30), max_zoom=9)

@@ -53,7 +53,8 @@ def sentence_segments(article: Article, mentions: list[dict[str, Any]]) -> list[
     """Paragraphs of sentences, each cut into runs of text that link to at most one place.
 
     Mentions nest ("air base in Kant" holds "Kant"): each run links to the innermost mention
-    covering it, so both the facility and the town stay clickable without nested links.
+    covering it, so both the facility and the town stay clickable without nested links; `also`
+    names the places of the mentions around it, so the air base's quote marks all of its words.
     """
     by_sentence: dict[int, list[dict[str, Any]]] = {}
     for mention in mentions:
@@ -74,6 +75,8 @@ def sentence_segments(article: Article, mentions: list[dict[str, Any]]) -> list[
                         "text": article.text[a:b],
                         "place": best["place_id"] if best else "",
                         "role": best["role"] if best else "",
+                        # the places of the mentions around it, which its popup quote marks too
+                        "also": " ".join(sorted({m["place_id"] for m in covering} - {best["place_id"]})) if best else "",
                     }
                 )
             rendered.append(
@@ -114,9 +117,9 @@ def list_quote(quote: str, names: list[str], limit: int = LIST_QUOTE_LIMIT) -> s
     return text if text[:1] in QUOTE_MARKS else f"“{text}”"  # a quote that opens with its own mark keeps it alone
 
 
-PAGE_FIELDS = (
-    "id", "name", "article_name", "kind", "category", "status", "lat", "lon", "precision", "source", "context", "country",
-)  # fmt: skip
+# What a popup shows at once. Each place's source (citations run to 250 characters) comes with the
+# article's JSON, which newsmap.js fetches on the reader's first move: a lighter page to start with.
+PAGE_FIELDS = ("id", "name", "article_name", "kind", "category", "status", "lat", "lon", "precision", "context")
 
 
 def shown_names(
@@ -148,6 +151,17 @@ def shown_names(
     return shown
 
 
+def mention_spans(mentions: list[dict[str, Any]]) -> dict[str, list[list[int]]]:
+    """{place id: [[sentence, start, end], ...]} with offsets inside the sentence: what the editing
+    page lists and unlinks. Readers' pages do without: their quotes come from the marked-up text."""
+    spans: dict[str, list[list[int]]] = {}
+    for m in mentions:
+        spans.setdefault(m["place_id"], []).append(
+            [m["sentence"], m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]]
+        )
+    return spans
+
+
 def page_data(
     places: list[dict[str, Any]],
     mentions: list[dict[str, Any]],
@@ -156,14 +170,9 @@ def page_data(
     basemap_url: str,
     history: History | None = None,
 ) -> dict[str, Any]:
-    """What newsmap.js needs, beyond the page's own text: places, their mention spans, who corrected
-    them, settings."""
+    """What newsmap.js needs, beyond the page's own text (whose mention marks give the popups their
+    quotes): places, who corrected them, settings."""
     history = history or History([], [])
-    spans: dict[str, list[list[int]]] = {}
-    for m in mentions:
-        spans.setdefault(m["place_id"], []).append(
-            [m["sentence"], m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]]
-        )
     shown = shown_names(places, mentions, history.renamed())
     corrected = history.corrected()
     return {
@@ -173,7 +182,6 @@ def page_data(
                 "shown": shown[p["id"]],
                 "cat": index[p["category"]],
                 "family": category_family(p["category"]),
-                "mentions": spans.get(p["id"], []),
                 **({"corrected": corrected[p["id"]]} if p["id"] in corrected else {}),
             }
             for p in places

@@ -53,6 +53,7 @@ from newsmap.serve.pages import (
     legend,
     library_data,
     list_quote,
+    mention_spans,
     page_csp,
     page_data,
     sentence_segments,
@@ -218,9 +219,7 @@ class Site:
         version = self.store().version(slug)  # one indexed lookup per request
         if version is None:
             return None
-        return self.cache.get(
-            ("article", slug, version), lambda: self._read(lambda s: self._build_article(s, slug))
-        )
+        return self.cache.get(("article", slug, version), lambda: self._read(lambda s: self._build_article(s, slug)))
 
     def library(self, query: str, page: int) -> Built:
         revision = self.store().revision()
@@ -232,9 +231,11 @@ class Site:
         and counting places reads the whole table)."""
         revision = self.store().revision()
         if self._health.get("revision") != revision:
-            articles, places = self.store().conn.execute(
-                "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM places)"
-            ).fetchone()
+            articles, places = (
+                self.store()
+                .conn.execute("SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM places)")
+                .fetchone()
+            )
             self._health = {"articles": articles, "places": places, "revision": revision}
         return self._health
 
@@ -429,6 +430,7 @@ class Site:
             ],
             categories=legend(places, index),
             paragraphs=sentence_segments(article, mentions),
+            spans=mention_spans(mentions),
             data=page_data(places, mentions, index, self.config.tiles, self._basemap_spec(places), history),
             map=parts,
             map_script=script,
@@ -503,6 +505,7 @@ class Site:
                 types[path.suffix],
                 file_time(os.stat(path).st_mtime_ns),
                 cache_control=cache,
+                thorough=ours,
             )
             for url, path, cache, ours in files
             if path.suffix in types
