@@ -376,6 +376,7 @@
       node.classList.remove("is-highlighted");
     });
     sentence.classList.add("is-highlighted");
+    sentence.tabIndex = -1;  /* focusable by script, not in the Tab order */
     sentence.scrollIntoView({ behavior: reduceMotion ? "auto" : "smooth", block: "center" });
     sentence.focus({ preventScroll: true });
   }
@@ -394,20 +395,7 @@
       openPlace(id, false);
     } else if (!id) {
       closeDetails();
-    } else if (location.pathname === "/") {
-      followOldLink(id);
-    }
-  }
-
-  /* "/#<id>" links were made when "/" was the only article: send them to the article that has the place. */
-  function followOldLink(id) {
-    fetch(data.oldLinks + encodeURIComponent(id)).then(function (response) {
-      return response.ok ? response.json() : null;
-    }).then(function (place) {
-      if (place && place.article) {
-        location.replace("/articles/" + encodeURIComponent(place.article) + "#" + encodeURIComponent(id));
-      }
-    }).catch(function () { /* offline or unknown id: the page stays as it is */ });
+    }  /* old "/#<id>" links land on the library page: library.js sends them on */
   }
 
   /* Links in the text and in the list: the hash changes (history entry), then the map follows. */

@@ -132,7 +132,9 @@ def cell_asset(level: str, x: int, y: int) -> Asset | None:
     if body is None:
         return None
     path = DATA / f"{ARCHIVE[level]}.zip"
-    return Asset.make(body, JSON, file_time(os.stat(path).st_mtime_ns), cache_control=CACHE_CONTROL)
+    modified = file_time(os.stat(path).st_mtime_ns)
+    # world and region cells are few and open every offline map: worth zopfli's slower, tighter gzip
+    return Asset.make(body, JSON, modified, cache_control=CACHE_CONTROL, thorough=level != "detail")
 
 
 def cells_in(level: str, west: float, south: float, east: float, north: float) -> list[tuple[int, int]]:

@@ -189,7 +189,6 @@ def page_data(
         "zoom": ZOOM_BY_PRECISION,
         "tiles": tiles,
         "basemap": basemap_url,
-        "oldLinks": "/api/places/",
     }
 
 
