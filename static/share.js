@@ -94,18 +94,77 @@
     });
   }
 
-  function drawLand(ctx, container) {
+  /* The map's own shapes as the page draws them, pane by pane: the offline basemap's land, water
+   * and lines under the tiles, the legs of spread markers over them. */
+  function drawShapes(ctx, container, selector) {
     var origin = map.layerPointToContainerPoint([0, 0]);
-    container.querySelectorAll("path.nm-land").forEach(function (path) {
+    var paths = Array.prototype.slice.call(container.querySelectorAll(selector));
+    function depth(path) {
+      var pane = path.closest(".leaflet-pane");
+      return Number(pane && getComputedStyle(pane).zIndex) || 0;
+    }
+    paths.sort(function (a, b) { return depth(a) - depth(b); });
+    paths.forEach(function (path) {
       var style = getComputedStyle(path);
       var shape = new Path2D(path.getAttribute("d") || "");
       ctx.save();
       ctx.translate(origin.x, origin.y);
-      ctx.fillStyle = style.fill;
-      ctx.fill(shape, "evenodd");
-      ctx.strokeStyle = style.stroke;
-      ctx.lineWidth = 1;
-      ctx.stroke(shape);
+      if (style.fill !== "none") {
+        ctx.globalAlpha = Number(style.fillOpacity);
+        ctx.fillStyle = style.fill;
+        ctx.fill(shape, "evenodd");
+      }
+      if (style.stroke !== "none") {
+        ctx.globalAlpha = Number(style.strokeOpacity);
+        ctx.strokeStyle = style.stroke;
+        ctx.lineWidth = parseFloat(style.strokeWidth) || 1;
+        ctx.setLineDash(style.strokeDasharray === "none" ? [] : style.strokeDasharray.split(/[ ,]+/).map(parseFloat));
+        ctx.stroke(shape);
+      }
+      ctx.restore();
+    });
+  }
+
+  /* The offline basemap's labels where the page shows them, in their font and colour, with a halo. */
+  function drawLabels(ctx, container) {
+    container.querySelectorAll(".nm-bm-label span").forEach(function (label) {
+      var box = boxIn(container, label);
+      var style = getComputedStyle(label);
+      ctx.save();
+      ctx.font = style.fontWeight + " " + style.fontSize + " " + style.fontFamily;
+      ctx.textBaseline = "middle";
+      var text = style.textTransform === "uppercase" ? label.textContent.toUpperCase() : label.textContent;
+      var x = box.x + (label.closest(".nm-bm-town") ? 7 : 0), y = box.y + box.h / 2;
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+      ctx.strokeText(text, x, y);
+      ctx.fillStyle = style.color;
+      ctx.fillText(text, x, y);
+      ctx.restore();
+    });
+  }
+
+  /* A count of gathered markers: a dark disc with its number. */
+  function drawCounts(ctx, container, width, height) {
+    container.querySelectorAll(".nm-count").forEach(function (icon) {
+      var box = boxIn(container, icon);
+      var x = box.x + box.w / 2, y = box.y + box.h / 2;
+      if (x < -20 || y < -20 || x > width + 20 || y > height + 20) {
+        return;
+      }
+      ctx.save();
+      ctx.beginPath();
+      ctx.arc(x, y, 15, 0, 2 * Math.PI);
+      ctx.fillStyle = "#1d232b";
+      ctx.fill();
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = "#ffffff";
+      ctx.stroke();
+      ctx.fillStyle = "#ffffff";
+      ctx.font = "700 13px " + getComputedStyle(document.body).fontFamily;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillText(icon.textContent, x, y);
       ctx.restore();
     });
   }
@@ -115,8 +174,8 @@
     Object.keys(registry.markers).forEach(function (id) {
       var marker = registry.markers[id];
       var icon = map.hasLayer(marker) && marker.getElement();
-      if (!icon) {
-        return;
+      if (!icon || icon.classList.contains("nm-gathered")) {
+        return;  /* off the map, or under a count */
       }
       var box = boxIn(container, icon);
       var x = box.x + box.w / 2, y = box.y + box.h / 2;
@@ -183,11 +242,14 @@
     ctx.clip();
     ctx.fillStyle = getComputedStyle(container).backgroundColor;
     ctx.fillRect(0, 0, size.x, size.y);
-    drawLand(ctx, container);
+    drawShapes(ctx, container, "path.nm-land, path[class*='nm-bm-']");
     tiles.forEach(function (tile) {
       ctx.drawImage(tile.image, tile.box.x, tile.box.y, tile.box.w, tile.box.h);
     });
+    drawLabels(ctx, container);
+    drawShapes(ctx, container, "path.nm-leg");
     drawMarkers(ctx, container, size.x, size.y);
+    drawCounts(ctx, container, size.x, size.y);
     ctx.restore();
     var attribution = container.querySelector(".leaflet-control-attribution");
     var credit = "newsmap · " + absolute(shareBox.getAttribute("data-page")) +
