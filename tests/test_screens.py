@@ -160,6 +160,10 @@ def test_at_the_start_view_no_marker_hides_another_and_targets_fit_the_pointer(b
     )
     smallest = min(min(box) for box in boxes)
     assert smallest >= FINGER if screen == "phone" else smallest >= 24
+    if screen == "phone":  # the map's other controls too: zoom, "Show all places", the legend's rows
+        controls = ".leaflet-control-zoom a, .nm-show-all button, .legend label"
+        heights = page.eval_on_selector_all(controls, "els => els.map(e => e.getBoundingClientRect().height)")
+        assert len(heights) == 7 and min(heights) >= FINGER
     assert watched.errors == [] and watched.outside == []
     watched.close()
 
