@@ -167,7 +167,7 @@ def page_data(
     mentions: list[dict[str, Any]],
     index: dict[str, int],
     tiles: str,
-    basemap_url: str,
+    basemap: dict[str, Any],
     history: History | None = None,
 ) -> dict[str, Any]:
     """What newsmap.js needs, beyond the page's own text (whose mention marks give the popups their
@@ -188,7 +188,7 @@ def page_data(
         ],
         "zoom": ZOOM_BY_PRECISION,
         "tiles": tiles,
-        "basemap": basemap_url,
+        "basemap": basemap,  # what basemap.js fetches its cells from (basemap.spec)
     }
 
 
