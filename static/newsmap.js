@@ -43,6 +43,23 @@
     return node;
   }
 
+  /* A script fetched when first needed (share.js, phone.js, basemap.js), once however often it is
+   * asked for; it defines window[global]. A failed load is tried again at the next call. */
+  var scripts = {};
+  function loadScript(url, global) {
+    if (!scripts[global]) {
+      scripts[global] = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = url;
+        script.onload = function () { return window[global] ? resolve(window[global]) : reject(new Error(global)); };
+        script.onerror = function () { reject(new Error(url)); };
+        document.head.appendChild(script);
+      });
+      scripts[global].catch(function () { delete scripts[global]; });
+    }
+    return scripts[global];
+  }
+
   /* Each sentence that mentions the place, once, in text order, with every mention of it marked:
    * read from the page's own text, where each mention carries its place's id (data-place). */
   function quotes(place) {
@@ -200,18 +217,18 @@
     marker.bindTooltip(element("span", null, place.shown), { direction: "top", offset: [0, -10] });
     bindDetails(place, marker);
     marker.on("add", function () { decorate(place, marker); });
-    marker.on("click", function () {
+    /* Leaflet opens a bound popup on click and on Enter by itself; the sheet needs telling. */
+    function chosen(byKeyboard) {
       returnFocusTo = marker.getElement();
       setHash(id);
       if (sheetQuery.matches) {
-        openSheet(id, false);
+        openSheet(id, byKeyboard);
       }
-    });
-    marker.on("keypress", function (event) {  /* Enter opens a popup by itself; the sheet needs telling */
-      if (sheetQuery.matches && event.originalEvent.key === "Enter") {
-        returnFocusTo = marker.getElement();
-        setHash(id);
-        openSheet(id, true);
+    }
+    marker.on("click", function () { chosen(false); });
+    marker.on("keypress", function (event) {
+      if (event.originalEvent.key === "Enter") {
+        chosen(true);
       }
     });
     marker.on("popupopen", function () { setActive(id); });
@@ -229,9 +246,7 @@
 
   function onSheetQuery() {
     closeDetails();
-    if (sheetQuery.matches) {
-      withSheet(function () {});
-    }
+    prefetchSheet();
     Object.keys(registry.markers).forEach(function (id) {
       if (places[id]) {
         bindDetails(places[id], registry.markers[id]);
@@ -241,9 +256,7 @@
   if (sheetQuery.addEventListener) {
     sheetQuery.addEventListener("change", onSheetQuery);
   }
-  if (sheetQuery.matches) {
-    withSheet(function () {});
-  }
+  prefetchSheet();
 
   /* ---------------------------------------------------------------- the sheet (phones)
    * static/phone.js, fetched on phone-sized screens only: a place's details in a sheet along the
@@ -251,6 +264,12 @@
 
   function withSheet(run) {
     return loadScript(dataElement.getAttribute("data-phone-script"), "newsmapSheet").then(run);
+  }
+
+  function prefetchSheet() {
+    if (sheetQuery.matches) {
+      withSheet(function () {});
+    }
   }
 
   function openSheet(id, focus) {
@@ -435,7 +454,6 @@
       } else {
         map.removeLayer(group);
       }
-      layout();
     });
   });
 
@@ -566,12 +584,17 @@
       map.flyToBounds(bounds, { padding: [2 * HIT, 2 * HIT], maxZoom: zoom, animate: !reduceMotion });
       return;
     }
-    group.members.forEach(function (m) { spreadAnyway[m.id] = true; });
-    layout();
+    spreadHere(group);
     var first = registry.markers[group.members[0].id].getElement();
     if (first) {
       first.focus({ preventScroll: true });
     }
+  }
+
+  /* A gathered group spread where it is, until the next zoom. */
+  function spreadHere(group) {
+    group.members.forEach(function (m) { spreadAnyway[m.id] = true; });
+    layout();
   }
 
   function layout() {
@@ -590,7 +613,7 @@
   }
 
   var layoutPending = false;
-  function layoutSoon() {  /* once for a whole category of markers added together */
+  function layoutSoon() {  /* once for a whole category of markers added or removed together */
     if (!layoutPending) {
       layoutPending = true;
       window.setTimeout(function () {
@@ -604,12 +627,9 @@
   function reveal(id) {
     var icon = registry.markers[id] && registry.markers[id].getElement();
     if (icon && icon.classList.contains("nm-gathered")) {
-      groupsNow().forEach(function (group) {
-        if (group.members.some(function (m) { return m.id === id; })) {
-          group.members.forEach(function (m) { spreadAnyway[m.id] = true; });
-        }
-      });
-      layout();
+      spreadHere(groupsNow().filter(function (group) {
+        return group.members.some(function (m) { return m.id === id; });
+      })[0]);
     }
   }
 
@@ -617,7 +637,7 @@
   map.on("zoomend viewreset", layout);
   Object.keys(registry.markers).forEach(function (id) {
     var marker = registry.markers[id];
-    marker.on("add", layoutSoon);
+    marker.on("add remove", layoutSoon);  /* a category shown or hidden in the legend, or a marker re-added */
     marker.on("dragstart", function () {  /* dragged from where it really is, not from its ring slot */
       put({ id: id, p: map.latLngToLayerPoint(marker.getLatLng()) }, false);
     });
@@ -706,25 +726,9 @@
    * shares never downloads it). */
 
   var shareBox = document.querySelector(".share[data-slug]");
-  var sharing = null;
-
-  function loadScript(url, global) {
-    if (window[global]) {
-      return Promise.resolve(window[global]);
-    }
-    return new Promise(function (resolve, reject) {
-      var script = document.createElement("script");
-      script.src = url;
-      script.onload = function () { return window[global] ? resolve(window[global]) : reject(new Error(global)); };
-      script.onerror = function () { reject(new Error(url)); };
-      document.head.appendChild(script);
-    });
-  }
 
   function withShare(status, run) {
-    sharing = sharing || loadScript(shareBox.getAttribute("data-script"), "newsmapShare");
-    return sharing.then(run, function (error) {
-      sharing = null;
+    return loadScript(shareBox.getAttribute("data-script"), "newsmapShare").then(run, function (error) {
       status.textContent = "Sharing is not available: its script could not load.";
       throw error;
     });

@@ -49,9 +49,17 @@ def built(tmp_path_factory) -> Path:
     Tests never read the repository's seeds/ or data/, so they hold whatever those hold.
     """
     root = tmp_path_factory.mktemp("built")
-    copy_article(SEED_SLUG, root / "seeds")
-    build(root / "seeds", root / "data", db_path=root / "data" / "newsmap.db", echo=lambda _: None)
+    build_library(root, [SEED_SLUG])
     return root
+
+
+def build_library(root: Path, slugs: list[str] | tuple[str, ...]) -> Path:
+    """`root/seeds` with the fixture articles `slugs`, and `root/data` as `newsmap build` makes it;
+    the database's path."""
+    for slug in slugs:
+        copy_article(slug, root / "seeds")
+    build(root / "seeds", root / "data", db_path=root / "data" / "newsmap.db", echo=lambda _: None)
+    return root / "data" / "newsmap.db"
 
 
 @pytest.fixture()
@@ -134,6 +142,15 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield browser
         browser.close()
+
+
+def assert_axe_clean(page) -> None:
+    """axe-core (axe-playwright-python) finds no serious or critical accessibility violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
 
 
 class Watched:

@@ -231,12 +231,18 @@ def test_the_start_view_fetches_a_few_kb_of_cells_and_detail_only_when_zoomed_in
     watched.close()
 
 
+def seed_page_offline(browser, server) -> Watched:
+    """The seed's page with NEWSMAP_TILES=offline, once its basemap has drawn water."""
+    watched = Watched(browser, server.url)
+    watched.page.goto(f"{server.url}/articles/{SEED_SLUG}")
+    watched.page.wait_for_selector("path.nm-bm-lake", state="attached", timeout=15000)
+    return watched
+
+
 @pytest.mark.browser
 def test_issyk_kul_is_drawn_as_a_lake_and_countries_and_regions_are_named(browser, offline_server):
-    watched = Watched(browser, offline_server.url)
+    watched = seed_page_offline(browser, offline_server)
     page = watched.page
-    page.goto(f"{offline_server.url}/articles/{SEED_SLUG}")
-    page.wait_for_selector("path.nm-bm-lake", state="attached", timeout=15000)
     page.evaluate("window.newsmapRegistry.map.setView([42.4, 77.3], 7, {animate: false})")
     wait_until_still(page)
     in_lake = page.evaluate(
@@ -261,10 +267,8 @@ def test_issyk_kul_is_drawn_as_a_lake_and_countries_and_regions_are_named(browse
 
 @pytest.mark.browser
 def test_offline_zoom_12_at_kant_shows_labelled_towns_and_water(browser, offline_server):
-    watched = Watched(browser, offline_server.url)
+    watched = seed_page_offline(browser, offline_server)
     page = watched.page
-    page.goto(f"{offline_server.url}/articles/{SEED_SLUG}")
-    page.wait_for_selector("path.nm-bm-lake", state="attached", timeout=15000)
     wait_until_still(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "basemap-start.png"))

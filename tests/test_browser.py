@@ -10,7 +10,7 @@ import pytest
 
 from newsmap.dataset import read_table
 
-from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, site_env
+from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, assert_axe_clean, site_env
 
 PAGE = f"/articles/{SEED_SLUG}"  # the first article's page
 
@@ -249,19 +249,13 @@ def test_narrow_screens_stack_map_above_the_article(browser, live_server):
 
 
 def test_axe_finds_no_serious_violations(watched, live_server):
-    from axe_playwright_python.sync_playwright import Axe
-
     page = watched.page
     page.goto(live_server.url + PAGE)
     page.wait_for_selector(".nm-marker:not(.nm-gathered)")
-    results = Axe().run(page)
-    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert bad == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+    assert_axe_clean(page)
     page.click('a.mention[data-place="kant-air-base"]')
     popup_title(page)
-    results = Axe().run(page)
-    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert bad == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+    assert_axe_clean(page)
 
 
 def test_screenshots_of_the_page_and_a_popup(watched, live_server):

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from newsmap.build.pipeline import build
 from newsmap.serve.feed import ATOM_NS, atom_feed
 from newsmap.store import ArticleInfo, Store
 
-from .conftest import SEED_SLUG, copy_article
+from .conftest import SEED_SLUG, build_library
 from .payloads import write_payload_site
 
 NS = {"a": ATOM_NS}
@@ -30,11 +29,7 @@ SITE = "https://maps.example.org/newsmap/"
 @pytest.fixture(scope="module")
 def library(tmp_path_factory) -> Path:
     """A database of the three fixture articles (published 2019, 2021 and 2023), built once."""
-    root = tmp_path_factory.mktemp("feed-library")
-    for slug in ARTICLES:
-        copy_article(slug, root / "seeds")
-    build(root / "seeds", root / "data", db_path=root / "data" / "newsmap.db", echo=lambda _: None)
-    return root / "data" / "newsmap.db"
+    return build_library(tmp_path_factory.mktemp("feed-library"), ARTICLES)
 
 
 def read(db: Path) -> tuple[list[ArticleInfo], str, dict[str, int]]:

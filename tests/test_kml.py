@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from newsmap.build.pipeline import build
 from newsmap.dataset import KML_STYLES, iter_kml, kml_colour, to_kml
 from newsmap.schema import FAMILIES, category_family
 from newsmap.serve.pages import category_index, legend
 from newsmap.store import Store
 
-from .conftest import ROOT, SEED_SLUG, copy_article
+from .conftest import ROOT, SEED_SLUG, build_library
 from .payloads import PAYLOADS, write_payload_site
 
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -39,11 +38,7 @@ def places(built: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def library(tmp_path_factory) -> Path:
     """A database of the three fixture articles, built once: what `/data/locations.kml` streams."""
-    root = tmp_path_factory.mktemp("kml-library")
-    for slug in ARTICLES:
-        copy_article(slug, root / "seeds")
-    build(root / "seeds", root / "data", db_path=root / "data" / "newsmap.db", echo=lambda _: None)
-    return root / "data" / "newsmap.db"
+    return build_library(tmp_path_factory.mktemp("kml-library"), ARTICLES)
 
 
 def library_kml(db: Path) -> bytes:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, site_env
-from .test_browser import track_motion, wait_until_still
+from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, assert_axe_clean, site_env
+from .test_browser import shown_names, track_motion, wait_until_still
 
 PAGE = f"/articles/{SEED_SLUG}"
 SCREENS = {
@@ -85,20 +85,19 @@ def offline_server(built):
     server.stop()
 
 
-def open_page(browser, origin: str, screen: str, hash_: str = "") -> Watched:
+def open_page(browser, origin: str, screen: str) -> Watched:
     watched = Watched(browser, origin, **SCREENS[screen])
-    page = watched.page
-    page.goto(origin + PAGE + hash_)
+    start_view(watched.page, origin)
+    return watched
+
+
+def start_view(page, origin: str) -> None:
+    """The seed's page as it opens, still, with its map in the window."""
+    page.goto(origin + PAGE)
     page.wait_for_selector(".nm-marker:not(.nm-gathered)")
     track_motion(page)
     wait_until_still(page)
     page.locator(".map-panel").scroll_into_view_if_needed()
-    return watched
-
-
-def shown_names(page) -> dict[str, str]:
-    places = page.evaluate("() => JSON.parse(document.getElementById('newsmap-data').textContent).places")
-    return {place["id"]: place["shown"] for place in places}
 
 
 def details_title(page) -> str:
@@ -180,11 +179,7 @@ def test_every_place_opens_by_click_or_tap_and_its_details_fit(browser, live_ser
         assert page.evaluate(OUT_OF_SIGHT) == [], (screen, place_id)
         if screen == "phone":  # the sheet stands in for the popup, with the whole of its first quote
             assert page.locator(".leaflet-popup").count() == 0
-        page.goto(live_server.url + PAGE)  # back to the start view for the next place
-        page.wait_for_selector(".nm-marker:not(.nm-gathered)")
-        track_motion(page)
-        wait_until_still(page)
-        page.locator(".map-panel").scroll_into_view_if_needed()
+        start_view(page, live_server.url)  # back to the start view for the next place
     assert watched.errors == [] and watched.outside == []
     watched.close()
 
@@ -240,14 +235,10 @@ def test_screenshots_of_the_seed_page(browser, live_server, offline_server, scre
 
 
 def test_axe_finds_no_serious_violations_on_the_phone_with_a_sheet_open(browser, live_server):
-    from axe_playwright_python.sync_playwright import Axe
-
     watched = open_page(browser, live_server.url, "phone")
     page = watched.page
     open_by_pointer(page, "kant-air-base", "phone")
     details_title(page)
     wait_until_still(page)
-    results = Axe().run(page)
-    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert bad == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+    assert_axe_clean(page)
     watched.close()

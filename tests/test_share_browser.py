@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .conftest import ARTIFACTS, BLANK_PNG, SEED_SLUG, TILE, LiveServer, Watched, site_env
+from .conftest import ARTIFACTS, BLANK_PNG, SEED_SLUG, TILE, LiveServer, Watched, assert_axe_clean, site_env
 from .test_browser import popup_title, settle, track_motion, wait_until_still
 
 pytestmark = pytest.mark.browser
@@ -176,8 +176,6 @@ def test_the_setting_names_the_sites_that_may_frame_embeds(browser, built):
 
 
 def test_axe_finds_no_serious_violations_in_the_embed(browser, live_server):
-    from axe_playwright_python.sync_playwright import Axe
-
     watched = Watched(browser, live_server.url, viewport={"width": 640, "height": 480})
     page = watched.page
     page.goto(live_server.url + EMBED)
@@ -188,9 +186,7 @@ def test_axe_finds_no_serious_violations_in_the_embed(browser, live_server):
             page.click('.place-link[data-place="kant-air-base"]')
             popup_title(page, "Kant Air Base")
         wait_until_still(page)  # no fade-in under way: axe reads the colours as they end up
-        results = Axe().run(page)
-        bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-        assert bad == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+        assert_axe_clean(page)
     assert watched.errors == [] and watched.outside == []
     watched.close()
 

