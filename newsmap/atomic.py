@@ -65,6 +65,23 @@ def _write_temporary(path: Path, data: bytes) -> Path:
     return Path(tmp_name)
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """Replace one file (temporary file beside it, fsync, rename), without `commit_files`' journal.
+
+    For folders that are not newsmap's alone (a static export the user keeps their own files
+    in): a `.commit.json` there may be anyone's, so it is neither read nor rolled forward, and
+    only this file's own temporaries (`.<name>.*.tmp`) are ever ours to sweep.
+    """
+    tmp = _write_temporary(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:

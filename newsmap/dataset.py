@@ -12,6 +12,7 @@ rows this module reads, through the functions here, so a column added here reach
 from __future__ import annotations
 
 import csv
+import html
 import io
 import itertools
 import json
@@ -354,6 +355,9 @@ KML_STYLES: dict[str, tuple[str, str]] = {  # family -> (CSS colour, icon)
     "other": ("#59636e", "placemark_circle.png"),
 }
 KML_TAIL = "</Document>\n</kml>\n"
+# Google Earth's balloon: the description only (its default adds the name, the data columns and
+# driving directions; the first two are plain text, see `_kml_style`).
+KML_BALLOON = "$[description]"
 
 
 def kml_colour(css: str) -> str:
@@ -387,14 +391,25 @@ def _kml_head(title: str) -> str:
 
 
 def _kml_style(family: str) -> str:
-    """An icon tinted the family's map colour, centred on the point as the map's markers are."""
+    """An icon tinted the family's map colour, centred on the point as the map's markers are.
+
+    The balloon is the description alone (`KML_BALLOON`): Google Earth's default balloon would
+    also paste the name and the ExtendedData columns into its HTML, and those are plain text
+    (the article's own characters, kept exact for GIS tools), not escaped for HTML."""
     css, icon = KML_STYLES[family]
     return (
         f'<Style id="{_style_id(family)}"><IconStyle><color>{kml_colour(css)}</color><scale>1.1</scale>'
         f"<Icon><href>{KML_ICONS}{icon}</href></Icon>"
         '<hotSpot x="0.5" y="0.5" xunits="fraction" yunits="fraction"/></IconStyle>'
-        "<LabelStyle><scale>0.8</scale></LabelStyle></Style>"
+        f"<LabelStyle><scale>0.8</scale></LabelStyle><BalloonStyle><text>{KML_BALLOON}</text></BalloonStyle></Style>"
     )
+
+
+def kml_html_text(value: str) -> str:
+    """Text for a KML element Google Earth renders as HTML (`<description>`): escaped for HTML, then
+    for XML, so an `<img onerror=…>` an article quotes is shown as those characters, never run.
+    Escaping for XML alone is undone by the XML parser and leaves the markup for the HTML renderer."""
+    return xml_text(html.escape(value, quote=False))
 
 
 def legend_rank(label: str) -> tuple[int, str]:
@@ -423,7 +438,7 @@ def _placemark(row: dict[str, Any]) -> str:
     )
     return (
         f'<Placemark id="{xml_text(_xml_id(row))}"><name>{xml_text(row["name"])}</name>'
-        f"<description>{xml_text(row['quote'])}</description>"
+        f"<description>{kml_html_text(row['quote'])}</description>"
         f"<styleUrl>#{_style_id(category_family(row['category']))}</styleUrl>"
         f"<ExtendedData>{data}</ExtendedData>"
         f"<Point><coordinates>{row['lon']:.5f},{row['lat']:.5f}</coordinates></Point></Placemark>"

@@ -1,10 +1,15 @@
 """`newsmap export`: a static site that works from a plain static server, byte-identical twice,
-relative links only, a subset of articles, refusals, payloads inert; in a real browser from
-`python -m http.server`, every request staying on that server."""
+relative links only, a subset of articles, refusals, payloads inert; a re-export that refreshes
+its own files and keeps the user's (CNAME, .git/); in a real browser from `python -m http.server`,
+every request staying on that server."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
+import hashlib
+import json
+import os
 import re
 import subprocess
 import sys
@@ -14,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from newsmap.serve import create_app, vendor_files
-from newsmap.serve.export import MARK, ExportError, export_site, iter_files, target
+from newsmap.serve.export import LEGACY_MARK, MANIFEST, ExportError, export_site, iter_files, target
 from newsmap.settings import bundled
+from newsmap.store import Store
 
 from .conftest import ROOT, SEED_SLUG, Watched, copy_article, free_port
 
@@ -40,7 +46,7 @@ def exported(built, tmp_path_factory) -> Path:
 def test_the_export_holds_every_page_and_download(exported):
     names = {p.relative_to(exported).as_posix() for p in iter_files(exported)}
     for name in ("index.html", "articles.json", "data/locations.csv", "data/mentions.csv", "data/locations.geojson",
-                 "data/locations.kml", MARK):  # fmt: skip
+                 "data/locations.kml", MANIFEST):  # fmt: skip
         assert name in names, name
     for name in ("index.html", "locations.csv", "locations-excel.csv", "mentions.csv", "locations.geojson",
                  "locations.kml", "article.json", "places.json", "corrections.csv", "corrections.json", "basemap.geojson",
@@ -71,18 +77,139 @@ def test_exporting_twice_gives_the_same_bytes_and_replaces_the_old_export(built,
     comparison = filecmp.dircmp(exported, again)
     assert not comparison.left_only and not comparison.right_only and not comparison.diff_files
     assert [p.read_bytes() for p in iter_files(exported)] == [p.read_bytes() for p in iter_files(again)]
-    (again / "stale.txt").write_text("from an older export")
-    export(built, again)  # an earlier export is replaced whole
-    assert not (again / "stale.txt").exists() and (again / "index.html").is_file()
-    assert not list(tmp_path.glob(".again.*"))  # no partial or old folder left beside it
+    assert not list(tmp_path.glob(".again.*"))  # no partial folder left beside it
+
+
+def test_the_manifest_lists_every_file_the_export_wrote_and_nothing_else(exported):
+    manifest = json.loads((exported / MANIFEST).read_text(encoding="utf-8"))
+    files = {p.relative_to(exported).as_posix(): p for p in iter_files(exported)}
+    assert set(manifest["files"]) == set(files) - {MANIFEST}
+    for name, entry in manifest["files"].items():
+        body = files[name].read_bytes()
+        assert entry == {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}, name
+
+
+USER_FILES = {  # what a user keeps beside a published export
+    "CNAME": b"maps.example.org\n",
+    ".git/HEAD": b"ref: refs/heads/main\n",
+    ".git/objects/ab/cdef": b"\x78\x01\x00binary",
+    "README.md": b"# Our maps\n",
+    "articles/NOTES.txt": b"in the export's own folder\n",
+}
+
+
+def add_copy(root: Path, slug: str) -> None:
+    """A second article in the library: the first one's text and rows under another slug."""
+    store = Store.open(root / "data" / "newsmap.db")
+    try:
+        article = dataclasses.replace(store.article(SEED_SLUG), slug=slug)
+        places, mentions = store.geoparsed(SEED_SLUG)
+        store.put_article(article, [{**r, "article": slug} for r in places], [{**r, "article": slug} for r in mentions])
+    finally:
+        store.close()
+
+
+def test_exporting_again_keeps_the_users_files_and_refreshes_its_own(workdir, tmp_path):
+    add_copy(workdir, "second-story")
+    out = tmp_path / "site"
+    export(workdir, out)
+    assert (out / "articles/second-story/embed/index.html").is_file()
+    for name, body in USER_FILES.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(body)
+    unchanged = out / ARTICLE / "locations.csv"
+    os.utime(unchanged, (1_000_000_000, 1_000_000_000))
+    store = Store.open(workdir / "data" / "newsmap.db")
+    try:
+        assert store.delete_article("second-story")
+    finally:
+        store.close()
+
+    export(workdir, out)
+    for name, body in USER_FILES.items():
+        assert (out / name).read_bytes() == body, name  # byte for byte
+    assert not (out / "articles/second-story").exists()  # an article gone from the library goes from the folder
+    assert "second-story" not in (out / "data/locations.csv").read_text() + (out / "index.html").read_text()
+    assert unchanged.stat().st_mtime == 1_000_000_000  # same bytes: left alone, so a sync sends only changes
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+    assert not any(name.startswith("articles/second-story/") for name in manifest)
+    assert not set(USER_FILES) & set(manifest), "the user's files are never the export's"
+    fresh = tmp_path / "fresh"
+    export(workdir, fresh)
+    ours = {p.relative_to(out).as_posix() for p in iter_files(out)} - set(USER_FILES)
+    assert ours == {p.relative_to(fresh).as_posix() for p in iter_files(fresh)}
+    assert all((out / name).read_bytes() == (fresh / name).read_bytes() for name in ours)
+    assert not list(tmp_path.glob(".site.*"))  # no partial folder left beside it
+
+
+def test_a_users_file_where_the_export_writes_is_refused_and_kept(built, tmp_path):
+    out = tmp_path / "site"
+    export(built, out)
+    before = snapshot(out)
+    (out / "data" / "locations.csv").unlink()  # gone from the folder, but the export's own: rewritten
+    (out / "feed.atom").write_text("my own feed")  # not written by the export yet, but --base-url writes it
+    with pytest.raises(ExportError, match=r"site/feed\.atom: not written by an earlier export") as refused:
+        export(built, out, base_url="https://maps.example.org/")
+    assert "\n" not in str(refused.value)
+    after = snapshot(out)
+    assert after.pop("feed.atom") == b"my own feed"
+    assert after == {k: v for k, v in before.items() if k != "data/locations.csv"}, "nothing was changed"
+    (out / "feed.atom").unlink()
+    export(built, out, base_url="https://maps.example.org/")
+    assert (out / "feed.atom").read_text().startswith("<?xml") and (out / "data/locations.csv").is_file()
+
+
+def test_a_users_folder_where_the_export_writes_a_file_is_refused(built, tmp_path):
+    out = tmp_path / "site"
+    export(built, out)
+    (out / "articles.json").unlink()
+    (out / "articles.json").mkdir()
+    (out / "articles.json" / "mine.txt").write_text("keep me")
+    with pytest.raises(ExportError, match=r"articles\.json: not written by an earlier export, and a folder"):
+        export(built, out)
+    assert (out / "articles.json" / "mine.txt").read_text() == "keep me"
+
+
+def test_a_manifest_that_leaves_the_folder_is_refused(built, tmp_path):
+    out = tmp_path / "site"
+    export(built, out)
+    (tmp_path / "precious.txt").write_text("outside the export")
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"]["../precious.txt"] = {"bytes": 18, "sha256": "0" * 64}
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ExportError, match="outside the folder"):
+        export(built, out)
+    assert (tmp_path / "precious.txt").read_text() == "outside the export"
+
+
+def test_an_export_from_before_the_manifest_is_adopted(built, tmp_path):
+    """Such a folder was swapped in whole: its files at the export's paths are the export's; the
+    rest (what the user added since) is kept; the old mark gives way to the manifest."""
+    out = tmp_path / "site"
+    export(built, out)
+    (out / MANIFEST).unlink()
+    (out / LEGACY_MARK).write_text("A static export of a newsmap library; `newsmap export` replaces it.\n")
+    (out / "CNAME").write_text("maps.example.org\n")
+    export(built, out)
+    assert (out / MANIFEST).is_file() and not (out / LEGACY_MARK).exists()
+    assert (out / "CNAME").read_text() == "maps.example.org\n"
+    assert "CNAME" not in json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in iter_files(root)}
 
 
 def test_a_folder_of_other_files_and_an_unknown_article_are_refused(built, tmp_path):
-    (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "notes.txt").write_text("keep me")
-    with pytest.raises(ExportError, match="not an earlier export"):
-        export(built, tmp_path / "mine")
-    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    mine = tmp_path / "mine"
+    (mine / ".git").mkdir(parents=True)
+    (mine / "notes.txt").write_text("keep me")
+    (mine / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    before = snapshot(mine)
+    with pytest.raises(ExportError, match=r"mine: holds other files and is not an earlier export \(no \.newsmap-export\.json\)"):
+        export(built, mine)
+    assert snapshot(mine) == before and sorted(p.name for p in mine.iterdir()) == [".git", "notes.txt"]
+    assert not list(tmp_path.glob(".mine.*"))
     with pytest.raises(ExportError, match="no article 'nothing'"):
         export(built, tmp_path / "out", slugs=["nothing"])
     assert not (tmp_path / "out").exists()

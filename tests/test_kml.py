@@ -1,23 +1,27 @@
 """KML that looks like the map in Google Earth: a style per marker family in the map's colours,
 a folder per category in legend order, a folder per article in the whole-library stream.
 
-Everything runs on real builds of the fixture articles, read back through `Store`.
+Everything runs on real builds of the fixture articles, read back through `Store`, and on an
+article made here whose text carries markup: Google Earth renders a description as HTML, so
+that markup must reach it as characters to show, not tags to run.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from newsmap.article import article_from_text
 from newsmap.dataset import KML_STYLES, iter_kml, kml_colour, to_kml
 from newsmap.schema import FAMILIES, category_family
 from newsmap.serve.pages import category_index, legend
 from newsmap.store import Store
 
-from .conftest import ROOT, SEED_SLUG, build_library
+from .conftest import ROOT, SEED_SLUG, app_for, build_library
 from .payloads import PAYLOADS, write_payload_site
 
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -216,3 +220,101 @@ def test_characters_xml_forbids_are_replaced_not_written(places):
     hostile = [{**places[0], "name": "Kant\x00\x1b\ud800\uffff"}]
     mark = parse(to_kml(hostile, title="t\x07")).find(".//k:Placemark", NS)
     assert mark.find("k:name", NS).text == "Kant\ufffd\ufffd\ufffd\ufffd"
+
+
+MARKUP = "<img src=x onerror=alert(1)>"
+MARKED_UP = f"The depot at Osh {MARKUP} &amp; <b>bold</b> & ]]> <!-- c --> &lt;script&gt; was named here."
+
+
+class _Html(HTMLParser):
+    """What an HTML renderer (Google Earth's balloon) makes of a string: its elements and its text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.markup: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.markup.append(f"<{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.markup.append(f"</{tag}>")
+
+    def handle_comment(self, data: str) -> None:
+        self.markup.append("<!---->")
+
+    def handle_decl(self, decl: str) -> None:
+        self.markup.append("<!>")
+
+    def handle_pi(self, data: str) -> None:
+        self.markup.append("<?>")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def as_html(value: str) -> tuple[list[str], str]:
+    parser = _Html()
+    parser.feed(value)
+    parser.close()
+    return parser.markup, "".join(parser.text)
+
+
+@pytest.fixture()
+def marked_up(tmp_path: Path) -> tuple[Path, dict]:
+    """A library (in tmp_path/data) of one article whose text, and so its place's quote, holds markup."""
+    text = f"Markup in the news\n\n{MARKED_UP}\n"
+    article = article_from_text("marked-up", text)
+    sentence = article.sentences[1]
+    start = text.index("Osh")
+    place = {
+        "id": "osh-depot", "name": "Osh depot", "article_name": "Osh", "kind": "depot", "category": "other mentioned place",
+        "status": "", "lat": 40.5, "lon": 72.8, "precision": "settlement", "quote": article.sentence_text(sentence),
+        "mentions": 1, "source": "test", "article": "marked-up", "country": "KG", "context": MARKUP,
+    }  # fmt: skip
+    mention = {
+        "place_id": "osh-depot", "article": "marked-up", "role": "toponym", "sentence": sentence.index,
+        "sentence_start": sentence.start, "sentence_end": sentence.end, "start": start, "end": start + 3, "text": "Osh",
+    }  # fmt: skip
+    store = Store.open(tmp_path / "data" / "newsmap.db")
+    try:
+        store.put_article(article, [place], [mention])
+        row = store.places("marked-up")[0]
+    finally:
+        store.close()
+    assert MARKUP in row["quote"] and "&amp;" in row["quote"] and "]]>" in row["quote"]
+    return tmp_path, row
+
+
+def test_a_description_is_text_even_to_an_html_renderer(marked_up):
+    """Parsed as XML, then as HTML (what Google Earth does), a description is the quote's characters:
+    no element, comment or entity of the article's survives as markup."""
+    root, row = marked_up
+    store = Store.open(root / "data" / "newsmap.db", create=False)
+    try:
+        streamed = b"".join(iter_kml(store.iter_places()))
+    finally:
+        store.close()
+    client = app_for(root).test_client()
+    served = [client.get(url).data for url in ("/articles/marked-up/locations.kml", "/data/locations.kml")]
+    for raw in (to_kml([row], title="marked-up"), streamed, *served):
+        marks = parse(raw).findall(".//k:Placemark", NS)
+        assert len(marks) == 1
+        description = marks[0].find("k:description", NS).text
+        markup, text = as_html(description)
+        assert markup == [] and text == row["quote"], description
+        # the data columns stay the article's exact characters, for GIS tools (not shown in the balloon)
+        assert marks[0].find("k:ExtendedData/k:Data[@name='quote']/k:value", NS).text == row["quote"]
+        assert marks[0].find("k:ExtendedData/k:Data[@name='context']/k:value", NS).text == MARKUP
+
+
+def test_the_balloon_shows_the_description_alone(marked_up):
+    """Google Earth's default balloon would paste the name and the data columns into its HTML as
+    they are; every family's style sets a balloon of the (HTML-escaped) description only."""
+    _, row = marked_up
+    document = parse(to_kml([{**row, "name": MARKUP}])).find("k:Document", NS)
+    for style in document.findall("k:Style", NS):
+        assert style.find("k:BalloonStyle/k:text", NS).text == "$[description]", style.get("id")
+    mark = document.find(".//k:Placemark", NS)
+    assert mark.find("k:name", NS).text == MARKUP  # a label, which Google Earth shows as plain text
+    assert mark.find("k:styleUrl", NS).text[1:] in {s.get("id") for s in document.findall("k:Style", NS)}

@@ -13,13 +13,28 @@ article's downloads beside it (`locations.csv`, `locations-excel.csv`, `mentions
 CSV, GeoJSON and KML), `articles.json`, `feed.atom`, `static/`, `vendor/`, and `basemap/<level>/<x>/<y>.json`:
 the offline basemap's cells, each written once for all the articles whose pages may ask for it.
 
-The folder is written beside OUT and swapped in whole, so a reader never sees half an export; an
-OUT that holds anything but an earlier export is refused.
+OUT is the user's folder too: a host's `CNAME`, a `.git/`, a README may sit beside the export.
+So the export lists the files it wrote in a manifest (`.newsmap-export.json`: each path with
+its size and SHA-256), and a later export replaces or removes only files that manifest lists;
+anything else is kept untouched. A non-empty OUT with no manifest (not made by newsmap) is
+refused, and so is a file of the user's at a path the export would write: both say which
+and change nothing.
+
+Crash safety: every file is rendered into a folder beside OUT first (a failure there leaves OUT
+as it was); then each is renamed into place (a reader sees the old file or the new, never
+half), scripts, data and basemap cells before the pages that link to them. The manifest on disk
+always lists every file newsmap may have put in OUT (the old and new lists together while files
+move), so an interrupted export is finished by the next one instead of leaving files it no
+longer recognises; the final manifest is written last. Files whose bytes did not change are
+left as they are (same mtime), so a sync to a host sends only what changed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import json
 import os
 import posixpath
 import re
@@ -31,6 +46,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from jinja2 import Environment
 
+from newsmap.atomic import replace_file
 from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, iter_csv, iter_geojson, iter_kml
 from newsmap.serve import basemap
 from newsmap.serve.embed import render_embed
@@ -38,7 +54,11 @@ from newsmap.serve.pages import csp_without
 from newsmap.serve.site import Config, Site
 from newsmap.store import Store, StoreError
 
-MARK = ".newsmap-export"  # in every export: what may be replaced by the next one
+MANIFEST = ".newsmap-export.json"  # in every export: the files the next export may replace or remove
+MANIFEST_FORMAT = "newsmap-export/1"
+# Exports made before the manifest marked themselves with this file alone (and were swapped in
+# whole): such a folder is adopted (see `_previous_export`) and the mark removed.
+LEGACY_MARK = ".newsmap-export"
 _ATTRIBUTE = re.compile(r'(\s(?:href|src|data-page|data-embed|data-path|data-basemap-script|data-phone-script|data-details|data-script)=")(/[^"/][^"]*|/)(")')
 _CANONICAL = re.compile(r'<link rel="canonical" href="[^"]*">\n?')
 _OEMBED = re.compile(r'<link rel="alternate" type="application/json\+oembed"[^>]*>\n?')
@@ -58,6 +78,17 @@ ARTICLE_FILES = {  # server path under /articles/<slug>/ -> file beside the arti
 
 class ExportError(RuntimeError):
     """The export cannot be made; one line for the user."""
+
+
+FileEntry = dict[str, int | str]  # a manifest row: {"bytes": size, "sha256": hex digest}
+
+
+@dataclass
+class _Previous:
+    """What an earlier export left in OUT: the files newsmap may replace or remove there."""
+
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    adopted: bool = False  # an export from before the manifest: its files are not listed
 
 
 @dataclass
@@ -110,15 +141,20 @@ class _Writer:
         self.base_url = base_url.rstrip("/") + "/" if base_url else ""
         self.hashed: dict[str, str] = {}
         self.result = Exported(root)
+        self.files: dict[str, FileEntry] = {}  # what the manifest will list, hashed as written
 
     def write(self, name: str, body: bytes | Iterable[bytes]) -> None:
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
         with open(path, "wb") as handle:
             for chunk in [body] if isinstance(body, bytes) else body:
                 handle.write(chunk)
-                self.result.bytes += len(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        self.result.bytes += size
         self.result.files += 1
+        self.files[name] = {"bytes": size, "sha256": digest.hexdigest()}
 
     def page(self, name: str, html: bytes, csp: str) -> None:
         """A page with relative links, its CSP as a `<meta>` (a static host sends no headers)."""
@@ -183,8 +219,9 @@ def export_site(
     tiles_attribution: str = "",
     progress: Callable[[str], None] = lambda _: None,
 ) -> Exported:
-    """Write the library (or the articles `slugs` names) as a static site into `out`."""
-    _check_out(out)
+    """Write the library (or the articles `slugs` names) as a static site into `out`, keeping
+    whatever in `out` an earlier export did not write."""
+    previous = _previous_export(out)
     try:
         store = Store.open(db, create=False)
     except StoreError as error:
@@ -206,8 +243,7 @@ def export_site(
         try:
             writer = _Writer(building, static, base_url)
             _write_all(site, store, writer, chosen, progress)
-            (building / MARK).write_text("A static export of a newsmap library; `newsmap export` replaces it.\n")
-            _swap(building, out)
+            _commit(building, out, writer.files, previous)
         finally:
             shutil.rmtree(building, ignore_errors=True)
             site.reset()
@@ -266,20 +302,162 @@ def _write_basemap(writer: _Writer, places_by_article: list[list[dict]]) -> None
             writer.write(f"basemap/{level}/{x}/{y}.json", body)
 
 
-def _check_out(out: Path) -> None:
+def _previous_export(out: Path) -> _Previous:
+    """The files an earlier export wrote into `out`, read before any work (a refusal costs nothing)."""
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out}: is a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARK).exists():
-        raise ExportError(f"{out}: holds other files and is not an earlier export: choose an empty or new folder")
+    if not out.is_dir():
+        return _Previous()
+    if (out / MANIFEST).is_file():
+        return _Previous(_read_manifest(out))
+    if (out / LEGACY_MARK).is_file():
+        # Made by a newsmap that swapped the whole folder in, so what sits at the paths this export
+        # writes is taken to be its own; the rest is kept, as files a user added would be.
+        return _Previous({LEGACY_MARK: _entry(out / LEGACY_MARK)}, adopted=True)
+    if any(not _manifest_temporary(child.name) for child in out.iterdir()):
+        raise ExportError(
+            f"{out}: holds other files and is not an earlier export (no {MANIFEST}): choose an empty or new "
+            "folder; files you add beside an export later are kept"
+        )
+    return _Previous()
 
 
-def _swap(building: Path, out: Path) -> None:
-    """Put the new export in place of the old one with two renames (readers see one or the other)."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        out.rename(old)
-    building.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+def _read_manifest(out: Path) -> dict[str, FileEntry]:
+    """The manifest's files, checked: its paths are deleted from, so none may leave `out`."""
+    path = out / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = data["files"] if isinstance(data, dict) and data.get("format") == MANIFEST_FORMAT else None
+        if not isinstance(files, dict):
+            raise ValueError(f"not a {MANIFEST_FORMAT} manifest")
+        for name, entry in files.items():
+            if not _inside(name):
+                raise ValueError(f"it lists {name!r}, outside the folder")
+            if not isinstance(entry, dict) or not isinstance(entry.get("bytes"), int) or "sha256" not in entry:
+                raise ValueError(f"its entry for {name!r} has no size and hash")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError) as error:
+        raise ExportError(f"{path}: unreadable ({error}): repair or remove it; nothing was changed") from None
+    return files
+
+
+def _inside(name: str) -> bool:
+    """A relative POSIX path that stays inside the folder (no absolute path, `..`, `.` or empty part)."""
+    parts = name.split("/")
+    return bool(name) and name != MANIFEST and "\\" not in name and all(part not in ("", ".", "..") for part in parts)
+
+
+def _manifest_temporary(name: str) -> bool:
+    """A temporary file `replace_file` left beside the manifest when a run was killed: ours to sweep."""
+    return name.startswith(f".{MANIFEST}.") and name.endswith(".tmp")
+
+
+def _entry(path: Path) -> FileEntry:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _clashes(out: Path, new: dict[str, FileEntry], previous: _Previous) -> dict[str, str]:
+    """Paths the export would write (or make a folder at) that hold something it did not write,
+    each with why; checked before anything in `out` changes."""
+    found: dict[str, str] = {}
+    for name in sorted(new):
+        target = out / name
+        if target.is_dir() and not target.is_symlink():
+            found[name] = "a folder where the export writes a file"
+        elif (target.exists() or target.is_symlink()) and name not in previous.files and not previous.adopted:
+            found[name] = "the export would overwrite it"
+        parents = name.split("/")[:-1]
+        for depth in range(1, len(parents) + 1):
+            folder = "/".join(parents[:depth])
+            if (out / folder).exists() and not (out / folder).is_dir() and folder not in previous.files:
+                found[folder] = "a file where the export needs a folder"
+    return found
+
+
+def _commit(building: Path, out: Path, new: dict[str, FileEntry], previous: _Previous) -> None:
+    """Move the files made in `building` into `out`; remove the earlier export's files this one no
+    longer writes; leave every other file in `out` as it is."""
+    clashes = _clashes(out, new, previous)
+    if clashes:
+        name, why = next(iter(clashes.items()))
+        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        raise ExportError(
+            f"{out / name}: not written by an earlier export, and {why}{more}: move it away or export into "
+            "another folder; nothing was changed"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for child in out.iterdir():
+        if _manifest_temporary(child.name) and child.is_file():
+            child.unlink()
+    if not new.keys() <= previous.files.keys():  # the manifest must name a file before it can appear
+        _write_manifest(out, {**previous.files, **new})
+    # Scripts, data and cells first, pages after them, the front page last: a reader who gets a new
+    # page finds what it links to.
+    for name in sorted(new, key=lambda n: (n.endswith(".html"), n == "index.html", n)):
+        _place(building / name, out, name, new[name], previous.files)
+    for name in sorted(previous.files.keys() - new.keys()):
+        _remove(out, name)
+    _write_manifest(out, new)
+
+
+def _place(source: Path, out: Path, name: str, entry: FileEntry, earlier: dict[str, FileEntry]) -> None:
+    """One file into place by a rename; an unchanged file is left alone (its mtime too)."""
+    target = out / name
+    unchanged = earlier.get(name) == entry and target.is_file() and target.stat().st_size == entry["bytes"]
+    if unchanged and _entry(target) == entry:  # read only when it is likely the same
+        return
+    parents = name.split("/")[:-1]
+    for depth in range(1, len(parents) + 1):  # an earlier export's file where this one needs a folder
+        folder = "/".join(parents[:depth])
+        if folder in earlier and (out / folder).is_file():
+            (out / folder).unlink()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:  # OUT on another file system than the folder beside it
+            raise
+        temporary = target.with_name(f".{target.name}.newsmap-{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temporary.unlink()  # never left among the user's files
+            raise
+
+
+def _remove(out: Path, name: str) -> None:
+    """An earlier export's file this one does not write, then its folders if that left them empty."""
+    path = out / name
+    if path.is_dir() and not path.is_symlink():
+        return  # a user's folder now stands there: not ours
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    folder = path.parent
+    while folder != out:
+        try:
+            folder.rmdir()  # only if empty: a file the user put there keeps its folder
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _write_manifest(out: Path, files: dict[str, FileEntry]) -> None:
+    """The same files give the same bytes (sorted, no dates), so two exports of the same data match."""
+    data = {
+        "format": MANIFEST_FORMAT,
+        "about": "The files `newsmap export` wrote here: the next export replaces or removes only these "
+        "and keeps every other file in this folder.",
+        "files": {name: files[name] for name in sorted(files)},
+    }
+    body = (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    path = out / MANIFEST
+    if not (path.is_file() and path.stat().st_size == len(body) and path.read_bytes() == body):
+        replace_file(path, body)  # unchanged, it keeps its date like the files it lists
 
 
 def iter_files(root: Path) -> Iterator[Path]:
