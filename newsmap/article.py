@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsmap.dates import DateError, check_published
 from newsmap.slugs import slugify
 from newsmap.textfile import read_utf8
 
@@ -223,6 +224,10 @@ def read_metadata(meta_path: Path) -> dict[str, str]:
             kind = {dict: "an object", list: "a list", bool: "true/false"}.get(type(value), "a number")
             raise ArticleError(f"{meta_path}: metadata field {key!r} must be text, not {kind}")
         meta[key] = " ".join(value.split())  # one line: a title is shown in a heading
+    try:
+        check_published(meta.get("published", ""))
+    except DateError as error:
+        raise ArticleError(f"{meta_path}: {error}") from None
     return meta
 
 

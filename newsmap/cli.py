@@ -186,7 +186,7 @@ def main() -> None:
 @_DB
 @click.option("--title", default="", help="Title (one article only; default: the file's or page's own).")
 @click.option("--publisher", default="", help="Publisher (one article only).")
-@click.option("--published", default="", help="Date published, YYYY-MM-DD or YYYY-MM (one article only).")
+@click.option("--published", default="", help="Date published, YYYY-MM-DD, YYYY-MM or YYYY (one article only).")
 @click.option("--url", default="", help="Address of the original (one article only; a fetched page's own by default).")
 @click.option("--by", "added_by", default="", help="Who adds it (shown in the article's record).")
 def add_command(
@@ -195,12 +195,17 @@ def add_command(
     """Add articles to the library: files (.txt, .md, .html) or web addresses (http/https)."""
     from newsmap.article import ArticleError
     from newsmap.build.pipeline import add_article
+    from newsmap.dates import DateError, check_published
     from newsmap.ingest import IngestError, fetch_url, from_upload
     from newsmap.store import Store, StoreError
 
     settings = _settings()
     if len(sources) > 1 and (title or publisher or published or url):
         _fail("--title, --publisher, --published and --url name one article: give one FILE or URL with them")
+    try:
+        check_published(published)
+    except DateError as error:
+        _fail(f"--published: {error}")
     limit = int(settings.max_article_kb * 1000)
     try:
         store = Store.open(db_path or settings.db)

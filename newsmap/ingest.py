@@ -40,6 +40,7 @@ from trafilatura.utils import decode_file
 from trafilatura.xml import xmltotxt
 
 from newsmap import __version__
+from newsmap.dates import is_published
 
 USER_AGENT = f"newsmap/{__version__} (+article import)"
 LIMIT_SETTING = "NEWSMAP_MAX_ARTICLE_KB"
@@ -429,10 +430,12 @@ def metadata_from_html(html: str, url: str = "") -> dict[str, str]:
 
 
 def _published(value: str) -> str:
+    """A page's or file's own date, as far as it is a real one ("" when it is not: it only pre-fills)."""
     match = _DATE.match(value.strip())
     if not match:
         return ""
-    return match.group(1) + (match.group(2) or "")
+    found = match.group(1) + (match.group(2) or "")
+    return found if is_published(found) else ""
 
 
 def _http_url(value: str) -> str:

@@ -36,14 +36,36 @@ def token(workdir: Path) -> str:
 
 @pytest.fixture()
 def api(workdir: Path, token: str):
+    """An API client for an editor; a PATCH or DELETE of a place or mention reads the place's ETag
+    first and sends it in If-Match, as an editor's client must (`blind=True`: it does not)."""
     client = app_for(workdir).test_client()
 
-    def call(method: str, path: str, **kwargs):
+    def call(method: str, path: str, blind: bool = False, **kwargs):
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        if method in ("PATCH", "DELETE") and not blind and "If-Match" not in headers:
+            etag = current_etag(client, path)
+            if etag:
+                headers["If-Match"] = etag
         return client.open(path, method=method, headers=headers, **kwargs)
 
     call.client = client  # type: ignore[attr-defined]
     return call
+
+
+def current_etag(client, path: str) -> str | None:
+    """The ETag of the place that a change of `path` (/places/<id> or /mentions/<n or start-end>) touches."""
+    parts = path.removeprefix(API).split("/")
+    if len(parts) < 3 or parts[1] not in ("places", "mentions"):
+        return None
+    place_id = parts[2]
+    if parts[1] == "mentions":
+        rows = list(csv.DictReader(io.StringIO(client.get(f"{PAGE}/mentions.csv").text)))
+        by_key = {f"{row['start']}-{row['end']}": row for row in rows} | {str(n): row for n, row in enumerate(rows)}
+        if place_id not in by_key:
+            return None
+        place_id = by_key[place_id]["place_id"]
+    answer = client.get(f"{API}/places/{place_id}")
+    return answer.headers.get("ETag") if answer.status_code == 200 else None
 
 
 def place(api, place_id: str) -> dict:
@@ -237,14 +259,18 @@ def test_a_signed_in_page_needs_the_csrf_token(workdir, token):
     page_token = re.search(r'name="csrf-token" content="([^"]+)"', edit.text).group(1)
     refused = client.patch(f"{API}/places/osh", json={"status": "x"})
     assert refused.status_code == 400 and "CSRF" in refused.get_json()["message"]
-    accepted = client.patch(f"{API}/places/osh", json={"status": "x"}, headers={"X-CSRFToken": page_token})
+    etag = client.get(f"{API}/places/osh").headers["ETag"]
+    accepted = client.patch(f"{API}/places/osh", json={"status": "x"}, headers={"X-CSRFToken": page_token, "If-Match": etag})
     assert accepted.status_code == 200 and accepted.get_json()["corrections"][0]["editor"] == "alice"
 
 
 def test_edit_limits_apply(workdir, token):
     client = app_for(workdir, EDIT_LIMIT="2 per hour").test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    codes = [client.patch(f"{API}/places/osh", json={"status": f"s{n}"}, headers=headers).status_code for n in range(3)]
+    codes = [
+        client.patch(f"{API}/places/osh", json={"status": f"s{n}"}, headers={**headers, "If-Match": current_etag(client, f"{API}/places/osh")}).status_code
+        for n in range(3)
+    ]
     assert codes == [200, 200, 429]
 
 
@@ -269,7 +295,9 @@ def test_payloads_in_names_and_notes_stay_text_everywhere(api, token):
 
 def test_fifty_edits_at_once_through_the_production_server_lose_none(built, tmp_path):
     """Gunicorn with its workers, as `make serve` runs it: 50 PATCHes of different places and fields
-    in parallel (no If-Match) all land; two saves of one place with the same ETag: one 409."""
+    in parallel, each with the If-Match it read (a 409 is read again and retried, as the editor
+    does), all land; two saves of one place with the same ETag: one 409; a save without If-Match:
+    428 and nothing changes."""
     import shutil
 
     shutil.copytree(built, tmp_path / "site")
@@ -294,9 +322,21 @@ def test_fifty_edits_at_once_through_the_production_server_lose_none(built, tmp_
         with urllib.request.urlopen(server.url + API + "/places", timeout=30) as answer:
             ids = [p["id"] for p in json.loads(answer.read())]
         jobs = [(ids[n % len(ids)], ("status", "kind", "category")[n // len(ids)], f"edit {n}") for n in range(50)]
+
+        def edit(job: tuple[str, str, str]) -> tuple[int, dict]:
+            for _ in range(20):  # read, change, and on a conflict read again
+                with urllib.request.urlopen(f"{server.url}{API}/places/{job[0]}", timeout=30) as answer:
+                    etag = answer.headers["ETag"]
+                result = call("PATCH", f"{API}/places/{job[0]}", {job[1]: job[2]}, {"If-Match": etag})
+                if result[0] != 409:
+                    return result
+            return result
+
         with ThreadPoolExecutor(max_workers=10) as pool:
-            results = list(pool.map(lambda job: call("PATCH", f"{API}/places/{job[0]}", {job[1]: job[2]}), jobs))
+            results = list(pool.map(edit, jobs))
         assert [status for status, _ in results] == [200] * 50, [r for r in results if r[0] != 200][:3]
+        blind = call("PATCH", f"{API}/places/{ids[0]}", {"status": "blind"})
+        assert blind[0] == 428 and "If-Match" in blind[1]["message"]
         with urllib.request.urlopen(server.url + API + "/places", timeout=30) as answer:
             now = {p["id"]: p for p in json.loads(answer.read())}
         assert all(now[pid][field] == value for pid, field, value in jobs)
@@ -332,3 +372,12 @@ def test_an_article_stored_before_corrections_existed_is_corrected_once(api, wor
     assert api.client.get(f"{API}/places/sochi").status_code == 404 and place(api, "osh")["status"] == "under discussion"
     assert api("POST", f"{API}/undo", json={}).status_code == 200
     assert place(api, "sochi")["id"] == "sochi"
+
+
+@pytest.mark.parametrize(("method", "path"), [("PATCH", "/places/osh"), ("DELETE", "/places/osh"), ("DELETE", "/mentions/0")])
+def test_changing_an_existing_place_or_mention_needs_if_match(api, method, path):
+    """A blind write would overwrite another editor's change unseen: 428, naming the header, and nothing changes."""
+    before = api.client.get(f"{API}/corrections").get_json()
+    answer = api(method, API + path, blind=True, json={"status": "blind"} if method == "PATCH" else None)
+    assert answer.status_code == 428 and "If-Match" in answer.get_json()["message"]
+    assert api.client.get(f"{API}/corrections").get_json() == before

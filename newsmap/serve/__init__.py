@@ -38,7 +38,7 @@ def month_year(value: str) -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """The app: configuration from the environment (`newsmap.settings`), then `test_config`."""
     from newsmap.cli import build_command, validate_command
-    from newsmap.serve import auth, editing, embed, headers, views, writes
+    from newsmap.serve import auth, bodies, editing, embed, headers, views, writes
     from newsmap.serve.site import Config, Site
 
     app = Flask(__name__, static_folder=None, template_folder=str(bundled("templates")))  # static: see views
@@ -59,9 +59,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
-    # An upload may be an HTML page: its markup on top of the text limit, and a little for the form.
-    upload_limit = int(float(app.config["MAX_ARTICLE_KB"]) * 1000) * writes.HTML_ALLOWANCE + 100_000
-    app.config.setdefault("MAX_CONTENT_LENGTH", upload_limit)
+    # The ceiling for any body; `bodies` lowers it per request (Flask's default config holds the key
+    # as None, so a setdefault would never apply).
+    if not (test_config and "MAX_CONTENT_LENGTH" in test_config):
+        app.config["MAX_CONTENT_LENGTH"] = bodies.article_body_limit(float(app.config["MAX_ARTICLE_KB"]))
     config = Config(
         db=Path(app.config["DB"]),
         tiles=app.config["TILES"],
@@ -75,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(writes.bp)
     app.register_blueprint(editing.bp)
     app.register_blueprint(embed.bp)
+    bodies.init_app(app)  # first: a body is bounded before any other hook may read it
     headers.init_app(app)
     auth.init_app(app)
     auth.exempt_from_limits(app, views.bp)  # reads are never rate-limited: skip the limiter's per-request check

@@ -5,9 +5,10 @@ in one transaction (`Store.correct`); the article's rows are then its geoparse w
 correction applied, so the page, downloads and API show it at once (the article's version moved
 on). A change that cannot apply is refused whole with a one-line message and changes nothing.
 
-Two editors saving the same place: the API's `If-Match` (the place's ETag, as
-`GET /api/articles/<slug>/places/<id>` gives it) is checked inside that transaction, and the
-second save gets 409 with the place as it is now. The page always sends it.
+Two editors saving the same place: a change to an existing place or mention (PATCH, DELETE) must
+send `If-Match` with the place's ETag, as `GET /api/articles/<slug>/places/<id>` gives it (428
+without it); it is checked inside that transaction, and the second save gets 409 with the place
+as it is now. The page always sends it. Creations, undo and revert have their own checks.
 
 Candidates and gazetteer search need the gazetteer, which is build side: `newsmap.build.lookup`
 is imported by name on first use, as `writes.geoparser` is, so reading never loads it.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +41,7 @@ from newsmap.corrections import (
     parse_span,
 )
 from newsmap.schema import ROW_PRECISIONS
-from newsmap.serve import auth
+from newsmap.serve import auth, bodies
 from newsmap.serve.assets import content_etag
 from newsmap.serve.site import Site, place_document
 
@@ -70,9 +72,14 @@ class Conflict(CorrectionError):
 
 
 def require_match(place: dict[str, Any], mentions: Rows) -> None:
-    """Refuse with Conflict when the request's If-Match is not the place's current ETag."""
+    """Refuse a change to an existing place or its mentions without `If-Match` (428), and with
+    Conflict when it is not the place's current ETag: a blind write would silently undo another's."""
     if not request.headers.get("If-Match"):
-        return
+        raise CorrectionError(
+            f"Send If-Match with the ETag of “{place['name']}” as you read it "
+            f"(GET /api/articles/<slug>/places/{place['id']} gives it), so that no one's change is overwritten unseen.",
+            428,
+        )
     document = place_document(place, [m for m in mentions if m["place_id"] == place["id"]])
     tag = content_etag(document)
     wanted = request.if_match
@@ -90,7 +97,7 @@ def json_body(allowed: tuple[str, ...]) -> dict[str, Any]:
     if not request.get_data(cache=True):
         body: Any = {}
     else:
-        body = request.get_json(silent=True)
+        body = bodies.json_body()
         if not isinstance(body, dict):
             abort(400, description="The body must be a JSON object.")
     unknown = sorted(set(body) - set(allowed))
@@ -393,15 +400,22 @@ def search() -> Response:
     query = " ".join(request.args.get("q", "").split())[:100]
     if len(query) < 2:
         abort(400, description="Search for at least 2 letters: ?q=name")
-    lat, lon = (_float(request.args.get(key)) for key in ("lat", "lon"))
+    lat, lon = _coordinate("lat", 90.0), _coordinate("lon", 180.0)
     return _no_store(jsonify(lookup("search")(query, lat, lon)))
 
 
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
+def _coordinate(key: str, bound: float) -> float | None:
+    """`?lat=`/`?lon=` as a finite number within ±bound, None when absent; anything else is a 400."""
+    value = request.args.get(key, "")
+    if not value:
         return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and -bound <= number <= bound):
+        abort(400, description=f"{key} must be a number from {-bound:g} to {bound:g}, not {value[:40]!r}.")
+    return number
 
 
 def _no_store(response: Response) -> Response:

@@ -10,7 +10,6 @@ one-line message (HTML form again, or JSON with the same message).
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,14 +17,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
 
 from newsmap.article import ArticleError
+from newsmap.dates import DateError, check_published
 from newsmap.ingest import Draft, IngestError, fetch_url, from_text, from_upload
 from newsmap.serve import auth
+from newsmap.serve.bodies import HTML_ALLOWANCE, json_body
 from newsmap.serve.site import Site
 
 GEOPARSER = "newsmap.build.pipeline:add_article"
 FORM_FIELDS = ("title", "publisher", "published", "url", "text", "fetch")
-PUBLISHED = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
-HTML_ALLOWANCE = 4  # an uploaded or fetched file may be this many times the text limit; its text is then checked
 
 bp = Blueprint("writes", __name__)
 
@@ -67,8 +66,10 @@ def draft_from_request(fields: dict[str, str], upload: Any) -> Draft:
     chosen = {key: " ".join(fields.get(key, "").split())[:300] for key in ("title", "publisher", "published", "url")}
     if chosen["url"] and not chosen["url"].lower().startswith(("https://", "http://")):
         raise IngestError("the address of the original must start with http:// or https://")
-    if chosen["published"] and not PUBLISHED.fullmatch(chosen["published"]):
-        raise IngestError("the date published must be written YYYY-MM-DD, YYYY-MM or YYYY")
+    try:
+        check_published(chosen["published"])
+    except DateError as error:
+        raise IngestError(str(error)) from None
     return Draft(
         text=draft.text,
         title=chosen["title"] or draft.title,
@@ -162,7 +163,7 @@ def manage(slug: str) -> Response:
 def api_add() -> Response:
     """JSON `{title, text, publisher?, published?, url?}` (or `fetch` for a URL), or a multipart upload."""
     if request.is_json:
-        body = request.get_json(silent=True)
+        body = json_body()
         if not isinstance(body, dict):
             abort(400, description='The body must be a JSON object: {"title", "text", ...}.')
         fields = {key: body[key] for key in FORM_FIELDS if isinstance(body.get(key), str)}
