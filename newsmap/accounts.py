@@ -1,10 +1,15 @@
-"""Editors and their API tokens, in the store's `users` and `tokens` tables.
+"""Editors, their API tokens and their signed-in sessions, in the store's `users`, `tokens` and `sessions` tables.
 
 Readers need no account; adding and deleting articles needs an editor. An editor signs in with
 a password (kept only as an argon2id hash: slow on purpose, so a stolen database does not give
 the passwords away) or sends an API token (kept only as its SHA-256: a token is 256 random bits,
 so a fast hash is enough, and a lookup by hash costs one index search). A token is shown once,
 when it is made, and never again.
+
+Signing in makes a session: a random id that only the browser's cookie holds, and a row with its
+SHA-256, the editor and when it ends. The database thus holds nothing that could be replayed as a
+session (as with tokens), and a session ends the moment its row goes: at sign-out, when the
+editor's password changes or the editor is removed, or when its time is up.
 
 Every function takes a connection from `newsmap.store.connect`; errors a user can fix are an
 `AccountError` with one line that says what is wrong.
@@ -17,7 +22,9 @@ import hashlib
 import re
 import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,6 +37,7 @@ MAX_PASSWORD = 1024  # argon2 takes any length; a limit keeps the form and the p
 MAX_LABEL = 100
 TOKEN_PREFIX = "nm_"  # recognisable in a config file or a leak scanner
 MAX_TOKEN = 200  # longer is never one of ours: answered without a lookup
+MAX_SESSION_ID = 100  # likewise for a session id (ours are 43 characters)
 
 _HASHER = PasswordHasher()  # argon2id with argon2-cffi's defaults (RFC 9106's low-memory profile)
 
@@ -95,21 +103,25 @@ def add_user(conn: sqlite3.Connection, name: str, password: str) -> None:
 
 
 def set_password(conn: sqlite3.Connection, name: str, password: str) -> None:
-    """A new password for an editor (its signed-in sessions end: see `user_stamp`)."""
+    """A new password for an editor; every session it has signed in ends (a changed password is
+    often a stolen one). Its API tokens stay."""
     password_hash = _HASHER.hash(_check_password(password))
     with transaction(conn):
         changed = conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)).rowcount
-    if not changed:
-        raise AccountError(f"no editor named {name!r}")
+        if not changed:
+            raise AccountError(f"no editor named {name!r}")
+        conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
 
 
 def remove_user(conn: sqlite3.Connection, name: str) -> int:
-    """Remove an editor and all its tokens; returns how many tokens went with it."""
+    """Remove an editor with all its tokens and sessions; returns how many tokens went with it."""
     with transaction(conn):
         tokens = conn.execute("SELECT COUNT(*) FROM tokens WHERE user = ?", (name,)).fetchone()[0]
         if not conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount:
             raise AccountError(f"no editor named {name!r}")
-        conn.execute("DELETE FROM tokens WHERE user = ?", (name,))  # the foreign key cascades too; this is sure
+        # The foreign keys cascade too; deleting here is sure even on a connection without them.
+        conn.execute("DELETE FROM tokens WHERE user = ?", (name,))
+        conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
     return int(tokens)
 
 
@@ -156,17 +168,52 @@ def check_password(conn: sqlite3.Connection, name: str, password: str) -> bool:
     return True
 
 
-def user_stamp(conn: sqlite3.Connection, name: str) -> str | None:
-    """A value that changes whenever the editor's password does (None: no such editor).
-
-    A session keeps it: a signed-in session ends when the editor is removed or its password changed.
-    """
-    row = conn.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()
-    return hashlib.sha256(row[0].encode("utf-8")).hexdigest()[:32] if row else None
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# -- sessions
+def _at(seconds: float) -> str:
+    """A time as the sessions table keeps it: ISO, UTC, to the second (so text order is time order)."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+def start_session(conn: sqlite3.Connection, name: str, lifetime: float) -> str:
+    """A new session of editor `name` for `lifetime` seconds; returns its id, which only the
+    cookie will hold (the table keeps its SHA-256). Sessions whose time is up are deleted on the way."""
+    session_id = secrets.token_urlsafe(32)
+    start = time.time()
+    with transaction(conn):
+        if not _exists(conn, name):
+            raise AccountError(f"no editor named {name!r}")
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (_at(start),))
+        conn.execute(
+            "INSERT INTO sessions (id_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            (_token_hash(session_id), name, _at(start), _at(start + lifetime)),
+        )
+    return session_id
+
+
+def session_user(conn: sqlite3.Connection, session_id: str) -> str | None:
+    """The editor a session id belongs to, or None: unknown, ended, or past its time (then deleted)."""
+    if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SESSION_ID:
+        return None
+    digest = _token_hash(session_id)
+    row = conn.execute("SELECT user, expires_at FROM sessions WHERE id_hash = ?", (digest,)).fetchone()
+    if row is None:
+        return None
+    if row[1] <= _at(time.time()):
+        conn.execute("DELETE FROM sessions WHERE id_hash = ?", (digest,))
+        return None
+    return str(row[0])
+
+
+def end_session(conn: sqlite3.Connection, session_id: str) -> bool:
+    """Sign a session out: its id stops working at once, wherever a copy of the cookie is."""
+    if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SESSION_ID:
+        return False
+    with transaction(conn):
+        return conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_token_hash(session_id),)).rowcount > 0
 
 
 def add_token(conn: sqlite3.Connection, user: str, label: str = "") -> str:

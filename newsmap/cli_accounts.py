@@ -94,7 +94,7 @@ def user_add(name: str, password_stdin: bool, db: Path | None) -> None:
 @_PASSWORD_STDIN
 @_db_option
 def user_password(name: str, password_stdin: bool, db: Path | None) -> None:
-    """Give editor NAME a new password (its browser sessions end; its tokens stay)."""
+    """Give editor NAME a new password (every browser signed in as NAME is signed out; its tokens stay)."""
     with _opened(db) as conn:
         if not accounts.user_exists(conn, name):
             raise accounts.AccountError(f"no editor named {name!r}")
@@ -106,7 +106,7 @@ def user_password(name: str, password_stdin: bool, db: Path | None) -> None:
 @click.argument("name")
 @_db_option
 def user_remove(name: str, db: Path | None) -> None:
-    """Remove editor NAME and its API tokens (it can no longer write, at once)."""
+    """Remove editor NAME, its API tokens and its sessions (it can no longer write, at once)."""
     with _opened(db) as conn:
         tokens = accounts.remove_user(conn, name)
     click.echo(f"removed editor {name}" + (f" and its {tokens} token{'s' if tokens != 1 else ''}" if tokens else ""))

@@ -44,8 +44,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_MAX_ARTICLE_KB", "500", "Largest article the build (and later the web and API) accepts, in kilobytes of UTF-8; a bigger one is skipped with a one-line reason."),
     Setting("NEWSMAP_MAX_PLACES", "1000", "Most places one article may name; an article with more is skipped with a one-line reason."),
     Setting("NEWSMAP_MAX_MENTIONS", "10000", "Most place mentions one article may hold; likewise."),
-    Setting("NEWSMAP_SECRET_KEY", "", "Key that signs session cookies; unset, a random key is made once and kept in the database, shared by every worker."),
-    Setting("NEWSMAP_HTTPS", "0", "`1` when served over HTTPS behind a proxy: session cookies get `Secure`, and `X-Forwarded-Proto`/`-For` from the proxy are trusted."),
+    Setting("NEWSMAP_SECRET_KEY", "", "Key that signs session cookies and CSRF tokens; unset, a random key is made once in the file `secret_key` (mode 0600) in the database's folder, shared by every worker. Never kept in the database."),
+    Setting("NEWSMAP_HTTPS", "0", "`1` when served over HTTPS: session cookies get `Secure`. Which proxy headers to trust is `NEWSMAP_PROXIES`."),
+    Setting("NEWSMAP_PROXIES", "0", "How many reverse proxies stand in front of newsmap, each appending to `X-Forwarded-For` and setting `X-Forwarded-Proto`: the client's address (which rate limits count by) and scheme are taken from the last that many. `0` trusts no such header (a client could name any address); `1` behind one nginx as shown above."),
     Setting("NEWSMAP_WRITE_LIMIT", "30 per hour;200 per day", "Rate limit on adding and deleting articles, per editor and per address (Flask-Limiter syntax; counted per worker process)."),
     Setting("NEWSMAP_EDIT_LIMIT", "300 per hour;2000 per day", "Rate limit on editors' corrections (moving, editing, adding and removing places and mentions, undo, revert), per editor and per address, counted like `NEWSMAP_WRITE_LIMIT`."),
     Setting("NEWSMAP_ALLOW_PRIVATE_URLS", "0", "`1` lets URL import fetch private, loopback and link-local addresses (never on a public server)."),
@@ -78,6 +79,12 @@ def _flag(name: str, value: str) -> bool:
     if value not in ("0", "1"):
         raise ValueError(f"{name} must be 0 or 1, not {value!r}")
     return value == "1"
+
+
+def _count(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) > 10:
+        raise ValueError(f"{name} must be a number of proxies from 0 to 10, not {value!r}")
+    return int(value)
 
 
 ORIGIN = re.compile(r"https?://(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?")
@@ -124,6 +131,7 @@ class Settings:
     max_mentions: int
     secret_key: str
     https: bool
+    proxies: int  # trusted reverse proxies in front (X-Forwarded-For/-Proto); 0: none
     write_limit: str
     edit_limit: str
     allow_private_urls: bool
@@ -164,6 +172,7 @@ class Settings:
             max_mentions=int(_positive("NEWSMAP_MAX_MENTIONS", raw["NEWSMAP_MAX_MENTIONS"])),
             secret_key=raw["NEWSMAP_SECRET_KEY"],
             https=_flag("NEWSMAP_HTTPS", raw["NEWSMAP_HTTPS"]),
+            proxies=_count("NEWSMAP_PROXIES", raw["NEWSMAP_PROXIES"]),
             write_limit=raw["NEWSMAP_WRITE_LIMIT"],
             edit_limit=raw["NEWSMAP_EDIT_LIMIT"],
             allow_private_urls=_flag("NEWSMAP_ALLOW_PRIVATE_URLS", raw["NEWSMAP_ALLOW_PRIVATE_URLS"]),

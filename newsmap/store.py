@@ -153,6 +153,21 @@ MIGRATIONS: tuple[str | tuple[str, ...], ...] = (
             skipped TEXT NOT NULL DEFAULT '[]'
         )""",
     ),
+    # 5: nothing that signs, and no session, in the database (anyone who may read it could forge one):
+    # the cookie-signing key leaves it (a 0600 file beside it now, see newsmap.serve.auth), and an
+    # editor's sign-in is a row here holding only the SHA-256 of the random id its cookie carries,
+    # so signing out, a new password or removing the editor ends it at once (newsmap.accounts)
+    """
+    DELETE FROM meta WHERE key = 'secret_key';
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user);
+    CREATE INDEX sessions_expires ON sessions (expires_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -273,16 +288,6 @@ class Store:
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
-
-    def secret(self, key: str = "secret_key") -> str:
-        """A random secret made once and kept (e.g. the session key every worker must share)."""
-        value = self.meta(key)
-        if value is None:
-            with transaction(self.conn):
-                self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, secrets.token_hex(32)))
-            value = self.meta(key)
-        assert value is not None
-        return value
 
     def version(self, slug: str) -> int | None:
         """The article's version (every write changes it), or None."""

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,11 @@ def raw_rows(db: Path, sql: str) -> list[tuple]:
     """What is really on disk, through a connection of its own."""
     with sqlite3.connect(db) as other:
         return other.execute(sql).fetchall()
+
+
+def sessions_count(conn: sqlite3.Connection) -> int:
+    """How many sessions the table holds, whoever they belong to."""
+    return conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
 
 
 # -- editors
@@ -94,16 +100,20 @@ def test_a_name_is_taken_once(conn):
     assert accounts.check_password(conn, "alice", PASSWORD)
 
 
-def test_set_password_replaces_the_old_one_and_changes_the_stamp(conn):
+def test_set_password_replaces_the_old_one_and_ends_the_sessions(conn):
     accounts.add_user(conn, "alice", PASSWORD)
-    stamp = accounts.user_stamp(conn, "alice")
+    accounts.add_user(conn, "bob", PASSWORD)
+    alices = [accounts.start_session(conn, "alice", 3600) for _ in range(2)]
+    bobs = accounts.start_session(conn, "bob", 3600)
+    token = accounts.add_token(conn, "alice")
     accounts.set_password(conn, "alice", "a new password")
     assert accounts.check_password(conn, "alice", "a new password")
     assert not accounts.check_password(conn, "alice", PASSWORD)
-    assert accounts.user_stamp(conn, "alice") not in (None, stamp)
-    assert accounts.user_stamp(conn, "bob") is None
-    with pytest.raises(AccountError, match="no editor named 'bob'"):
-        accounts.set_password(conn, "bob", "a new password")
+    assert [accounts.session_user(conn, sid) for sid in alices] == [None, None]  # every one of them
+    assert accounts.session_user(conn, bobs) == "bob"  # nobody else's
+    assert accounts.token_user(conn, token) == "alice"  # tokens stay
+    with pytest.raises(AccountError, match="no editor named 'ghost'"):
+        accounts.set_password(conn, "ghost", "a new password")
     with pytest.raises(AccountError, match="too short"):
         accounts.set_password(conn, "alice", "short")
 
@@ -133,6 +143,64 @@ def test_has_editors_list_and_remove(conn):
         accounts.remove_user(conn, "alice")
     accounts.remove_user(conn, "bob")
     assert not accounts.has_editors(conn)
+
+
+# -- sessions
+def test_a_session_is_stored_only_as_the_sha256_of_its_id(conn, db):
+    accounts.add_user(conn, "alice", PASSWORD)
+    session_id = accounts.start_session(conn, "alice", 3600)
+    assert len(session_id) >= 43 and accounts.start_session(conn, "alice", 3600) != session_id
+    [(stored, user, created, expires)] = raw_rows(
+        db, "SELECT id_hash, user, created_at, expires_at FROM sessions ORDER BY created_at LIMIT 1"
+    )
+    assert stored == hashlib.sha256(session_id.encode()).hexdigest() and user == "alice"
+    assert datetime.fromisoformat(expires) - datetime.fromisoformat(created) == timedelta(hours=1)
+    assert session_id.encode() not in on_disk(db)
+    assert accounts.session_user(conn, session_id) == "alice"
+    for wrong in ("", session_id[:-1], session_id + "x", stored, "x" * 10_000, None, 42):
+        assert accounts.session_user(conn, wrong) is None, wrong  # type: ignore[arg-type]
+    with pytest.raises(AccountError, match="no editor named 'ghost'"):
+        accounts.start_session(conn, "ghost", 3600)
+
+
+def test_ending_sessions(conn):
+    accounts.add_user(conn, "alice", PASSWORD)
+    accounts.add_user(conn, "bob", PASSWORD)
+    first, second = accounts.start_session(conn, "alice", 3600), accounts.start_session(conn, "alice", 3600)
+    bobs = accounts.start_session(conn, "bob", 3600)
+    assert accounts.end_session(conn, first) and not accounts.end_session(conn, first)
+    assert accounts.session_user(conn, first) is None and accounts.session_user(conn, second) == "alice"
+    assert not accounts.end_session(conn, "") and not accounts.end_session(conn, "x" * 10_000)
+    assert accounts.session_user(conn, bobs) == "bob"
+    accounts.remove_user(conn, "bob")
+    assert accounts.session_user(conn, bobs) is None
+    assert sessions_count(conn) == 1 and accounts.session_user(conn, second) == "alice"  # only the one signed in
+
+
+def test_an_expired_session_is_refused_and_swept(conn):
+    accounts.add_user(conn, "alice", PASSWORD)
+    old = accounts.start_session(conn, "alice", 3600)
+    other = accounts.start_session(conn, "alice", 3600)
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="seconds")
+    conn.execute("UPDATE sessions SET expires_at = ?", (past,))
+    assert accounts.session_user(conn, old) is None
+    assert sessions_count(conn) == 1  # the one met was deleted at once
+    accounts.start_session(conn, "alice", 3600)  # a sign-in sweeps the others whose time is up
+    assert sessions_count(conn) == 1 and accounts.session_user(conn, other) is None
+
+
+def test_the_user_commands_end_sessions(db):
+    invoke(user_group, ["add", "alice", "--password-stdin"], db, input=PASSWORD + "\n")
+    conn = connect(db)
+    try:
+        session_id = accounts.start_session(conn, "alice", 3600)
+        changed = invoke(user_group, ["password", "alice", "--password-stdin"], db, input="a new password\n")
+        assert changed.exit_code == 0 and accounts.session_user(conn, session_id) is None
+        session_id = accounts.start_session(conn, "alice", 3600)
+        assert invoke(user_group, ["remove", "alice"], db).exit_code == 0
+        assert accounts.session_user(conn, session_id) is None and sessions_count(conn) == 0
+    finally:
+        conn.close()
 
 
 # -- tokens

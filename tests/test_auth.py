@@ -7,7 +7,9 @@ The app here is Flask + `auth.init_app` + the error answers of `headers`, with t
 from __future__ import annotations
 
 import re
+import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from flask import Flask
 
 from newsmap import accounts
 from newsmap.serve import auth, headers
-from newsmap.store import Store, connect
+from newsmap.store import connect
 
 from .conftest import ROOT
 
@@ -141,7 +143,7 @@ def test_sign_out_needs_the_csrf_token_and_ends_the_session(client):
 
 
 def test_sessions_on_https_are_secure_and_the_proxy_is_trusted(db, conn):
-    app = make_app(db, HTTPS=True)
+    app = make_app(db, HTTPS=True, PROXIES=1)
     client = app.test_client()
     https = {"X-Forwarded-Proto": "https", "Referer": "https://localhost/login"}  # as the proxy sends it
     form = {"name": "alice", "password": PASSWORD, "csrf_token": csrf_token(client)}
@@ -156,21 +158,41 @@ def test_sessions_on_https_are_secure_and_the_proxy_is_trusted(db, conn):
     assert no_referer.status_code == 400 and "referrer" in no_referer.text
 
 
-def test_the_session_ends_after_its_lifetime_even_when_used(client):
+def test_https_alone_trusts_no_forwarded_header(db, conn):
+    """NEWSMAP_HTTPS only makes cookies Secure: which proxy headers to believe is NEWSMAP_PROXIES."""
+    client = make_app(db, HTTPS=True).test_client()
+    assert client.get("/", headers={"X-Forwarded-Proto": "https"}).request.scheme == "http"
+    response = sign_in(client)
+    assert response.status_code == 303 and "Secure" in session_cookie(response)
+
+
+def test_the_session_ends_after_its_lifetime_even_when_used(client, conn):
     sign_in(client)
-    with client.session_transaction() as session:
-        session["editor_since"] = int(time.time()) - 13 * 3600
+    [(created, expires)] = conn.execute("SELECT created_at, expires_at FROM sessions").fetchall()
+    assert datetime.fromisoformat(expires) - datetime.fromisoformat(created) == auth.SESSION_LIFETIME
+    assert client.get("/").text == "home of alice"
+    assert conn.execute("SELECT expires_at FROM sessions").fetchone()[0] == expires  # use does not extend it
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="seconds")
+    conn.execute("UPDATE sessions SET expires_at = ?", (past,))
     assert client.get("/").text == "home of a reader"
     assert client.get("/things/new").status_code == 302
+    assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0  # cleaned up when met
 
 
-def test_a_forged_session_name_is_not_an_editor(db, conn, client):
-    """A session cookie is signed with the key kept in the database; without the stamp no name counts."""
+def test_a_signed_cookie_without_a_live_session_is_not_an_editor(db, conn, client):
+    """The cookie is signed with the real key here, yet names no session the server holds: nobody.
+    (What the cookie used to carry, an editor's name and a time, counts for nothing either.)"""
     with client.session_transaction() as session:
         session["editor"] = "alice"
         session["editor_since"] = int(time.time())
+        session["session_id"] = secrets.token_urlsafe(32)
     assert client.get("/").text == "home of a reader"
-    assert make_app(db).secret_key == Store(conn).secret() == make_app(db).secret_key  # every worker shares it
+    sign_in(client)
+    [(hashed,)] = conn.execute("SELECT id_hash FROM sessions").fetchall()
+    with client.session_transaction() as session:
+        session["session_id"] = hashed  # what someone reading the database sees is not the id
+    assert client.get("/").text == "home of a reader"
+    assert make_app(db).secret_key == make_app(db).secret_key  # every worker shares the key file's key
 
 
 # -- who may write
@@ -334,8 +356,8 @@ def test_the_rate_limit_page_says_when_to_retry(client):
     assert "Too many changes" in page.text
 
 
-def test_behind_https_the_address_is_the_proxy_s_x_forwarded_for(db, conn):
-    client = make_app(db, HTTPS=True).test_client()
+def test_behind_a_proxy_the_address_is_the_proxy_s_x_forwarded_for(db, conn):
+    client = make_app(db, PROXIES=1).test_client()
     token = accounts.add_token(conn, "alice")
     accounts.add_user(conn, "bob", PASSWORD)
     bob = accounts.add_token(conn, "bob")
@@ -359,6 +381,35 @@ def test_sign_in_attempts_are_limited_per_address(db, conn):
     assert client.get("/login").status_code == 200  # showing the form is not an attempt
     other = sign_in(client, environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other.status_code == 303
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_changes_nothing(db, conn):
+    """NEWSMAP_PROXIES=0 (the default, also with HTTPS): a client naming a new address each time
+    in X-Forwarded-For is still one address to the sign-in limit."""
+    client = make_app(db, LOGIN_LIMIT="3 per minute", HTTPS=True).test_client()
+    statuses = [
+        sign_in(client, password="wrong guess", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(5)
+    ]
+    assert statuses == [401, 401, 401, 429, 429]
+
+
+def test_behind_one_proxy_the_address_is_the_last_forwarded_for_entry(db, conn):
+    """NEWSMAP_PROXIES=1: the entry our proxy appended counts, whatever the client wrote before it."""
+    client = make_app(db, LOGIN_LIMIT="3 per minute", PROXIES=1).test_client()
+
+    def attempt(forwarded: str) -> int:
+        return sign_in(client, password="wrong guess", headers={"X-Forwarded-For": forwarded}).status_code
+
+    assert [attempt(f"10.0.0.{n}, 198.51.100.7") for n in range(4)] == [401, 401, 401, 429]
+    assert attempt("198.51.100.8") == 401  # another client, as the proxy saw it
+    assert attempt("198.51.100.8, 198.51.100.7") == 429  # a client's own entry is not its address
+
+
+def test_proxies_must_be_a_small_count(db, conn):
+    for wrong in (-1, 11, "1", True):
+        with pytest.raises(ValueError, match="PROXIES must be a number of proxies from 0 to 10"):
+            make_app(db, PROXIES=wrong)
 
 
 def test_limits_and_csrf_can_be_turned_off_for_tests(db, conn):

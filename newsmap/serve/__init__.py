@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         TILES_ATTRIBUTION=settings.tiles_attribution,
         SECRET_KEY=settings.secret_key,
         HTTPS=settings.https,
+        PROXIES=settings.proxies,
         WRITE_LIMIT=settings.write_limit,
         EDIT_LIMIT=settings.edit_limit,
         ALLOW_PRIVATE_URLS=settings.allow_private_urls,

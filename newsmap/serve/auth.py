@@ -3,25 +3,35 @@
 Readers need no account. A view that changes the library is decorated with `editor_required`
 (and `write_limit`); `current_editor()` names who is asking. Two ways in:
 
-- the browser: `/login` checks the password and puts the editor's name in Flask's signed session
-  cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS), for at most `SESSION_LIFETIME`. Every form
-  POST carries Flask-WTF's CSRF token (`{{ csrf_token() }}`, or the `X-CSRFToken` header from script).
+- the browser: `/login` checks the password and starts a session kept on the server
+  (`accounts.start_session`: a row holding the SHA-256 of a random id, the editor and when it ends,
+  `SESSION_LIFETIME` later however much it is used). Flask's signed cookie (HttpOnly, SameSite=Lax,
+  Secure with HTTPS) carries only that id; `/logout` deletes the row, so a copy of the cookie is
+  worth nothing after it. Every form POST carries Flask-WTF's CSRF token (`{{ csrf_token() }}`, or
+  the `X-CSRFToken` header from script).
 - a program: `Authorization: Bearer <token>` (tokens from `newsmap token add`). Such a request is
   judged by its token alone, never by a cookie, so it needs no CSRF token: a cross-site page can
   neither read a token nor make the browser add the header.
 
-Writes are rate-limited per editor and per address (`WRITE_LIMIT`; corrections `EDIT_LIMIT`), sign-in attempts per address
-(`LOGIN_LIMIT`), with Flask-Limiter in memory (so counted per worker process).
+The key that signs cookies and CSRF tokens is never in the database (whoever may read that, e.g.
+through Datasette, could sign a cookie): SECRET_KEY, else the file `secret_key` (mode 0600) in the
+database's folder, made once (`key_file`).
+
+Writes are rate-limited per editor and per address (`WRITE_LIMIT`; corrections `EDIT_LIMIT`), sign-in
+attempts per address (`LOGIN_LIMIT`), with Flask-Limiter counting in `limits.db` beside the database
+(`newsmap.serve.limitstore`), so every worker process shares the counts. The address is the
+connection's, unless PROXIES says how many proxies' `X-Forwarded-For` entries to trust.
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
 import math
+import os
 import re
 import secrets
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +64,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from newsmap import accounts, store
+from newsmap.serve import limitstore
 from newsmap.serve.headers import DEFAULT_CSP, error_answer, wants_json
 from newsmap.settings import Settings
 
@@ -69,8 +80,12 @@ FORM_CSP = re.sub(r"form-action [^;]*", "form-action 'self'", DEFAULT_CSP)
 if "form-action" not in FORM_CSP:
     FORM_CSP += "; form-action 'self'"
 
-# What the session holds for a signed-in editor.
-_EDITOR, _STAMP, _SINCE = "editor", "editor_stamp", "editor_since"
+KEY_FILE = "secret_key"  # in the database's folder, unless SECRET_KEY is set
+MIN_KEY = 32  # characters of a key file: shorter is a mistake, not a key
+MAX_PROXIES = 10
+
+# What the session cookie holds for a signed-in editor: the random id of its server-side session.
+_SESSION_ID = "session_id"
 _UNSET = object()
 
 bp = Blueprint("auth", __name__)
@@ -203,8 +218,9 @@ def bearer_token() -> str | None:
 
 def current_editor() -> str | None:
     """The editor making this request: the bearer token's owner when the request has a bearer header
-    (the session is then ignored), else the session's signed-in editor if it still exists, has the same
-    password and signed in less than `SESSION_LIFETIME` ago. None for a reader."""
+    (the session is then ignored), else the editor of the server-side session whose id the cookie
+    holds, if that session has not ended (signed out, password changed, editor removed, or
+    `SESSION_LIFETIME` up). None for a reader (whose request asks the database nothing)."""
     editor = g.get("_newsmap_editor", _UNSET)
     if editor is _UNSET:
         editor = _find_editor()
@@ -217,14 +233,11 @@ def _find_editor() -> str | None:
     if token is not None:
         conn = _db()
         return accounts.token_user(conn, token) if token and conn is not None else None
-    name, stamp, since = session.get(_EDITOR), session.get(_STAMP), session.get(_SINCE)
-    if not (isinstance(name, str) and isinstance(stamp, str) and isinstance(since, int | float)):
+    session_id = session.get(_SESSION_ID)
+    if not isinstance(session_id, str):
         return None
-    if not -60 < time.time() - since < current_app.permanent_session_lifetime.total_seconds():
-        return None  # an absolute limit: a session kept alive by use still ends
     conn = _db()
-    current = accounts.user_stamp(conn, name) if conn is not None else None
-    return name if current is not None and hmac.compare_digest(current, stamp) else None
+    return accounts.session_user(conn, session_id) if conn is not None else None
 
 
 def _has_editors() -> bool:
@@ -308,35 +321,107 @@ def login() -> ResponseReturnValue:
     conn = _db()
     if conn is None or not accounts.check_password(conn, name, password):
         return _login_page(target, error=WRONG_PASSWORD, name=name, status=401)
-    stamp = accounts.user_stamp(conn, name)
-    session.clear()  # a new session for the editor: none set before signing in (fixation) carries over
-    session[_EDITOR], session[_STAMP], session[_SINCE] = name, stamp, int(time.time())
+    _end_session(conn)  # signing in again from a signed-in browser: the old session ends
+    session.clear()  # a new session for the editor: nothing set before signing in (fixation) carries over
+    session[_SESSION_ID] = accounts.start_session(conn, name, SESSION_LIFETIME.total_seconds())
     session.permanent = True
     g._newsmap_editor = name
     return redirect(target, 303)
 
 
+def _end_session(conn: sqlite3.Connection | None) -> None:
+    session_id = session.get(_SESSION_ID)
+    if isinstance(session_id, str) and conn is not None:
+        accounts.end_session(conn, session_id)
+
+
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Sign out: the session's row goes, so the cookie (and any copy of it) no longer signs anyone in."""
+    _end_session(_db())
     session.clear()
     g._newsmap_editor = None
     return redirect(safe_next(request.form.get("next")), 303)
 
 
 # -- setting it up
+class KeyFileError(RuntimeError):
+    """The session key file cannot be used; one line that says what to do."""
+
+
 def _secret_key(app: Flask) -> str:
-    """The configured key, or the one kept in the database (shared by every worker)."""
+    """The configured key, or the one in the key file beside the database (shared by every worker)."""
     if app.config.get("SECRET_KEY"):
         return str(app.config["SECRET_KEY"])
-    try:
-        conn = store.connect(Path(app.config["DB"]), create=False)
-    except store.StoreError as error:
-        app.logger.warning("newsmap: %s; sessions use a key of this process only", error)
+    folder = Path(app.config["DB"]).parent
+    if not folder.is_dir():
+        app.logger.warning("newsmap: no folder %s yet; sessions use a key of this process only", folder)
         return secrets.token_hex(32)
+    return key_file(folder / KEY_FILE)
+
+
+def key_file(path: Path) -> str:
+    """The key in `path`, made once with mode 0600 if there is none, and the same in every process.
+
+    Publishing it is the O_CREAT|O_EXCL step, done with link(2), which fails just as O_EXCL does
+    when the file exists, but on a file already written in full: a plain O_EXCL create would leave
+    a moment in which another process starting at once finds the file empty. The process that
+    loses reads the winner's key, so every worker signs with the same one.
+    """
     try:
-        return store.Store(conn).secret()
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        fd, draft = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".part", dir=path.parent)  # O_EXCL, 0600
+    except OSError as error:
+        raise _unusable(path, "make", error) from None
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(draft, path)
+    except FileExistsError:
+        return _read_key(path)  # another process made it first: use its key
+    except OSError as error:
+        raise _unusable(path, "make", error) from None
     finally:
-        conn.close()
+        os.unlink(draft)
+    return key
+
+
+def _unusable(path: Path, doing: str, error: OSError) -> KeyFileError:
+    return KeyFileError(f"cannot {doing} the session key file {path} ({error.strerror}): set NEWSMAP_SECRET_KEY")
+
+
+def _read_key(path: Path) -> str:
+    """The key in an existing key file; refused when others may read it or it holds no real key."""
+    try:
+        handle = path.open(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise _unusable(path, "read", error) from None
+    with handle:
+        mode = os.fstat(handle.fileno()).st_mode & 0o777
+        if mode & 0o077:
+            raise KeyFileError(
+                f"{path} may be read by other users (mode {mode:o}), so its key may have leaked: delete it "
+                "(a new key is made and editors sign in again) or, if nobody else could read it, chmod 600 it"
+            )
+        key = handle.read().strip()
+    if len(key) < MIN_KEY:
+        raise KeyFileError(f"{path} holds no usable key (under {MIN_KEY} characters): delete it and a new one is made")
+    return key
+
+
+def _proxies(app: Flask) -> int:
+    value = app.config.get("PROXIES", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PROXIES:
+        raise ValueError(f"PROXIES must be a number of proxies from 0 to {MAX_PROXIES}, not {value!r}")
+    return value
 
 
 def exempt_from_limits(app: Flask, blueprint: Blueprint) -> None:
@@ -362,22 +447,17 @@ class ReadersFirstSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def init_app(app: Flask) -> None:
-    """Sessions, CSRF protection, rate limits, the login routes and the error answers they need.
-
-    Reads from app.config: DB, SECRET_KEY ("" = kept in the database), HTTPS, WRITE_LIMIT,
-    and optionally LOGIN_LIMIT, WTF_CSRF_ENABLED and RATELIMIT_ENABLED (tests may turn them off).
-    """
+def _configure(app: Flask) -> None:
+    """The config Flask, Flask-WTF and Flask-Limiter read: cookies, the key, the limits and where they are counted."""
     if "DB" not in app.config:
         app.config["DB"] = str(Settings.from_env().db)
-    https = bool(app.config.get("HTTPS", False))
     app.config.update(
         SECRET_KEY=_secret_key(app),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_SECURE=bool(app.config.get("HTTPS", False)),
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
-        WTF_CSRF_CHECK_DEFAULT=False,  # checked below, unless the request carries a bearer token
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked in init_app's hook, unless the request carries a bearer token
         WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),  # a form may stay open as long as a session
     )
     limits = (("WRITE_LIMIT", DEFAULT_WRITE_LIMIT), ("EDIT_LIMIT", DEFAULT_EDIT_LIMIT), ("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT))
@@ -388,11 +468,23 @@ def init_app(app: Flask) -> None:
         except ValueError:
             raise ValueError(f"{key} must be limits like {default!r}, not {value!r}") from None
     app.config.setdefault("RATELIMIT_ENABLED", True)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limits_file = Path(app.config["DB"]).parent / limitstore.FILE_NAME
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limitstore.storage_uri(limits_file))  # shared by all workers
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    if https:  # behind one proxy that sets X-Forwarded-For and -Proto
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
+
+def init_app(app: Flask) -> None:
+    """Sessions, CSRF protection, rate limits, the login routes and the error answers they need.
+
+    Reads from app.config: DB, SECRET_KEY ("" = the key file beside the database), HTTPS (Secure
+    cookies), PROXIES (how many proxies' X-Forwarded-For/-Proto to trust), WRITE_LIMIT, and optionally
+    LOGIN_LIMIT, RATELIMIT_STORAGE_URI (default: `limits.db` beside the database), WTF_CSRF_ENABLED
+    and RATELIMIT_ENABLED (tests may turn them off).
+    """
+    proxies = _proxies(app)
+    _configure(app)
+    if proxies:  # the last `proxies` entries of X-Forwarded-For (and -Proto) are our proxies' own
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.session_interface = ReadersFirstSessions()
     state = _Auth(app)
     app.extensions[EXTENSION] = state
