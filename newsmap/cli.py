@@ -193,9 +193,10 @@ def add_command(
     sources: tuple[str, ...], db_path: Path | None, title: str, publisher: str, published: str, url: str, added_by: str
 ) -> None:
     """Add articles to the library: files (.txt, .md, .html) or web addresses (http/https)."""
+    from newsmap.adding import GeoparseError, Limits, add_article
     from newsmap.article import ArticleError
-    from newsmap.build.pipeline import add_article
     from newsmap.dates import DateError, check_published
+    from newsmap.geoparse_pool import GeoparsePool
     from newsmap.ingest import IngestError, fetch_url, from_upload
     from newsmap.store import Store, StoreError
 
@@ -212,6 +213,8 @@ def add_command(
     except StoreError as error:
         _fail(str(error))
     failed = 0
+    limits = Limits(limit, settings.max_places, settings.max_mentions)
+    geoparse = GeoparsePool(timeout=settings.geoparse_timeout)  # the same budget as the web's
     with click.progressbar(sources, label="Adding", file=sys.stderr, show_pos=True,
                            hidden=len(sources) < 2, item_show_func=lambda s: s) as bar:  # fmt: skip
         for source in bar:
@@ -223,10 +226,11 @@ def add_command(
                     path = Path(source)
                     draft = from_upload(path.name, path.read_bytes(), max_bytes=limit * 4)
                 added = add_article(
-                    store, draft.text, title=title or draft.title, publisher=publisher or draft.publisher,
-                    published=published or draft.published, url=url or draft.url, added_by=added_by, source="cli",
+                    store, geoparse, draft.text, limits=limits, title=title or draft.title,
+                    publisher=publisher or draft.publisher, published=published or draft.published,
+                    url=url or draft.url, added_by=added_by, source="cli",
                 )  # fmt: skip
-            except (IngestError, ArticleError) as error:
+            except (IngestError, ArticleError, GeoparseError) as error:
                 failed += 1
                 click.echo(f"\nerror: {source}: {error}", err=True)
                 continue
@@ -236,6 +240,7 @@ def add_command(
                 continue
             verb = "is already in the library as" if added.duplicate else "added as"
             click.echo(f"{source}: {verb} /articles/{added.slug} ({len(added.places)} places)")
+    geoparse.close()
     store.close()
     if failed:
         sys.exit(1)

@@ -44,10 +44,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWSMAP_MAX_ARTICLE_KB", "500", "Largest article the build (and later the web and API) accepts, in kilobytes of UTF-8; a bigger one is skipped with a one-line reason."),
     Setting("NEWSMAP_MAX_PLACES", "1000", "Most places one article may name; an article with more is skipped with a one-line reason."),
     Setting("NEWSMAP_MAX_MENTIONS", "10000", "Most place mentions one article may hold; likewise."),
+    Setting("NEWSMAP_GEOPARSE_TIMEOUT", "30", "Seconds an article added from the web, the API or `newsmap add` may take to geoparse (in a child process beside the server); past it the add fails with a message and changes nothing."),
     Setting("NEWSMAP_SECRET_KEY", "", "Key that signs session cookies and CSRF tokens; unset, a random key is made once in the file `secret_key` (mode 0600) in the database's folder, shared by every worker. Never kept in the database."),
     Setting("NEWSMAP_HTTPS", "0", "`1` when served over HTTPS: session cookies get `Secure`. Which proxy headers to trust is `NEWSMAP_PROXIES`."),
     Setting("NEWSMAP_PROXIES", "0", "How many reverse proxies stand in front of newsmap, each appending to `X-Forwarded-For` and setting `X-Forwarded-Proto`: the client's address (which rate limits count by) and scheme are taken from the last that many. `0` trusts no such header (a client could name any address); `1` behind one nginx as shown above."),
-    Setting("NEWSMAP_WRITE_LIMIT", "30 per hour;200 per day", "Rate limit on adding and deleting articles, per editor and per address (Flask-Limiter syntax; counted per worker process)."),
+    Setting("NEWSMAP_WRITE_LIMIT", "30 per hour;200 per day", "Rate limit on adding and deleting articles, per editor and per address (Flask-Limiter syntax; counted in `limits.db` beside the database, shared by every worker)."),
     Setting("NEWSMAP_EDIT_LIMIT", "300 per hour;2000 per day", "Rate limit on editors' corrections (moving, editing, adding and removing places and mentions, undo, revert), per editor and per address, counted like `NEWSMAP_WRITE_LIMIT`."),
     Setting("NEWSMAP_ALLOW_PRIVATE_URLS", "0", "`1` lets URL import fetch private, loopback and link-local addresses (never on a public server)."),
     Setting("NEWSMAP_URL_TIMEOUT", "10", "Seconds a URL import may take to answer."),
@@ -129,6 +130,7 @@ class Settings:
     max_article_kb: float
     max_places: int
     max_mentions: int
+    geoparse_timeout: float
     secret_key: str
     https: bool
     proxies: int  # trusted reverse proxies in front (X-Forwarded-For/-Proto); 0: none
@@ -170,6 +172,7 @@ class Settings:
             max_article_kb=_positive("NEWSMAP_MAX_ARTICLE_KB", raw["NEWSMAP_MAX_ARTICLE_KB"]),
             max_places=int(_positive("NEWSMAP_MAX_PLACES", raw["NEWSMAP_MAX_PLACES"])),
             max_mentions=int(_positive("NEWSMAP_MAX_MENTIONS", raw["NEWSMAP_MAX_MENTIONS"])),
+            geoparse_timeout=_positive("NEWSMAP_GEOPARSE_TIMEOUT", raw["NEWSMAP_GEOPARSE_TIMEOUT"]),
             secret_key=raw["NEWSMAP_SECRET_KEY"],
             https=_flag("NEWSMAP_HTTPS", raw["NEWSMAP_HTTPS"]),
             proxies=_count("NEWSMAP_PROXIES", raw["NEWSMAP_PROXIES"]),

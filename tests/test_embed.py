@@ -238,7 +238,7 @@ def test_oembed_respects_maxwidth_and_maxheight(client):
 
 
 def test_oembed_uses_the_address_the_request_came_to(workdir):
-    client = app_for(workdir, HTTPS=True).test_client()  # behind a proxy: NEWSMAP_HTTPS=1 trusts X-Forwarded-Proto
+    client = app_for(workdir, PROXIES=1).test_client()  # behind one proxy: NEWSMAP_PROXIES=1 trusts X-Forwarded-Proto
     answer = client.get(f"/oembed?url={PAGE}", headers={"X-Forwarded-Proto": "https", "Host": "maps.example.org"})
     body = answer.get_json()
     assert body["provider_url"] == "https://maps.example.org/"

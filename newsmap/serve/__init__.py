@@ -12,6 +12,8 @@ from pathlib import Path
 import xstatic.pkg.leaflet as leaflet
 from flask import Flask
 
+from newsmap.adding import Adding, Geoparse, Limits
+from newsmap.geoparse_pool import GeoparsePool
 from newsmap.schema import category_family
 from newsmap.settings import Settings, bundled
 
@@ -35,8 +37,12 @@ def month_year(value: str) -> str:
     return value
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """The app: configuration from the environment (`newsmap.settings`), then `test_config`."""
+def create_app(test_config: dict | None = None, *, geoparse: Geoparse | None = None) -> Flask:
+    """The app: configuration from the environment (`newsmap.settings`), then `test_config`.
+
+    `geoparse` is how added articles are geoparsed (`newsmap.adding`); by default a pool of child
+    processes with the NEWSMAP_GEOPARSE_TIMEOUT budget, so this process never loads the geoparser.
+    """
     from newsmap.cli import build_command, validate_command
     from newsmap.serve import auth, bodies, editing, embed, headers, views, writes
     from newsmap.serve.site import Config, Site
@@ -56,6 +62,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         ALLOW_PRIVATE_URLS=settings.allow_private_urls,
         URL_TIMEOUT=settings.url_timeout,
         MAX_ARTICLE_KB=settings.max_article_kb,
+        MAX_PLACES=settings.max_places,
+        MAX_MENTIONS=settings.max_mentions,
+        GEOPARSE_TIMEOUT=settings.geoparse_timeout,
         EMBED_ORIGINS=settings.embed_origins,
     )
     if test_config:
@@ -73,6 +82,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.filters["month_year"] = month_year
     app.jinja_env.filters["family"] = category_family
     app.extensions["newsmap"] = Site(config, app.jinja_env, bundled("static"), vendor_files())
+    limits = Limits(
+        article_bytes=int(float(app.config["MAX_ARTICLE_KB"]) * 1000),
+        places=int(app.config["MAX_PLACES"]),
+        mentions=int(app.config["MAX_MENTIONS"]),
+    )
+    geoparse = geoparse or GeoparsePool(timeout=float(app.config["GEOPARSE_TIMEOUT"]))
+    app.extensions[writes.ADDING] = Adding(geoparse, limits)
     app.register_blueprint(views.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(editing.bp)

@@ -133,7 +133,7 @@ def iframe_html(src: str, width: int, height: int, title: str) -> str:
 def same_site(scheme: str, netloc: str) -> bool:
     """Whether a URL's scheme and host are this site's, as the request reached it.
 
-    http and https count alike (behind a proxy without NEWSMAP_HTTPS the request says http),
+    http and https count alike (behind a proxy without NEWSMAP_PROXIES the request says http),
     and a default port is the same as none.
     """
 

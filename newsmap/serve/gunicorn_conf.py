@@ -82,7 +82,7 @@ gunicorn.http.wsgi.SERVER = SERVER_NAME  # "Server: newsmap" instead of the soft
 
 
 def pre_fork(server, worker) -> None:
-    """Let greenlets the app started while loading (the rate limiter's expiry timer) finish in the master.
+    """Let greenlets the app started while loading (e.g. an in-memory rate limiter's expiry timer) finish in the master.
 
     With the app preloaded and gevent patched in the master, such a greenlet would otherwise be
     copied into each worker half-run, and die there with a KeyError in threading's bookkeeping.

@@ -1,21 +1,20 @@
 """Writing routes (a Blueprint): editors add and delete articles, from the page or the API.
 
-Reading never loads the geoparser. Adding an article must: the one function that does,
-`newsmap.build.pipeline.add_article`, is looked up by name when the first article is added
-(`geoparser()`), so the serve side has no import of the build side and a reader's request never
-pays for it. Every write is one SQLite transaction; bad input changes nothing and gets a
+Reading never loads the geoparser. Adding an article runs it where it cannot block readers: the
+app is given a `geoparse` function by its composition root (`create_app`; by default a
+`GeoparsePool` of child processes with the NEWSMAP_GEOPARSE_TIMEOUT budget), and `newsmap.adding`
+stores what it finds. Every write is one SQLite transaction; bad input changes nothing and gets a
 one-line message (HTML form again, or JSON with the same message).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
 
+from newsmap.adding import GeoparseError, add_article
 from newsmap.article import ArticleError
 from newsmap.dates import DateError, check_published
 from newsmap.ingest import Draft, IngestError, fetch_url, from_text, from_upload
@@ -23,7 +22,7 @@ from newsmap.serve import auth
 from newsmap.serve.bodies import HTML_ALLOWANCE, json_body
 from newsmap.serve.site import Site
 
-GEOPARSER = "newsmap.build.pipeline:add_article"
+ADDING = "newsmap.adding"  # app.extensions key: the app's Adding (its geoparse function and limits)
 FORM_FIELDS = ("title", "publisher", "published", "url", "text", "fetch")
 
 bp = Blueprint("writes", __name__)
@@ -31,12 +30,6 @@ bp = Blueprint("writes", __name__)
 
 def site() -> Site:
     return current_app.extensions["newsmap"]
-
-
-def geoparser() -> Callable[..., Any]:
-    """`add_article`, imported on first use (see the module's docstring)."""
-    module, _, name = current_app.config.get("GEOPARSER", GEOPARSER).partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
@@ -85,13 +78,17 @@ def add(fields: dict[str, str], upload: Any, source: str) -> Outcome:
         draft = draft_from_request(fields, upload)
     except IngestError as error:
         return Outcome(413 if "allowed" in str(error) or "larger" in str(error) else 400, message=str(error))
+    adding = current_app.extensions[ADDING]
     try:
-        added = geoparser()(
-            site().store(), draft.text, title=draft.title, publisher=draft.publisher, published=draft.published,
-            url=draft.url, added_by=auth.current_editor() or "", source=source,
+        added = add_article(
+            site().store(), adding.geoparse, draft.text, limits=adding.limits, title=draft.title,
+            publisher=draft.publisher, published=draft.published, url=draft.url,
+            added_by=auth.current_editor() or "", source=source,
         )  # fmt: skip
     except ArticleError as error:
         return Outcome(422, message=str(error))
+    except GeoparseError as error:
+        return Outcome(error.status, message=str(error))
     if added.duplicate:
         return Outcome(409, added.slug, added.places, f"This text is already in the library: /articles/{added.slug}")
     return Outcome(201, added.slug, added.places)
