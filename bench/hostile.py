@@ -7,7 +7,13 @@
    same run, so the ratio shows growth, not the machine. Target: the 2 MB figure within 1.5x of
    the 25 KB one. Then one real `newsmap build` of the 2 MB article in a child process (start,
    gazetteer and all), target under 30 s.
-2. **Slow clients.** `newsmap serve` (the production command) on loopback; the latency of 200
+2. **A place-dense sentence** (issue 18): "Bishkek Osh Kant Moscow " over and over, one sentence
+   of 10, 40, 120 and 480 KB, through the same in-process steps. Reported: CPU seconds per KB;
+   target: the 480 KB figure within 1.5x of the 10 KB one (it grew with the square of the
+   sentence: minutes at 480 KB). Then one real `newsmap build` of the 480 KB text (the article
+   limit's size) in a child process with the default limits, which refuse it: targets under
+   10 s and under 600 MB peak RSS (before the fix it was still working after 5 minutes, at 5.9 GB).
+3. **Slow clients.** `newsmap serve` (the production command) on loopback; the latency of 200
    normal requests with no attack (the baseline), then while 500 connections send their request
    headers one line every 2 s (bounded: at most 60 s, every socket closed at the end). Target:
    p99 under attack below 1 s.
@@ -38,6 +44,8 @@ from newsmap.dataset import write_dataset
 
 FIXTURES = ROOT / "tests" / "fixtures"
 SIZES = (25_000, 100_000, 500_000, 2_000_000)
+DENSE_SIZES = (10_000, 40_000, 120_000, 480_000)
+DENSE_WORDS = "Bishkek Osh Kant Moscow "
 ATTACKERS = 500
 REQUESTS = 200
 
@@ -61,7 +69,7 @@ def build_in_process(path: Path, gazetteer: Gazetteer, out: Path) -> float:
     started = time.process_time()
     article = load_article(path)
     locations, mentions = geoparse_article(article, gazetteer, None)
-    write_dataset(out, locations, mentions, [article])
+    write_dataset(out, locations, mentions)
     return time.process_time() - started
 
 
@@ -113,6 +121,88 @@ def full_build_2mb(tmp: Path) -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"newsmap build of 2 MB failed: {child.stderr.read().decode()[-500:]}")
     return seconds, usage.ru_maxrss / 1024
+
+
+def dense_text(size: int) -> str:
+    """The issue's place-dense article: four place names over and over, one sentence (no full stop)."""
+    return (DENSE_WORDS * (size // len(DENSE_WORDS) + 1))[:size]
+
+
+def dense_build(tmp: Path) -> tuple[list[list[object]], list[dict[str, object]], list[str]]:
+    """CPU s per KB of the place-dense sentence by size, then a real `newsmap build` of 480 KB."""
+    gazetteer = Gazetteer.open(DEFAULT_CURATED)
+    build_in_process(write_article(tmp, "dense-warmup", dense_text(DENSE_SIZES[0])), gazetteer, tmp / "out")
+    rows: list[list[object]] = []
+    per_kb: dict[int, float] = {}
+    for size in DENSE_SIZES:
+        path = write_article(tmp, f"dense{size}", dense_text(size))
+        runs = 5 if size <= 40_000 else 3 if size <= 120_000 else 1  # the small ones are noisy
+        seconds = statistics.median(build_in_process(path, gazetteer, tmp / "out") for _ in range(runs))
+        per_kb[size] = seconds / (size / 1000)
+        ratio = per_kb[size] / per_kb[DENSE_SIZES[0]]
+        rows.append([f"{size / 1000:g} KB", f"{seconds:.2f}", f"{per_kb[size] * 1000:.2f}", f"{ratio:.2f}x"])
+    worst = per_kb[DENSE_SIZES[-1]] / per_kb[DENSE_SIZES[0]]
+    seconds, rss, outcome = full_build_dense(tmp)
+    targets = [
+        {"what": "CPU s/KB, place-dense sentence, 480 KB vs 10 KB", "target": "<= 1.5x",
+         "measured": f"{worst:.2f}x", "met": worst <= 1.5},
+        {"what": "`newsmap build` of the 480 KB place-dense sentence: wall time", "target": "< 10 s",
+         "measured": f"{seconds:.1f} s", "met": seconds < 10},
+        {"what": "`newsmap build` of the 480 KB place-dense sentence: peak RSS", "target": "< 600 MB",
+         "measured": f"{rss:.0f} MB", "met": rss < 600},
+    ]  # fmt: skip
+    return rows, targets, [f"The real build's answer: {outcome}"]
+
+
+def write_dense_result(rows: list[list[object]], targets: list[dict[str, object]], notes: list[str]) -> None:
+    write_result(
+        "hostile-dense",
+        "Hostile input: one place-dense sentence against its size",
+        ["size", "CPU s", "CPU ms per KB", "vs 10 KB"],
+        rows,
+        [
+            f"'{DENSE_WORDS}' over and over as one sentence: CPU seconds of every step of its build in-process "
+            "(read, split, recognise, resolve, describe, write; no limits), median of 5 up to 40 KB and of 3 at "
+            "120 KB; the ratio is against the 10 KB text, measured in the same run. Then `newsmap build` of the "
+            "480 KB text in a child process with the default limits: wall time, and the child's peak RSS.",
+            *notes,
+        ],
+        targets,
+    )
+
+
+# `python -m newsmap ARGS...` that writes its own peak RSS (VmHWM, KiB) to a file as it exits. The
+# rusage wait4 returns is no use here: a child's ru_maxrss counts the parent's memory it was forked
+# with (after the 2 MB builds, a few hundred MB that the build never used).
+PEAK_RSS_WRAPPER = """
+import atexit, runpy, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+def peak():
+    out.write_text(next(line for line in open("/proc/self/status") if line.startswith("VmHWM:")).split()[1])
+atexit.register(peak)
+sys.argv = ["newsmap", *sys.argv[2:]]
+runpy.run_module("newsmap", run_name="__main__", alter_sys=True)
+"""
+
+
+def full_build_dense(tmp: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, its last line on stderr) of `newsmap build` of the 480 KB
+    place-dense text in a child process, with the default limits and a database of its own."""
+    seeds, peak = tmp / "dense-seeds", tmp / "dense-peak-kib"
+    seeds.mkdir()
+    (seeds / "dense.txt").write_text(dense_text(DENSE_SIZES[-1]), encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSMAP_MAX_")}
+    env.update({"PYTHONPATH": str(ROOT), "NEWSMAP_DB": str(tmp / "dense-data" / "newsmap.db")})
+    argv = ["build", "--seeds", str(seeds), "--data", str(tmp / "dense-data")]
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS_WRAPPER, str(peak), *argv], env=env, cwd=tmp,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)  # fmt: skip
+    seconds = time.perf_counter() - started
+    lines = done.stderr.strip().splitlines()
+    if done.returncode not in (0, 1) or (done.returncode == 1 and not lines):  # 1: refused, with its reason
+        raise SystemExit(f"newsmap build of the place-dense text failed ({done.returncode}): {lines[-5:]}")
+    return seconds, int(peak.read_text()) * 1024 / 1e6, lines[-1] if done.returncode else "accepted"
 
 
 def latencies(url: str, count: int) -> list[float]:
@@ -172,6 +262,7 @@ def main() -> int:
     try:
         build_rows, build_targets = linear_build(tmp)
         seconds, rss = full_build_2mb(tmp)
+        dense_rows, dense_targets, dense_notes = dense_build(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     build_targets.append(
@@ -190,6 +281,7 @@ def main() -> int:
         ],
         build_targets,
     )
+    write_dense_result(dense_rows, dense_targets, dense_notes)
     client_rows, client_targets = slow_clients()
     write_result(
         "hostile-clients",
@@ -202,7 +294,7 @@ def main() -> int:
         ],
         client_targets,
     )
-    return exit_status(build_targets + client_targets)
+    return exit_status(build_targets + dense_targets + client_targets)
 
 
 if __name__ == "__main__":

@@ -6,18 +6,23 @@ Cost in time is measured in bench/hostile.py, never here; these tests check outc
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
+import pstats
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsmap import atomic
-from newsmap.article import article_from_text, article_slug
-from newsmap.build.pipeline import Limits, build, geoparse_article
+from newsmap.article import ArticleError, article_from_text, article_slug
+from newsmap.build import pipeline
+from newsmap.build.pipeline import Limits, build, geoparse_article, geoparse_within_limits
 from newsmap.dataset import ID_PATTERN, quote_core, read_table, write_dataset
 from newsmap.store import Store
 
@@ -156,6 +161,102 @@ def test_one_huge_sentence_naming_thousands_of_places_stays_small(gazetteer, tmp
     # letters: about 60 times the text, never the ~1,000 times of a whole sentence copied per place.
     assert total < 70 * len(text.encode()), (total, len(text))
     assert max(len(row["quote"]) for row in locations) <= 402
+
+
+# --------------------------------------------------------------------------- place-dense sentences (issue 18)
+
+DENSE = "Bishkek Osh Kant Moscow "  # the issue's text repeats it as one sentence up to the article limit
+
+
+def mentions_of(text: str, gazetteer) -> Counter[tuple[str, str, str, str]]:
+    """How often each (mention, role, place id, country) occurs in what the geoparser finds in `text`."""
+    locations, mentions = geoparse_article(article_from_text("t", text), gazetteer, None)
+    country = {row["id"]: row["country"] for row in locations}
+    return Counter((row["text"], row["role"], row["place_id"], country[row["place_id"]]) for row in mentions)
+
+
+def test_the_place_dense_article_is_refused_in_one_line_and_changes_nothing(workdir):
+    seeds, data = workdir / "seeds", workdir / "data"
+    before = {name: read_table(data / name) for name in ("locations.csv", "mentions.csv")}
+    (seeds / "dense.txt").write_text((DENSE * 20000)[:480_000], encoding="utf-8")  # under the 500 KB limit
+    summary = build(seeds, data, limits=Limits(), echo=lambda _: None)
+    assert summary.skipped == ["skipped dense: 40000 mentions, more than the 10000 allowed (NEWSMAP_MAX_MENTIONS)"]
+    assert {name: read_table(data / name) for name in before} == before
+    assert {info.slug for info in Store.open(data / "newsmap.db").infos()} == {SEED_SLUG}
+
+
+def test_the_limits_refuse_before_any_place_is_described(gazetteer, monkeypatch):
+    described: list[object] = []
+    monkeypatch.setattr(pipeline, "place_rows", lambda *args: described.append(args) or ([], []))
+    article = article_from_text("dense", DENSE * 100 + "\n")
+    with pytest.raises(ArticleError, match=r"^dense: 200 mentions, more than the 50 allowed \(NEWSMAP_MAX_MENTIONS\)$"):
+        geoparse_within_limits(article, gazetteer, None, Limits(mentions=50))
+    with pytest.raises(ArticleError, match=r"^dense: 2 places, more than the 1 allowed \(NEWSMAP_MAX_PLACES\)$"):
+        geoparse_within_limits(article, gazetteer, None, Limits(places=1))
+    assert not described  # refused on the resolver's counts, before describing, quoting or writing
+
+
+def test_a_one_sentence_list_of_places_gives_what_separate_sentences_give(gazetteer):
+    names = ["Bishkek", "Osh", "Moscow", "Tashkent", "Almaty", "Dushanbe", "Kabul", "Tehran", "Baku", "Tbilisi"] * 300
+    one = "Reports came from " + ", ".join(names) + ".\n"
+    many = " ".join(f"Reports came from {name}." for name in names) + "\n"
+    assert len(article_from_text("t", one).sentences) == 1 and len(article_from_text("t", many).sentences) == 3000
+    found = mentions_of(one, gazetteer)
+    assert found == mentions_of(many, gazetteer)
+    assert len(found) == 10 and set(found.values()) == {300}  # every name, every time: no cap on a sentence
+
+
+def test_a_names_verdict_does_not_depend_on_how_long_its_run_is(gazetteer):
+    # In "Bishkek Osh Kant Moscow ..." the rules see each name's capitalised neighbours: the same
+    # four words decide the same way whether the run is 40 words long or 8,000.
+    short, long = mentions_of(DENSE * 10 + "\n", gazetteer), mentions_of(DENSE * 2000 + "\n", gazetteer)
+    assert set(short) == set(long) and short
+    assert all(long[key] == 200 * short[key] for key in short)
+
+
+def calls(work: Callable[[], object]) -> int:
+    """How many Python and built-in function calls `work` makes: a measure of work that no timing noise moves."""
+    profile = cProfile.Profile()
+    profile.runcall(work)
+    return pstats.Stats(profile).total_calls
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        DENSE,  # one run of capitalised place names: each name's neighbours are the whole run
+        "Zorblax Quintor Vexmar Plimbo ",  # unknown capitalised words: a person's name, learnt word by word
+        "Bishkek City Council Moscow State University ",  # organisations: a place name, then an organisation word
+        "the military base in Naryn and Russia, ",  # facility phrases, and countries that might run them
+        "Santa Maria, Santa Cruz, San Pedro and San Antonio, ",  # names with a hundred candidates each
+        "Almaty, Bishkek, Osh, Naryn, Talas, Karakol, Tokmok, Jalal-Abad, Batken, Kant, ",  # "Town, Town" qualifiers
+    ],
+)
+def test_geoparsing_one_long_sentence_costs_work_linear_in_its_length(gazetteer, unit):
+    """Four times the sentence, about four times the calls (a quadratic step made it sixteen)."""
+
+    def geoparse_times(times: int) -> Callable[[], object]:
+        article = article_from_text("t", "Reports came from " + unit * times + "\n")
+        return lambda: geoparse_article(article, gazetteer, None)
+
+    geoparse_times(100)()  # the gazetteer's caches warm, so both counts are of the same work
+    small, large = calls(geoparse_times(100)), calls(geoparse_times(400))
+    assert large < 4.5 * small, (small, large)
+
+
+def test_geoparsing_a_sentence_of_distinct_places_costs_work_linear_in_their_number(gazetteer):
+    """Each name's context is every other name's votes: summed anew per name, that was quadratic."""
+    names = [row[0] for row in gazetteer.db.execute(
+        "select name from places where population > 50000 and name not like '% %' order by population desc limit 1200"
+    )]  # fmt: skip
+
+    def geoparse_first(count: int) -> Callable[[], object]:
+        article = article_from_text("t", "Reports came from " + ", ".join(names[:count]) + ".\n")
+        return lambda: geoparse_article(article, gazetteer, None)
+
+    geoparse_first(len(names))()  # every name looked up once: both counts are of the same work
+    small, large = calls(geoparse_first(300)), calls(geoparse_first(1200))
+    assert large < 4.5 * small, (small, large)
 
 
 WORDS = st.sampled_from(

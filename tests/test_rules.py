@@ -296,6 +296,69 @@ def test_judge_stops_at_the_first_verdict(recognizer):
     assert recognizer.judge(name, words) is None
 
 
+# --------------------------------------------------------------------------- a sentence's runs
+
+
+def _walk(text: str, tokens: list[geoparse.Token], i: int, step: int) -> int:
+    """How many capitalised words are joined to tokens[i] going left (-1) or right (+1), word by word."""
+    count, j = 0, i + step
+    while 0 <= j < len(tokens):
+        left, right = (tokens[j], tokens[j - step]) if step < 0 else (tokens[j - step], tokens[j])
+        if not tokens[j].capitalized or not geoparse._joined(text, left, right):
+            break
+        count, j = count + 1, j + step
+    return count
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Officials of Moscow State University's office in St. Louis met Gov. Jackson.",
+        "Fargo Mayor Dennis Walaker and Bosnia-Herzegovina's envoy flew to the Gulf of Mexico.",
+        "Bishkek Osh Kant Moscow Bishkek Osh Kant Moscow",
+        "a b C D e F",
+        "Kant",
+        "",
+    ],
+)
+def test_runs_find_each_words_capitalised_neighbours_as_a_walk_would(text):
+    tokens = geoparse.tokenize(text, 0, len(text))
+    runs = geoparse.Runs(text, tokens)
+    for i in range(len(tokens)):
+        assert runs.start[i] == i - _walk(text, tokens, i, -1), (text, i)
+        assert runs.end[i] == i + 1 + _walk(text, tokens, i, +1), (text, i)
+
+
+def test_runs_reach_stops_at_the_first_word_a_test_refuses():
+    text = "Fargo Mayor Dennis Walaker Jr"
+    runs = geoparse.Runs(text, geoparse.tokenize(text, 0, len(text)))
+    not_mayor = lambda token: token.text != "Mayor"  # noqa: E731
+    assert runs.reach(0, 5, not_mayor) == 1 and runs.reach(2, 5, not_mayor) == 5 and runs.reach(2, 4, not_mayor) == 4
+    assert runs.reach(3, 3, not_mayor) == 3  # an empty span
+    assert runs.reach_back(4, 0, not_mayor) == 2 and runs.reach_back(0, 0, not_mayor) == 0
+    assert runs.reach_back(1, 0, not_mayor) == 2  # tokens[1] itself is refused: nothing
+    assert runs.reach_back(-1, 0, not_mayor) == 0  # before the first word: nothing
+
+
+def test_learning_overlapping_runs_adds_each_word_once():
+    class Counting(set):
+        added = 0
+
+        def add(self, word: object) -> None:
+            Counting.added += 1
+            super().add(word)
+
+    text = "Aa Bb Cc Dd Ee Ff"
+    runs = geoparse.Runs(text, geoparse.tokenize(text, 0, len(text)))
+    words = ArticleWords(people=Counting())
+    for start, stop in [(2, 5), (0, 6), (1, 4), (3, 6), (0, 6)]:
+        words.learn(runs, start, stop)
+    assert words.people == {"Aa", "Bb", "Cc", "Dd", "Ee", "Ff"} and Counting.added == 6
+    other = ArticleWords()  # what one article learnt says nothing about another's words
+    other.learn(runs, 1, 3)
+    assert other.people == {"Bb", "Cc"}
+
+
 # --------------------------------------------------------------------------- the resolver
 
 

@@ -6,6 +6,7 @@ Rules read the sentence around each mention; they know English news phrasing ("t
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -75,7 +76,7 @@ class Description:
     article_name: str
 
 
-Countries = Sequence[tuple[int, int, str]]  # (start, end, ISO code) of the article's country mentions
+Countries = Sequence[tuple[int, int, str]]  # (start, end, ISO code) of the article's country mentions, in text order
 
 
 def describe(
@@ -206,11 +207,13 @@ def _operator(mentions: list[Mention], article: Article, lexicon: Lexicon, count
             return lexicon.adjective_for(mention.operator)
     for mention in mentions:
         sentence = article.sentences[mention.sentence]
-        for start, _, code in countries:
-            if mention.end <= start <= min(sentence.end, mention.end + 60):
-                if _RUN_BY.match(article.text[mention.end : start]):
-                    return lexicon.adjective_for(code)
-                break
+        # The first country named after the mention (`countries` is in text order): found by
+        # bisection, as reading the list from its start cost facility mentions x countries.
+        after = bisect.bisect_left(countries, (mention.end,))
+        if after < len(countries) and countries[after][0] <= min(sentence.end, mention.end + 60):
+            start, _, code = countries[after]
+            if _RUN_BY.match(article.text[mention.end : start]):
+                return lexicon.adjective_for(code)
     return ""
 
 
@@ -233,18 +236,19 @@ def _best_sentence(mentions: list[Mention], article: Article, trigger: int | Non
     title = article.title.strip()
     scores: dict[int, float] = {}
     for mention in mentions:
-        sentence = article.sentences[mention.sentence]
-        length = sentence.end - sentence.start
-        score = 0.0
-        if mention.sentence == trigger:
-            score += 3
-        if mention.anchors:
-            score += 2
-        if length == len(title) and article.sentence_text(sentence) == title:
-            score -= 3
-        if length > 300:
-            score -= 1
+        score = 2.0 if mention.anchors else 0.0
         scores[mention.sentence] = max(scores.get(mention.sentence, -99.0), score)
+    # What the sentence itself is worth, once per sentence: comparing a long one-sentence article
+    # with its title (its first line: the whole text) once per mention cost mentions x length.
+    for index in scores:
+        sentence = article.sentences[index]
+        length = sentence.end - sentence.start
+        if index == trigger:
+            scores[index] += 3
+        if length == len(title) and article.sentence_text(sentence) == title:
+            scores[index] -= 3
+        if length > 300:
+            scores[index] -= 1
     best = min(scores, key=lambda index: (-scores[index], index))
     return article.sentences[best]
 

@@ -56,12 +56,14 @@ Each of the recognition rules above is a function of its own (`adjective_of_plac
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol, TypeAlias
 
@@ -133,6 +135,9 @@ _PERSON_BEFORE = re.compile(
     r"\b(?:according[ \u00a0]+to|stabbed|shot|killing|arrested|charged|sentenced|convicted|thanked|interviewed|married)"
     r"[ \u00a0]+(?P<word>[A-Z][a-z]+(?:[’'][A-Z][a-z]+)?)\b(?![’']s\b|[ \u00a0-]+[A-Z])"
 )
+# How far before a facility phrase its operator may be named ("China opened its first overseas base"):
+# more than _OPERATES (a verb with at most 60 characters either side) and a possessive can span.
+OPERATOR_REACH = 240
 _SETTLEMENT_NOUNS = r"(?:town|village|city|settlement|lake|region|district|province|area|island|oblast|republic)"
 
 
@@ -243,7 +248,7 @@ class Name:
 
     text: str = field(repr=False)  # the whole article text
     sentence: int
-    tokens: list[Token] = field(repr=False)  # the sentence's words; the name is tokens[i : i + n]
+    runs: Runs = field(repr=False)  # the sentence's words and their runs; the name is tokens[i : i + n]
     i: int
     n: int
     places: list[Place]
@@ -251,6 +256,10 @@ class Name:
     abbreviation: bool = False
     adjective: bool = False  # "Russian", "Europeans": `places` holds the one place it is the adjective of
     compass: bool = False  # "North Africa": `places` holds the larger places it is part of
+
+    @property
+    def tokens(self) -> list[Token]:
+        return self.runs.tokens
 
     @property
     def first(self) -> Token:
@@ -287,17 +296,23 @@ class Name:
     def known(self) -> bool:
         return any(p.curated or p.kind in ("country", "US state", "continent") for p in self.places)
 
-    @functools.cached_property
-    def right(self) -> list[Token]:
-        """The capitalised words joined to the name on its right (none after a possessive)."""
-        if self.last.possessive:
-            return []
-        return _run(self.text, self.tokens, self.i + self.n - 1, +1)
+    @property
+    def after(self) -> int:
+        """The index of the word after the name: where the words joined on its right begin."""
+        return self.i + self.n
 
-    @functools.cached_property
-    def left(self) -> list[Token]:
-        """The capitalised words joined to the name on its left."""
-        return _run(self.text, self.tokens, self.i, -1)
+    @property
+    def right_end(self) -> int:
+        """The capitalised words joined to the name on its right are tokens[after : right_end]
+        (none after a possessive). Found in O(1): the sentence's runs are known."""
+        if self.last.possessive:
+            return self.after
+        return self.runs.end[self.after - 1]
+
+    @property
+    def left_start(self) -> int:
+        """The capitalised words joined to the name on its left are tokens[left_start : i]."""
+        return self.runs.start[self.i]
 
 
 @dataclass
@@ -307,6 +322,34 @@ class ArticleWords:
     people: set[str] = field(default_factory=set)  # words known to be people's names; rules add to it
     lower: frozenset[str] = frozenset()  # words the article also uses in lower case
     located: set[str] = field(default_factory=set)  # names the article once puts after a place preposition
+    # Per sentence, which of its words were learnt already: word index -> a later word maybe not yet learnt.
+    _learnt: dict[Runs, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
+
+    def learn(self, runs: Runs, start: int, stop: int) -> None:
+        """Learn the words runs.tokens[start:stop] as people's names.
+
+        The rules learn whole runs ("Dmitry Orlov"; in a sentence of thousands of capitalised
+        words, every word after a name), and neighbouring names learn overlapping runs. A word
+        learnt before is jumped over (a "next word not yet learnt" table, its paths shortened
+        as it is read), so each word of a sentence is learnt once and learning stays linear.
+        `people` only grows, so skipping a word learnt before changes nothing.
+        """
+        skip = self._learnt.setdefault(runs, {})
+        j = _not_yet_learnt(skip, start)
+        while j < stop:
+            self.people.add(runs.tokens[j].text)
+            skip[j] = j + 1
+            j = _not_yet_learnt(skip, j + 1)
+
+
+def _not_yet_learnt(skip: dict[int, int], j: int) -> int:
+    """The first word from j on that `skip` does not jump over; the path walked is pointed straight at it."""
+    root = j
+    while root in skip:
+        root = skip[root]
+    while j != root:
+        skip[j], j = root, skip[j]
+    return root
 
 
 @dataclass
@@ -340,17 +383,75 @@ def _joined(text: str, left: Token, right: Token) -> bool:
     return gap in (". ", ".\u00a0") and len(left.text) <= 3 and left.capitalized
 
 
-def _run(text: str, tokens: list[Token], i: int, step: int) -> list[Token]:
-    """Capitalised words joined to tokens[i] going left (step -1) or right (step +1)."""
-    run: list[Token] = []
-    j = i + step
-    while 0 <= j < len(tokens):
-        a, b = (tokens[j], tokens[j - step]) if step < 0 else (tokens[j - step], tokens[j])
-        if not tokens[j].capitalized or not _joined(text, a, b):
-            break
-        run.append(tokens[j])
-        j += step
-    return run
+class Runs:
+    """One sentence's words, and the runs of capitalised words joined into one name that they form.
+
+    The rules ask what stands next to a name: the capitalised words joined to it on either side
+    ("Moscow State University", "Governor Jackson"), whether an organisation word is among
+    them, how far a person's name reaches. Walking the run for each name made each name cost
+    the length of its run, so a sentence of n capitalised words ("Bishkek Osh Kant Moscow ...",
+    thousands of times) cost n² and took minutes. Here the runs' bounds are found in one pass
+    over the sentence, and each "the next word from here that is not a surname" in one more pass
+    per kind of question, so every question a rule asks is O(1).
+    """
+
+    def __init__(self, text: str, tokens: list[Token]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self._forward: dict[Callable[[Token], bool], list[int]] = {}
+        self._backward: dict[Callable[[Token], bool], list[int]] = {}
+
+    @functools.cached_property
+    def _bounds(self) -> tuple[list[int], list[int]]:
+        """(start, end): for each word j, the capitalised words joined to it are tokens[start[j] : j]
+        on its left and tokens[j + 1 : end[j]] on its right."""
+        tokens, count = self.tokens, len(self.tokens)
+        capital = [token.capitalized for token in tokens]
+        # linked[j]: tokens[j] and tokens[j + 1] stand in one name (asked only where a capital makes it matter)
+        linked = [
+            (capital[j] or capital[j + 1]) and _joined(self.text, tokens[j], tokens[j + 1]) for j in range(count - 1)
+        ]
+        start = list(range(count))
+        for j in range(1, count):
+            if capital[j - 1] and linked[j - 1]:
+                start[j] = start[j - 1]
+        end = list(range(1, count + 1))
+        for j in range(count - 2, -1, -1):
+            if capital[j + 1] and linked[j]:
+                end[j] = end[j + 1]
+        return start, end
+
+    @property
+    def start(self) -> list[int]:
+        return self._bounds[0]
+
+    @property
+    def end(self) -> list[int]:
+        return self._bounds[1]
+
+    def reach(self, i: int, stop: int, keep: Callable[[Token], bool]) -> int:
+        """The first j in [i, stop) whose word `keep` refuses, or stop: tokens[i:j] all pass."""
+        table = self._forward.get(keep)
+        if table is None:
+            table = [len(self.tokens)] * (len(self.tokens) + 1)
+            for j in range(len(self.tokens) - 1, -1, -1):
+                table[j] = table[j + 1] if keep(self.tokens[j]) else j
+            self._forward[keep] = table
+        return min(table[i], stop) if i < stop else stop
+
+    def reach_back(self, i: int, stop: int, keep: Callable[[Token], bool]) -> int:
+        """Going left from tokens[i] down to tokens[stop]: the smallest k such that every word of
+        tokens[k : i + 1] passes `keep` (i + 1 when tokens[i] fails or i < stop)."""
+        if i < stop:
+            return i + 1
+        table = self._backward.get(keep)
+        if table is None:
+            table, last = [], -1  # table[j]: the last word at or before j that `keep` refuses
+            for j, token in enumerate(self.tokens):
+                last = last if keep(token) else j
+                table.append(last)
+            self._backward[keep] = table
+        return max(stop, table[i] + 1)
 
 
 class Recognizer:
@@ -425,9 +526,9 @@ class Recognizer:
                 return n, places
         return 0, []
 
-    def _abbreviation(self, text: str, sentence: int, tokens: list[Token], i: int) -> Name | None:
+    def _abbreviation(self, text: str, sentence: int, runs: Runs, i: int) -> Name | None:
         """ "U.S.", "UK", "Louisville, Ky.": written exactly so (case and periods count)."""
-        token = tokens[i]
+        token = runs.tokens[i]
         with_period = token.text + "." if text.startswith(".", token.end) else ""
         surface = next((s for s in (with_period, token.text) if s in self.lexicon.abbreviations), None)
         if surface is None:
@@ -446,16 +547,7 @@ class Recognizer:
         if not places:
             return None
         places = [max(places, key=lambda p: (p.population, p.key))]
-        return Name(text, sentence, tokens, i, 1, places, end=token.start + len(surface), abbreviation=True)
-
-    def _name_run(self, text: str, tokens: list[Token], i: int, step: int) -> list[Token]:
-        """The name-like words joined to tokens[i]: a title or a common word ends the run."""
-        run = []
-        for token in _run(text, tokens, i, step):
-            if not self.is_name_word(token):
-                break
-            run.append(token)
-        return run
+        return Name(text, sentence, runs, i, 1, places, end=token.start + len(surface), abbreviation=True)
 
     # -- the pass over an article
     def recognize(self, article: Article) -> Recognition:
@@ -504,20 +596,21 @@ class Recognizer:
     def _scan_sentence(self, text: str, sentence: Sentence, scan: Scan) -> None:
         """One sentence's names, longest first; adjectives and people's names are noted on the way."""
         tokens = tokenize(text, sentence.start, sentence.end)
+        runs = Runs(text, tokens)
         i = 0
         while i < len(tokens):
             token = tokens[i]
             if not token.capitalized:
                 i += 1
                 continue
-            abbreviation = self._abbreviation(text, sentence.index, tokens, i)
+            abbreviation = self._abbreviation(text, sentence.index, runs, i)
             if abbreviation is not None:
                 scan.names.append(abbreviation)
                 i += 1
                 continue
             n, places = self._longest_name(text, tokens, i)
             if n <= 1 and token.text in COMPASS:
-                compass = self._compass_name(text, sentence.index, tokens, i)
+                compass = self._compass_name(text, sentence.index, runs, i)
                 if compass is not None:  # "North Africa", "Western US": the part of a larger place
                     scan.names.append(compass)
                     i += compass.n
@@ -532,25 +625,26 @@ class Recognizer:
                         (token.start, tokens[i + size - 1].end, self.lexicon.demonyms.get(entry, ""))
                     )
                     if place is not None:
-                        scan.names.append(Name(text, sentence.index, tokens, i, size, [place], adjective=True))
+                        scan.names.append(Name(text, sentence.index, runs, i, size, [place], adjective=True))
                     i += size
                     continue
             if n == 0:
-                self._learn_person(text, tokens, i, scan.words.people)
+                self._learn_person(runs, i, scan.words)
                 i += 1
                 continue
-            scan.names.append(Name(text, sentence.index, tokens, i, n, places))
+            scan.names.append(Name(text, sentence.index, runs, i, n, places))
             i += n
 
-    def _compass_name(self, text: str, sentence: int, tokens: list[Token], i: int) -> Name | None:
+    def _compass_name(self, text: str, sentence: int, runs: Runs, i: int) -> Name | None:
         """ "North Africa", "Western US", "Eastern Ukraine": a compass word before a country or continent.
 
         When the gazetteer lacks the whole name, the mention spans it and the place is the larger
         one it is part of (its point stands for the part too).
         """
+        tokens = runs.tokens
         if i + 1 >= len(tokens) or text[tokens[i].end : tokens[i + 1].start] != " ":
             return None
-        abbreviation = self._abbreviation(text, sentence, tokens, i + 1)
+        abbreviation = self._abbreviation(text, sentence, runs, i + 1)
         if abbreviation is not None:
             n, places = 1, abbreviation.places
         else:
@@ -561,7 +655,7 @@ class Recognizer:
         after = _WORD_AFTER.match(text, tokens[i + n].end)
         if after and after.group(1).lower() in self.lexicon.designators:
             return None  # "West Palestine Avenue": a street
-        name = Name(text, sentence, tokens, i, 1 + n, wide, compass=True)
+        name = Name(text, sentence, runs, i, 1 + n, wide, compass=True)
         if abbreviation is not None:
             name.end = abbreviation.end
         return name
@@ -598,21 +692,23 @@ class Recognizer:
             facts.adjectives[entry] = place
         return facts.adjectives[entry]
 
-    def _learn_person(self, text: str, tokens: list[Token], i: int, person_words: set[str]) -> None:
+    def _learn_person(self, runs: Runs, i: int, words: ArticleWords) -> None:
         """Unknown capitalised words next to other names, or after a title, are people's names.
 
-        A title ends the run, so "Fargo Mayor Dennis Walaker" teaches "Dennis" and "Walaker"
-        but not "Fargo".
+        A title or a common word ends the run, so "Fargo Mayor Dennis Walaker" teaches "Dennis"
+        and "Walaker" but not "Fargo".
         """
-        token = tokens[i]
-        if not self.is_name_word(token):
+        if not self.is_name_word(runs.tokens[i]):
             return
-        left = self._name_run(text, tokens, i, -1)
-        right = self._name_run(text, tokens, i, +1)
-        before = _run(text, tokens, i - len(left), -1)
-        titled = bool(before) and before[0].text in self.lexicon.titles
-        if left or right or titled:
-            person_words.update(t.text for t in [*left, token, *right])
+        run_start = runs.start[i]
+        left = runs.reach_back(i - 1, run_start, self.is_name_word)  # tokens[left:i]: name words before
+        right = runs.reach(i + 1, runs.end[i], self.is_name_word)  # tokens[i + 1 : right]: name words after
+        titled = left > run_start and runs.tokens[left - 1].text in self.lexicon.titles
+        if left < i or right > i + 1 or titled:
+            words.learn(runs, left, right)
+
+    def _no_org_head(self, token: Token) -> bool:
+        return token.text not in self.lexicon.org_heads
 
     def judge(self, name: Name, words: ArticleWords) -> Mention | None:
         """The mention a found name makes, or None: the first rule with a verdict decides."""
@@ -623,8 +719,16 @@ class Recognizer:
         return place_mention(self, name)
 
     def _add_facilities(self, text: str, article: Article, mentions: list[Mention]) -> list[Mention]:
-        """ "air base in Kant": a facility mention spanning the phrase, located by the name."""
-        named = [(m.start, m.end) for m in mentions if m.role == "facility"]
+        """ "air base in Kant": a facility mention spanning the phrase, located by the name.
+
+        `mentions` are in text order (the scan's), so the mentions before a phrase and the named
+        facilities around it are found by bisection: a text of thousands of facility phrases
+        stays linear.
+        """
+        named = sorted((m.start, m.end) for m in mentions if m.role == "facility")
+        named_starts = [start for start, _ in named]
+        reach = list(itertools.accumulate((end for _, end in named), max))  # the furthest end so far
+        starts = [m.start for m in mentions]
         added: list[Mention] = []
         for mention in mentions:
             if mention.role != "toponym":
@@ -634,19 +738,27 @@ class Recognizer:
             found = self._facility_before.search(text, window_start, mention.start)
             if found is None or found.end() != mention.start:
                 continue
-            if any(start <= found.start("kind") < end for start, end in named):
+            kind_start = found.start("kind")
+            inside = bisect.bisect_right(named_starts, kind_start)  # the named facilities starting at or before it
+            if inside and reach[inside - 1] > kind_start:
                 continue  # "Kant Air Base in Kyrgyzstan": the kind belongs to a proper name
-            kind = found.group("kind")
-            operator = self._operator_before(text, sentence.start, found.start("kind"), mentions)
+            near = bisect.bisect_left(starts, kind_start - OPERATOR_REACH), bisect.bisect_left(starts, kind_start)
+            operator = self._operator_before(text, sentence.start, kind_start, mentions[near[0] : near[1]])
             added.append(
-                Mention(found.start("kind"), mention.end, text[found.start("kind") : mention.end], mention.sentence,
-                        role="facility", kind=self.lexicon.family(kind), anchors=[mention], operator=operator)
+                Mention(kind_start, mention.end, text[kind_start : mention.end], mention.sentence, role="facility",
+                        kind=self.lexicon.family(found.group("kind")), anchors=[mention], operator=operator)
             )  # fmt: skip
         return mentions + added
 
     def _operator_before(self, text: str, sentence_start: int, kind_start: int, mentions: list[Mention]) -> str:
         """Who the text says runs a facility, as an ISO code: "the Russian air base", "Russia's air
-        base", "China opened its first overseas base"; "" when it does not say."""
+        base", "China opened its first overseas base"; "" when it does not say.
+
+        `mentions` are the text's mentions that start within OPERATOR_REACH characters before the
+        phrase, in text order: both phrasings are short (a possessive and two words; a verb with
+        at most 60 characters on either side), and looking further back made a text of many
+        facility phrases cost their number squared.
+        """
         words = re.findall(r"[\w’']+", text[max(sentence_start, kind_start - 40) : kind_start])[-3:]
         for word in reversed(words):
             if self.lexicon.demonyms.get(word):
@@ -797,7 +909,7 @@ def named_facility(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
 
     The text makes one mention, of the facility, located by the place name inside it.
     """
-    if not name.right:
+    if name.right_end == name.after:
         return None
     facility = r.facility_after.match(name.text, name.last.end)
     if not facility or not facility.group("kind")[0].isupper():
@@ -824,10 +936,10 @@ def place_in_organisation(r: Recognizer, name: Name, words: ArticleWords) -> Ver
     accident of the gazetteer ("Supreme Court", "Sam Houston University", "Sarah Bush Lincoln
     Hospital": a common word, a first name, a person's name) is no mention at all.
     """
-    if not any(t.text in r.lexicon.org_heads for t in name.right):
-        return None
+    if name.runs.reach(name.after, name.right_end, r._no_org_head) == name.right_end:
+        return None  # no organisation word among the capitalised words after the name
     first = name.first
-    left = name.left
+    left = name.tokens[name.i - 1] if name.left_start < name.i else None
     plain = name.known or name.strong
     big = any(p.population >= 100_000 for p in name.places)
     if name.single and (
@@ -836,9 +948,9 @@ def place_in_organisation(r: Recognizer, name: Name, words: ArticleWords) -> Ver
         or (not plain and (first.text in r.lexicon.given_names or first.text in words.people))
     ):
         return Drop("part of an organisation's name")
-    neighbour = left[0].text if left else ""
+    neighbour = left.text if left else ""
     person = neighbour in words.people or neighbour in r.lexicon.given_names
-    if left and not plain and (person or (r.is_name_word(left[0]) and not r.gazetteer.is_name(neighbour))):
+    if left and not plain and (person or (r.is_name_word(left) and not r.gazetteer.is_name(neighbour))):
         return Drop("part of an organisation named after a person")
     return Mention(
         first.start,
@@ -886,31 +998,23 @@ def drop_person_right(r: Recognizer, name: Name, words: ArticleWords) -> Verdict
     The next word counts as a surname when it could be a name and is no place name itself, or
     when the place name is a first name. The words are learnt as a person's, for lone uses later.
     """
-    right = name.right
-    if not right:
+    start, end = name.after, name.right_end  # the words joined on the right: tokens[start:end]
+    if start == end:
         return None
-    first, head = name.first, right[0]
+    first, head = name.first, name.tokens[start]
     if head.text.isupper() and len(head.text) > 1:
         return None  # "Oxford GP", "Moscow CSTO": an acronym is no surname
     # A first name before a last word ("George Bush", "Keith Taylor Jr") makes a person even when
     # the surname is a common word; before a longer run ("Georgia National Guard") it takes a name.
-    last = len(right) == 1 or (len(right) == 2 and right[1].text in _SUFFIXES)
+    last = end - start == 1 or (end - start == 2 and name.tokens[start + 1].text in _SUFFIXES)
     surname = r.could_be_surname(head) if last else r.is_name_word(head)
     given = name.single and first.text in r.lexicon.given_names and surname
     if given or (r.is_name_word(head) and not r.gazetteer.is_name(head.text)):
-        words.people.update(t.text for t in _name_words(r, [first, *right]))
+        if r.could_be_surname(first):  # the person's name: the first word, then the run after the name
+            words.learn(name.runs, name.i, name.i + 1)
+            words.learn(name.runs, start, name.runs.reach(start, end, r.could_be_surname))
         return Drop("part of a person's name")
     return None
-
-
-def _name_words(r: Recognizer, tokens: list[Token]) -> list[Token]:
-    """The words of a person's name found by a rule, common-word surnames ("Bush") included; a title ends it."""
-    words = []
-    for token in tokens:
-        if token.text in r.lexicon.titles or not r.could_be_surname(token):
-            break
-        words.append(token)
-    return words
 
 
 def drop_person_left(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
@@ -919,17 +1023,18 @@ def drop_person_left(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
     So is a place name after a first name, or after another capitalised word that could be a
     name and is no place name. The words are learnt as a person's, for lone uses later.
     """
-    left = name.left
-    if not left:
+    start = name.left_start  # the words joined on the left: tokens[start : name.i]
+    if start == name.i:
         return None
-    neighbour = left[0]
+    neighbour = name.tokens[name.i - 1]
     given = neighbour.text in r.lexicon.given_names and neighbour.text not in r.lexicon.stopwords
     if (
         neighbour.text in r.lexicon.titles
         or given
         or (r.is_name_word(neighbour) and not r.gazetteer.is_name(neighbour.text))
     ):
-        words.people.update(t.text for t in _name_words(r, [name.first, *left]))
+        if r.could_be_surname(name.first):  # the person's name: the first word, then the run before it
+            words.learn(name.runs, name.runs.reach_back(name.i - 1, start, r.could_be_surname), name.i + 1)
         return Drop("part of a person's name")
     return None
 
@@ -1056,6 +1161,52 @@ NEIGHBOUR_KM = 60.0
 NEIGHBOUR_CANDIDATES = 20  # per name, the most populous: a bound on the work for names with hundreds
 
 
+def _votes(candidates: list[Place]) -> list[tuple[str, float]]:
+    """What one mention with these candidates says of the article's countries and regions (see
+    `Resolver._evidence`): (ISO code or country-region code, weight) pairs."""
+    votes: list[tuple[str, float]] = []
+    countries = {p.country for p in candidates if p.country}
+    if any(p.kind == "country" for p in candidates):
+        best = max(candidates, key=lambda p: (p.kind == "country", p.population))
+        votes.append((best.country, 1.0))
+    elif len(countries) == 1:
+        votes.append((next(iter(countries)), 0.5))
+    elif candidates and _is_prominent(candidates[0]) and candidates[0].country:
+        votes.append((candidates[0].country, 0.25))
+    regions = {f"{p.country}-{p.admin1}" for p in candidates if _is_first_level(p) and p.admin1}
+    if len(regions) == 1:  # "Texas", "Queensland": a first-level region named, and only one
+        votes.append((regions.pop(), 1.0))
+    elif not regions:
+        for country in countries:
+            admins = {p.admin1 for p in candidates if p.country == country}
+            if len(admins) == 1 and "" not in admins:
+                votes.append((f"{country}-{admins.pop()}", 0.5))
+    return votes
+
+
+_NOWHERE: frozenset[str] = frozenset()
+
+
+def _qualifying(
+    candidates: list[Place], known: dict[int, tuple[bool, frozenset[str]]] | None
+) -> tuple[bool, frozenset[str]]:
+    """(whether a candidate is a country by its main name, the codes the list gives as a qualifier):
+    see `Resolver._qualifier`; kept in `known` by the list's identity."""
+    if known is not None and id(candidates) in known:
+        return known[id(candidates)]
+    codes: set[str] = set()
+    for place in candidates:
+        if place.kind == "country":
+            codes.add(place.country)
+        elif _is_first_level(place) and place.admin1:
+            codes.add(f"{place.country}-{place.admin1}")
+        codes.add(place.key)
+    facts = (any(p.kind == "country" and p.primary for p in candidates), frozenset(codes))
+    if known is not None:
+        known[id(candidates)] = facts
+    return facts
+
+
 def _local(place: Place) -> bool:
     """A place small enough that being near another name's place says something: a town, a county.
 
@@ -1073,8 +1224,13 @@ def _neighbours(toponyms: list[Mention], candidate_lists: list[list[Place]]) -> 
     number of candidates.
     """
     by_name: dict[str, dict[str, Place]] = {}
+    seen: set[tuple[str, int]] = set()  # a name's mentions share their candidate list: sort it once
     for mention, candidates in zip(toponyms, candidate_lists, strict=True):
-        bucket = by_name.setdefault(_sense_key(mention), {})
+        name = _sense_key(mention)
+        bucket = by_name.setdefault(name, {})
+        if (name, id(candidates)) in seen:
+            continue
+        seen.add((name, id(candidates)))
         local = sorted((p for p in candidates if _local(p)), key=lambda p: (-p.population, p.key))
         for place in local[:NEIGHBOUR_CANDIDATES]:
             bucket.setdefault(place.key, place)
@@ -1109,6 +1265,61 @@ def _neighbours(toponyms: list[Mention], candidate_lists: list[list[Place]]) -> 
     return near
 
 
+class Context:
+    """How strongly the article is about each country and region, scaled to [0, 1], without one name.
+
+    A name's own mentions are left out of its context: "Palestine" said ten times in a Texas
+    paper must not vote for the Palestinian territories itself. Countries and regions are each
+    scaled on their own, so local US news can prefer Alexandria, Minnesota to Alexandria,
+    Virginia. Built by `ArticleContext.without`.
+    """
+
+    def __init__(self, total: Counter[str], own: Counter[str], tops: tuple[float, float]) -> None:
+        self._total, self._own, self._tops = total, own, tops  # tops: (countries', regions')
+
+    def get(self, key: str, default: float = 0.0) -> float:
+        """The weight of a country ("KG") or region ("US-MN"), or `default` when no other name votes for it."""
+        value = self._total.get(key, 0.0) - self._own.get(key, 0.0)
+        top = self._tops["-" in key]
+        return value / top if value and top else default
+
+
+class ArticleContext:
+    """What every name says of the article's countries and regions, summed once.
+
+    Each name's context is that sum less the name's own votes. Summing the other names' votes
+    anew for each name cost the square of the number of distinct names (a list of 2,000 towns
+    took 2 s to resolve, four times that for twice as many); subtracting is exact, as every
+    vote is a multiple of 1/4.
+    """
+
+    def __init__(self, evidence: dict[str, Counter[str]]) -> None:
+        self._evidence = evidence
+        self._total: Counter[str] = Counter()
+        for counts in evidence.values():
+            self._total.update(counts)
+        # Per scale (countries, regions), the votes from the largest: the top is found in a few steps.
+        self._ranked = tuple(
+            sorted(((value, key) for key, value in self._total.items() if ("-" in key) is regional), reverse=True)
+            for regional in (False, True)
+        )
+
+    def without(self, leave_out: str) -> Context:
+        """The article's context for one name (a sense key): every other name's votes, scaled."""
+        own = self._evidence.get(leave_out, Counter()) if leave_out else Counter()
+        tops = []
+        for regional, ranked in zip((False, True), self._ranked, strict=True):
+            # The largest total the name has no vote in, then the ones it has, less its votes.
+            top = next((value for value, key in ranked if key not in own), 0.0)
+            for key, value in own.items():
+                if ("-" in key) is regional:
+                    top = max(top, self._total[key] - value)
+            if regional:
+                top = max(top, REGION_EVIDENCE_FLOOR)  # one ambiguous town is no region's full weight
+            tops.append(top)
+        return Context(self._total, own, (tops[0], tops[1]))
+
+
 @dataclass(frozen=True)
 class Resolved:
     """The resolver's decision: the place a mention refers to."""
@@ -1130,6 +1341,7 @@ class Resolver:
         self.geocoder = geocoder or OfflineGeocoder(gazetteer)  # any geopy Geocoder
         self.lexicon = lexicon or load()
         self._found: dict[str, list[Place]] = {}  # the geocoder's answers, by name
+        self._facilities: dict[tuple[object, ...], list[Place]] = {}  # facilities_near's answers
 
     def candidates(self, mention: Mention) -> list[Place]:
         """The geocoder's candidates for the name; curated entries (cited expert knowledge) always join."""
@@ -1154,36 +1366,9 @@ class Resolver:
         for mention in recognition.mentions:
             if mention.role == "adjective":  # the word list already said which place
                 placed[id(mention)] = mention.candidates[0]
-        toponyms = [
-            m
-            for m in recognition.mentions
-            if m.role in ("toponym", "organisation") or (m.role == "facility" and not m.anchors)
-        ]
-        # The places that locate a facility phrase ("air base in Kant") are told what stands near
-        # them; a proper name's place ("Osh" in "Osh Air Base") is placed too, though no mention itself.
-        facility_kinds: dict[int, set[str]] = {}
-        listed = {id(m) for m in toponyms}
-        for mention in recognition.mentions:
-            if mention.role == "facility" and mention.anchors:
-                anchor = mention.anchors[0]
-                facility_kinds.setdefault(id(anchor), set()).add(mention.kind)
-                if id(anchor) not in listed:
-                    listed.add(id(anchor))
-                    toponyms.append(anchor)
-        toponyms.sort(key=lambda m: (m.start, -m.end))
-        candidates = [self.candidates(mention) for mention in toponyms]  # parallel to toponyms
-        evidence = self._evidence(recognition, toponyms, candidates)
-        neighbours = _neighbours(toponyms, candidates)
-        contexts: dict[str, dict[str, float]] = {}
-        choices = []
-        for index, mention in enumerate(toponyms):
-            key = _sense_key(mention)
-            if key not in contexts:
-                contexts[key] = self._context(evidence, key)
-            qualifier = self._qualifier(toponyms, candidates, index)
-            kinds = facility_kinds.get(id(mention), set())
-            near = neighbours.get(key, set())
-            choices.append(self._choose(mention, candidates[index], contexts[key], qualifier, kinds, near))
+        toponyms, facility_kinds = self._toponyms(recognition)
+        candidates = self._candidate_lists(toponyms)  # parallel to toponyms
+        choices = self._choices(recognition, toponyms, candidates, facility_kinds)
         for mention, place in self._one_sense(toponyms, choices):
             placed[id(mention)] = place
         # "Russian" goes where "Russia" went: the geocoder's entry for the country, if it placed one.
@@ -1203,14 +1388,83 @@ class Resolver:
                 resolved.append(Resolved(mention, place))
         return sorted(resolved, key=lambda r: (r.mention.start, -r.mention.end))
 
+    @staticmethod
+    def _toponyms(recognition: Recognition) -> tuple[list[Mention], dict[int, set[str]]]:
+        """The mentions placed by their own candidates, in text order, and the facility kinds near each.
+
+        The places that locate a facility phrase ("air base in Kant") are told what stands near
+        them; a proper name's place ("Osh" in "Osh Air Base") is placed too, though no mention itself.
+        """
+        toponyms = [
+            m
+            for m in recognition.mentions
+            if m.role in ("toponym", "organisation") or (m.role == "facility" and not m.anchors)
+        ]
+        facility_kinds: dict[int, set[str]] = {}
+        listed = {id(m) for m in toponyms}
+        for mention in recognition.mentions:
+            if mention.role == "facility" and mention.anchors:
+                anchor = mention.anchors[0]
+                facility_kinds.setdefault(id(anchor), set()).add(mention.kind)
+                if id(anchor) not in listed:
+                    listed.add(id(anchor))
+                    toponyms.append(anchor)
+        toponyms.sort(key=lambda m: (m.start, -m.end))
+        return toponyms, facility_kinds
+
+    def _candidate_lists(self, toponyms: list[Mention]) -> list[list[Place]]:
+        """Each mention's candidates; the mentions of one name share one list.
+
+        So the work that depends only on the candidates (votes, qualifiers, scores) is done
+        once per name and reused, by the list's identity, for its other mentions.
+        """
+        lists: dict[tuple[str, bool, int], list[Place]] = {}
+        shared = []
+        for mention in toponyms:
+            name = (mention.text, mention.fixed, id(mention.candidates))  # the list lives as long as the mention
+            if name not in lists:
+                lists[name] = self.candidates(mention)
+            shared.append(lists[name])
+        return shared
+
+    def _choices(
+        self,
+        recognition: Recognition,
+        toponyms: list[Mention],
+        candidates: list[list[Place]],
+        facility_kinds: dict[int, set[str]],
+    ) -> list[Choice]:
+        """Each mention's best candidate in the article's context, parallel to `toponyms`.
+
+        A name said a thousand times is scored once per distinct setting (its context, its
+        qualifier, the words around it that change its score), not once per mention.
+        """
+        evidence = self._evidence(recognition, toponyms, candidates)
+        neighbours = _neighbours(toponyms, candidates)
+        article_context = ArticleContext(evidence)
+        contexts: dict[str, Context] = {}
+        qualifiers: dict[int, tuple[bool, frozenset[str]]] = {}
+        ranked: dict[tuple[object, ...], Place | None] = {}
+        choices = []
+        for index, mention in enumerate(toponyms):
+            key = _sense_key(mention)
+            if key not in contexts:
+                contexts[key] = article_context.without(key)
+            qualifier = self._qualifier(toponyms, candidates, index, qualifiers)
+            kinds = frozenset(facility_kinds.get(id(mention), ()))
+            near = neighbours.get(key, _NOWHERE)
+            choices.append(self._choose(mention, candidates[index], contexts[key], qualifier, kinds, near, ranked))
+        return choices
+
     def _choose(
         self,
         mention: Mention,
         candidates: list[Place],
-        context: dict[str, float],
-        qualifier: set[str],
-        facility_kinds: set[str] = frozenset(),  # type: ignore[assignment]
-        near: set[str] = frozenset(),  # type: ignore[assignment]
+        context: Context,
+        qualifier: AbstractSet[str],
+        facility_kinds: AbstractSet[str] = frozenset(),
+        near: AbstractSet[str] = frozenset(),
+        ranked: dict[tuple[object, ...], Place | None] | None = None,
     ) -> Choice:
         """The best-scoring candidate, and whether it is good enough to put on the map.
 
@@ -1220,9 +1474,36 @@ class Resolver:
         known facility of that kind (the Kant with an air base, not the larger Kānt in India); a
         town or county favours the candidates near a candidate of another name of the article
         (`near`: "Palestine" and "Anderson County" are the two in East Texas).
+
+        `ranked` keeps the best candidate per setting for the caller, who keeps the candidates,
+        the context and `near` alive meanwhile (they are known by identity).
         """
         local = bool(_LOCAL_USE.match(mention.cue_after))
         regional = bool(_REGION_BEFORE.search(mention.cue_before) or _REGION_AFTER.match(mention.cue_after))
+        setting = (id(candidates), id(context), id(near), frozenset(qualifier), frozenset(facility_kinds))
+        setting += (local, regional)
+        if ranked is not None and setting in ranked:
+            best = ranked[setting]
+        else:
+            best = self._best(candidates, context, qualifier, facility_kinds, near, local, regional)
+            if ranked is not None:
+                ranked[setting] = best
+        if best is None:
+            return Choice(None, False, bool(qualifier))
+        located = bool(qualifier or _IN_PLACE.search(mention.cue_before)) and best.primary
+        return Choice(best, self._accept(mention, best, context, qualifier), bool(qualifier), located)
+
+    def _best(
+        self,
+        candidates: list[Place],
+        context: Context,
+        qualifier: AbstractSet[str],
+        facility_kinds: AbstractSet[str],
+        near: AbstractSet[str],
+        local: bool,
+        regional: bool,
+    ) -> Place | None:
+        """The best-scoring candidate (see `_choose`), None when there are none."""
         cities = {(p.country, p.admin1) for p in candidates if p.precision == "settlement" and p.population >= 50_000}
         scored = []
         for place in candidates:
@@ -1243,11 +1524,7 @@ class Resolver:
                 score += 3.0
             scored.append((score, place.key, place))
         scored.sort(key=lambda item: (-item[0], item[1]))
-        if not scored:
-            return Choice(None, False, bool(qualifier))
-        best = scored[0][2]
-        located = bool(qualifier or _IN_PLACE.search(mention.cue_before)) and best.primary
-        return Choice(best, self._accept(mention, best, context, qualifier), bool(qualifier), located)
+        return scored[0][2] if scored else None
 
     def _one_sense(self, toponyms: list[Mention], choices: list[Choice]) -> list[tuple[Mention, Place]]:
         """One sense per name per article: every mention of a name goes where its first placed mention goes.
@@ -1287,72 +1564,48 @@ class Resolver:
         for _, _, country in recognition.adjectives:
             if country:
                 evidence[""][country] += 0.5
+        # A name's mentions share one candidate list: its votes are worked out once, times its mentions
+        # (exact: every vote is a multiple of 1/4).
+        times: Counter[tuple[str, int]] = Counter()
+        lists: dict[int, list[Place]] = {}
         for mention, candidates in zip(toponyms, candidate_lists, strict=True):
-            counts = evidence.setdefault(_sense_key(mention), Counter())
-            countries = {p.country for p in candidates if p.country}
-            if any(p.kind == "country" for p in candidates):
-                best = max(candidates, key=lambda p: (p.kind == "country", p.population))
-                counts[best.country] += 1.0
-            elif len(countries) == 1:
-                counts[next(iter(countries))] += 0.5
-            elif candidates and _is_prominent(candidates[0]) and candidates[0].country:
-                counts[candidates[0].country] += 0.25
-            regions = {f"{p.country}-{p.admin1}" for p in candidates if _is_first_level(p) and p.admin1}
-            if len(regions) == 1:  # "Texas", "Queensland": a first-level region named, and only one
-                counts[regions.pop()] += 1.0
-            elif not regions:
-                for country in countries:
-                    admins = {p.admin1 for p in candidates if p.country == country}
-                    if len(admins) == 1 and "" not in admins:
-                        counts[f"{country}-{admins.pop()}"] += 0.5
+            key = _sense_key(mention)
+            evidence.setdefault(key, Counter())
+            times[key, id(candidates)] += 1
+            lists[id(candidates)] = candidates
+        votes: dict[int, list[tuple[str, float]]] = {}
+        for (key, list_id), count in times.items():
+            if list_id not in votes:
+                votes[list_id] = _votes(lists[list_id])
+            for code, weight in votes[list_id]:
+                evidence[key][code] += weight * count
         return evidence
 
-    @staticmethod
-    def _context(evidence: dict[str, Counter[str]], leave_out: str) -> dict[str, float]:
-        """How strongly the article is about each country and region, scaled to [0, 1], without one name.
-
-        A name's own mentions are left out of its context: "Palestine" said ten times in a Texas
-        paper must not vote for the Palestinian territories itself. Countries and regions are
-        each scaled on their own, so local US news can prefer Alexandria, Minnesota to
-        Alexandria, Virginia.
-        """
-        total: Counter[str] = Counter()
-        for name, counts in evidence.items():
-            if name != leave_out or not name:
-                total.update(counts)
-        context: dict[str, float] = {}
-        for regional in (False, True):
-            weights = {key: value for key, value in total.items() if ("-" in key) is regional}
-            top = max(weights.values(), default=0.0)
-            if regional:
-                top = max(top, REGION_EVIDENCE_FLOOR)  # one ambiguous town is no region's full weight
-            if top:
-                context.update({key: value / top for key, value in weights.items()})
-        return context
-
-    def _qualifier(self, toponyms: list[Mention], candidates: list[list[Place]], index: int) -> set[str]:
+    def _qualifier(
+        self,
+        toponyms: list[Mention],
+        candidates: list[list[Place]],
+        index: int,
+        known: dict[int, tuple[bool, frozenset[str]]] | None = None,
+    ) -> frozenset[str]:
         """ "Parkers Prairie, Minnesota", "Washington, D.C.": what the next name allows.
 
         Country codes, country-region codes ("US-MN"), and the keys of the places the next name
-        may be (so "Washington, D.C." is the city the abbreviation names).
+        may be (so "Washington, D.C." is the city the abbreviation names). `known` keeps, per
+        candidate list (by identity, kept alive by the caller), what it says, for the name's
+        other mentions.
         """
         if index + 1 >= len(toponyms):
-            return set()
+            return _NOWHERE
         here, after = toponyms[index], toponyms[index + 1]
         if after.sentence != here.sentence or after.start - here.end > 3 or "," not in after.cue_before[-3:]:
-            return set()
-        if any(p.kind == "country" and p.primary for p in candidates[index]) and not _CLOSED.match(after.cue_after):
-            return set()  # "in Russia, U.S. officials said": a country's name takes a qualifier only as "Russia, Ohio."
-        codes: set[str] = set()
-        for place in candidates[index + 1]:
-            if place.kind == "country":
-                codes.add(place.country)
-            elif _is_first_level(place) and place.admin1:
-                codes.add(f"{place.country}-{place.admin1}")
-            codes.add(place.key)
-        return codes
+            return _NOWHERE
+        if _qualifying(candidates[index], known)[0] and not _CLOSED.match(after.cue_after):
+            # "in Russia, U.S. officials said": a country's name takes a qualifier only as "Russia, Ohio."
+            return _NOWHERE
+        return _qualifying(candidates[index + 1], known)[1]
 
-    def _score(self, place: Place, context: dict[str, float], qualifier: set[str], local: bool = False) -> float:
+    def _score(self, place: Place, context: Context, qualifier: AbstractSet[str], local: bool = False) -> float:
         """How likely the place is meant: prominence, curation, main name, the article's context, qualifiers.
 
         `local`: the name is used as a town's ("a Palestine man", "Palestine police"), which a
@@ -1378,7 +1631,7 @@ class Resolver:
             score -= 4.0
         return score
 
-    def _accept(self, mention: Mention, best: Place, context: dict[str, float], qualifier: set[str]) -> bool:
+    def _accept(self, mention: Mention, best: Place, context: Context, qualifier: AbstractSet[str]) -> bool:
         """Whether the best candidate is good enough to put on the map.
 
         A single ordinary word (weak), or a place matched only by one of its alternate names
@@ -1404,6 +1657,12 @@ class Resolver:
         the gazetteer has one, its own facility index (`Gazetteer.facilities_near(lat, lon, kind,
         km)`: airfields, military installations), of which the same family is kept.
         """
+        asked = (place.key, place.lat, place.lon, place.precision, place.country, kind)
+        if asked not in self._facilities:  # asked for every mention of a place: once per place and kind
+            self._facilities[asked] = self._find_facilities(place, kind)
+        return list(self._facilities[asked])
+
+    def _find_facilities(self, place: Place, kind: str) -> list[Place]:
         reach = self.FACILITY_REACH_KM.get(place.precision)
         found: dict[str, tuple[float, int, str, Place]] = {}
         for facility in self.gazetteer.curated:

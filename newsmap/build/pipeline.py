@@ -137,17 +137,19 @@ def _span(origins: list[int], start: int, end: int) -> tuple[int, int]:
 
 
 def geoparse_article(
-    article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None
+    article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None, limits: Limits | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The article's rows. Invisible characters are ignored for matching, and every offset and
-    quote still points into the original text."""
+    quote still points into the original text.
+
+    With `limits`, an article naming more places or mentions than allowed raises ArticleError as
+    soon as the resolver has decided, before any place is described, quoted or written.
+    """
+    if not INVISIBLE.search(article.text):  # the usual case: no copy of the text, no offset table
+        return _rows_within_limits(article, gazetteer, geocoder, limits)
     visible, origins = visible_text(article.text)
-    if visible == article.text:
-        recognition = Recognizer(gazetteer).recognize(article)
-        return place_rows(article, Resolver(gazetteer, geocoder).resolve(recognition), gazetteer)
     seen = article_from_text(article.slug, visible, title=article.title)
-    recognition = Recognizer(gazetteer).recognize(seen)
-    locations, mentions = place_rows(seen, Resolver(gazetteer, geocoder).resolve(recognition), gazetteer)
+    locations, mentions = _rows_within_limits(seen, gazetteer, geocoder, limits)
     for row in mentions:
         row["start"], row["end"] = _span(origins, row["start"], row["end"])
         row["sentence_start"], row["sentence_end"] = _span(origins, row["sentence_start"], row["sentence_end"])
@@ -160,11 +162,33 @@ def geoparse_article(
     return locations, mentions
 
 
+def _rows_within_limits(
+    article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None, limits: Limits | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Recognise, resolve, check the limits, then describe: a place-dense article is refused after
+    the (linear) recognition and resolution, never after describing thousands of places."""
+    recognition = Recognizer(gazetteer).recognize(article)
+    resolved = Resolver(gazetteer, geocoder).resolve(recognition)
+    if limits is not None:
+        places = len({decision.place.key for decision in resolved})  # a place row per place, a mention row each
+        _check_limits(article.slug, places, len(resolved), limits)
+    return place_rows(article, resolved, gazetteer)
+
+
+def _check_limits(slug: str, places: int, mentions: int, limits: Limits) -> None:
+    if places > limits.places:
+        raise ArticleError(f"{slug}: {places} places, more than the {limits.places} allowed (NEWSMAP_MAX_PLACES)")
+    if mentions > limits.mentions:
+        raise ArticleError(
+            f"{slug}: {mentions} mentions, more than the {limits.mentions} allowed (NEWSMAP_MAX_MENTIONS)"
+        )
+
+
 def sentences_as_seen(article: Article) -> Article:
     """The article with the sentences the geoparser used (split without invisible characters)."""
-    visible, origins = visible_text(article.text)
-    if visible == article.text:
+    if not INVISIBLE.search(article.text):
         return article
+    visible, origins = visible_text(article.text)
     seen = article_from_text(article.slug, visible)
     sentences = tuple(type(s)(s.index, *_span(origins, s.start, s.end), s.paragraph) for s in seen.sentences)
     return Article(
@@ -175,17 +199,9 @@ def sentences_as_seen(article: Article) -> Article:
 def geoparse_within_limits(
     article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None, limits: Limits
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The article's rows, or ArticleError when it names more places or mentions than allowed."""
-    locations, mentions = geoparse_article(article, gazetteer, geocoder)
-    if len(locations) > limits.places:
-        raise ArticleError(
-            f"{article.slug}: {len(locations)} places, more than the {limits.places} allowed (NEWSMAP_MAX_PLACES)"
-        )
-    if len(mentions) > limits.mentions:
-        raise ArticleError(
-            f"{article.slug}: {len(mentions)} mentions, more than the {limits.mentions} allowed (NEWSMAP_MAX_MENTIONS)"
-        )
-    return locations, mentions
+    """The article's rows, or ArticleError when it names more places or mentions than allowed
+    (counted as soon as the resolver has decided: a place row per place, a mention row per mention)."""
+    return geoparse_article(article, gazetteer, geocoder, limits)
 
 
 def build_fingerprint(curated_path: Path, geocoder_name: str) -> str:
