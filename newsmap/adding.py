@@ -18,6 +18,7 @@ from typing import Any
 
 from newsmap.article import Article, ArticleError, Sentence
 from newsmap.geoparse_pool import GeoparseError
+from newsmap.settings import Settings
 from newsmap.store import Store
 
 Geoparse = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -30,6 +31,10 @@ class Limits:
     article_bytes: int = 500_000  # NEWSMAP_MAX_ARTICLE_KB
     places: int = 1_000  # NEWSMAP_MAX_PLACES
     mentions: int = 10_000  # NEWSMAP_MAX_MENTIONS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(int(settings.max_article_kb * 1000), settings.max_places, settings.max_mentions)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsmap import atomic
+from newsmap.adding import Limits
 from newsmap.article import ArticleError, article_from_text, article_slug
 from newsmap.build import pipeline
-from newsmap.build.pipeline import Limits, build, geoparse_article, geoparse_within_limits
+from newsmap.build.pipeline import build, geoparse_article, geoparse_within_limits
 from newsmap.dataset import ID_PATTERN, quote_core, read_table, write_dataset
 from newsmap.store import Store
 

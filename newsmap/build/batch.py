@@ -94,8 +94,9 @@ def geoparse_partition(
 
     The gazetteer is opened once per process (`open_gazetteer` is cached), never per partition.
     """
+    from newsmap.adding import Limits
     from newsmap.article import ArticleError, article_from_text
-    from newsmap.build.pipeline import Limits, geoparse_within_limits
+    from newsmap.build.pipeline import geoparse_within_limits
 
     gazetteer = _gazetteer(curated, cache_dir)
     allowed = Limits(*limits)

@@ -17,9 +17,10 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from newsmap.adding import Limits
 from newsmap.article import ArticleError, article_from_text
 from newsmap.build.gazetteer import Gazetteer, default_cache_dir
-from newsmap.build.pipeline import Limits, geoparse_within_limits, open_gazetteer, sentences_as_seen
+from newsmap.build.pipeline import geoparse_within_limits, open_gazetteer, sentences_as_seen
 from newsmap.settings import Settings
 from newsmap.slugs import slugify
 

@@ -3,7 +3,7 @@ and the entry an editor picked, as plain JSON-able dicts.
 
 The serve side imports this module by name on first use (`"newsmap.build.lookup:candidates"`),
 never at import time: reading the library must not load the gazetteer. The gazetteer is the one
-the build and `add_article` use (`open_gazetteer`, opened once per process), so an editor picks
+the build and the geoparser child use (`open_gazetteer`, opened once per process), so an editor picks
 among exactly the entries the geoparser chose from. With `NEWSMAP_GEOCODER=nominatim` a search
 also asks Nominatim, through the build's own client (its rate limit and on-disk answer cache).
 """
@@ -34,7 +34,7 @@ NOMINATIM_PREFIX = "osm:"
 
 
 def gazetteer() -> Gazetteer:
-    """The gazetteer the settings name, opened once per process (as `add_article` opens it)."""
+    """The gazetteer the settings name, opened once per process (as the geoparser child opens it)."""
     settings = Settings.from_env()
     return open_gazetteer(settings.gazetteer, settings.cache_dir or default_cache_dir())
 

@@ -2,13 +2,12 @@
 
 Each seed is read, checked against the limits and geoparsed on its own: a seed that is
 unreadable, too big or too full of places is skipped with its reason, and its previous version
-stays in the database, so a half-copied file never changes what is served. `add_article` is
-the same path for one article from the web, the API or `newsmap add`.
+stays in the database, so a half-copied file never changes what is served. One article from
+the web, the API or `newsmap add` takes `newsmap.adding` instead, geoparsed by `newsmap.build.child`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import os
@@ -21,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from newsmap.adding import Limits
 from newsmap.article import Article, ArticleError, article_from_text, article_slug, find_articles, load_article
 from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer, NominatimFailure, NominatimGeocoder, default_cache_dir
 from newsmap.build.geoparse import CandidateSource, Recognizer, Resolver
@@ -37,7 +37,6 @@ from newsmap.dataset import (
     write_dataset,
 )
 from newsmap.settings import Settings
-from newsmap.slugs import slugify
 from newsmap.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -46,23 +45,6 @@ GEOCODERS = ("offline", "nominatim")
 
 class BuildError(ValueError):
     """The build cannot run; one line for the user."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one article may cost; each is a setting, and the web and API paths use the same ones."""
-
-    article_bytes: int = 500_000  # NEWSMAP_MAX_ARTICLE_KB
-    places: int = 1_000  # NEWSMAP_MAX_PLACES
-    mentions: int = 10_000  # NEWSMAP_MAX_MENTIONS
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        return cls(
-            article_bytes=int(settings.max_article_kb * 1000),
-            places=settings.max_places,
-            mentions=settings.max_mentions,
-        )
 
 
 @dataclass
@@ -411,54 +393,6 @@ def _report_skipped_corrections(store: Store, summary: BuildSummary, echo: Calla
             line = " ".join(f"{slug}: correction #{seq} could not be applied: {why}".split())
             summary.warnings.append(line)
             echo(line)
-
-
-@dataclass(frozen=True)
-class Added:
-    """What adding one article did: its slug, its places, or the article it duplicates."""
-
-    slug: str
-    places: list[dict[str, Any]]
-    duplicate: bool = False
-
-
-def add_article(
-    store: Store,
-    text: str,
-    *,
-    title: str = "",
-    publisher: str = "",
-    published: str = "",
-    url: str = "",
-    added_by: str = "",
-    source: str = "web",
-    limits: Limits | None = None,
-) -> Added:
-    """Geoparse one article from the web, the API or `newsmap add` and store it in one transaction.
-
-    A text already in the library (same words, whatever the spacing) is not stored again: the
-    answer names the existing article. Raises ArticleError for what the limits refuse.
-    """
-    settings = Settings.from_env()
-    limits = limits or Limits.from_settings(settings)
-    existing = store.duplicate_of(text)
-    if existing is not None:
-        return Added(existing, store.places(existing), duplicate=True)
-    if len(text.encode("utf-8")) > limits.article_bytes:
-        raise ArticleError(
-            f"the text is more than the {limits.article_bytes // 1000} KB allowed (NEWSMAP_MAX_ARTICLE_KB)"
-        )
-    meta = {"title": title, "publisher": publisher, "published": published, "url": url}
-    article = article_from_text("", text, **meta)  # its title: the given one, or the text's first line
-    # The slug the rows carry for now; insert_article picks the free one inside its transaction.
-    article = sentences_as_seen(dataclasses.replace(article, slug=slugify(article.title, fallback="article")))
-    gazetteer = open_gazetteer(settings.gazetteer, default_cache_dir())
-    locations, mentions = geoparse_within_limits(article, gazetteer, None, limits)
-    slug = store.insert_article(article, locations, mentions, added_by=added_by, source=source)
-    if slug is None:  # the same text was added meanwhile, by another request
-        existing = store.duplicate_of(text) or ""
-        return Added(existing, store.places(existing), duplicate=True)
-    return Added(slug, store.places(slug))
 
 
 def _counts(counter: Counter[str]) -> str:
