@@ -17,12 +17,19 @@
    normal requests with no attack (the baseline), then while 500 connections send their request
    headers one line every 2 s (bounded: at most 60 s, every socket closed at the end). Target:
    p99 under attack below 1 s.
+4. **Hostile bodies** (issue 18), on the same kind of server: a 300 MB form POSTed to `/login` as
+   fast as loopback takes it: the time to its 413 (against the calm p50 of an article page, the
+   baseline), how much of the body was sent by then, and the workers' RSS growth (target < 50 MB;
+   it grew ~575 MB). Then 2,000 connections POST sign-in bodies a byte at a time (each under its
+   size limit, so only the read deadline cuts them off) while normal requests are timed. Target:
+   the worst normal request under 1 s.
 
 Usage: python bench/hostile.py
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -31,11 +38,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, bench_server, exit_status, write_result
+from common import ROOT, bench_server, exit_status, gunicorn_workers_rss_kib, write_result
 
 from newsmap.article import load_article
 from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer
@@ -257,6 +265,89 @@ def slow_clients() -> tuple[list[list[object]], list[dict[str, object]]]:
     return rows, targets
 
 
+BODY_ATTACKERS = 2000
+
+
+def refused_body(port: int, total: int) -> tuple[float, int]:
+    """POST `total` bytes of form to /login as fast as the server takes them; (seconds to the answer, bytes sent)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    head = f"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {total}\r\n\r\n"
+    sent = [0]
+    started = time.monotonic()
+    sock.sendall(head.encode())
+
+    def pour() -> None:
+        piece = b"a" * 65536
+        try:
+            while sent[0] < total:
+                sock.sendall(piece)
+                sent[0] += len(piece)
+        except OSError:
+            pass
+
+    pourer = threading.Thread(target=pour, daemon=True)
+    pourer.start()
+    answer = sock.recv(64)
+    elapsed = time.monotonic() - started
+    at = sent[0]
+    sock.close()
+    pourer.join(timeout=30)
+    if not answer.startswith(b"HTTP/1.1 413"):
+        raise RuntimeError(f"expected a 413, got {answer!r}")
+    return elapsed, at
+
+
+def slow_bodies(server, url: str) -> list[float]:
+    """Normal request latencies while BODY_ATTACKERS sockets trickle sign-in bodies (at most 40 s)."""
+    dribblers: list[socket.socket] = []
+    timed: list[float] = []
+    try:
+        for _ in range(BODY_ATTACKERS):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: 10000\r\n\r\nname=")  # fmt: skip
+            sock.setblocking(False)
+            dribblers.append(sock)
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and len(timed) < REQUESTS:
+            for sock in dribblers:
+                with contextlib.suppress(OSError):
+                    sock.send(b"a")
+            timed += latencies(url, 5)
+    finally:
+        for sock in dribblers:
+            sock.close()
+    return timed
+
+
+def hostile_bodies() -> tuple[list[list[object]], list[dict[str, object]]]:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (8192, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    with bench_server("hostile-bodies") as server:
+        url = f"{server.url}/articles/kyrgyzstan-russian-bases-2019"
+        latencies(url, 20)  # warm both workers
+        calm = latencies(url, REQUESTS)
+        before = sum(gunicorn_workers_rss_kib(server).values())
+        refusals = [refused_body(server.port, 300_000_000) for _ in range(3)]
+        growth = (sum(gunicorn_workers_rss_kib(server).values()) - before) / 1024
+        attacked = slow_bodies(server, url)
+    seconds = statistics.median(r[0] for r in refusals)
+    sent = max(r[1] for r in refusals)
+    worst = max(attacked) if attacked else float("inf")
+    rows = [
+        ["no attack (baseline): article page", len(calm), f"{percentile(calm, 0.5) * 1000:.1f}", f"{max(calm) * 1000:.1f}"],
+        ["300 MB form to /login: its 413", len(refusals), f"{seconds * 1000:.1f}", f"{max(r[0] for r in refusals) * 1000:.1f}"],
+        [f"article page during {BODY_ATTACKERS} slow bodies", len(attacked), f"{percentile(attacked, 0.5) * 1000:.1f}" if attacked else "-", f"{worst * 1000:.1f}"],
+    ]  # fmt: skip
+    targets = [
+        {"what": "workers' RSS growth after three 300 MB form POSTs", "target": "< 50 MB",
+         "measured": f"{growth:.1f} MB; 413 after {seconds * 1000:.0f} ms ({seconds / percentile(calm, 0.5):.1f}x a calm page), "
+                     f"{sent / 1e6:.1f} MB of 300 sent by then", "met": growth < 50},
+        {"what": f"worst article-page latency during {BODY_ATTACKERS} slow-body sockets", "target": "< 1 s",
+         "measured": f"{worst * 1000:.0f} ms over {len(attacked)} requests", "met": worst < 1.0 and len(attacked) >= 50},
+    ]  # fmt: skip
+    return rows, targets
+
+
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="newsmap-hostile-"))
     try:
@@ -294,7 +385,22 @@ def main() -> int:
         ],
         client_targets,
     )
-    return exit_status(build_targets + dense_targets + client_targets)
+    body_rows, body_targets = hostile_bodies()
+    write_result(
+        "hostile-bodies",
+        "Hostile bodies: oversized and slow request bodies",
+        ["requests", "count", "p50 ms", "max ms"],
+        body_rows,
+        [
+            "`newsmap serve` on loopback. An anonymous 300 MB form POST to /login, sent as fast as the server "
+            "takes it: time to the 413, three times; RSS summed over the gunicorn workers before and after. "
+            f"Then {BODY_ATTACKERS} connections each send a sign-in body of 10,000 bytes a byte per round "
+            "(under the 16 KB limit, never silent for 5 s: only the 10 s read deadline cuts them off) while "
+            "article pages are fetched one after another. The baseline is the same server's calm latency.",
+        ],
+        body_targets,
+    )
+    return exit_status(build_targets + dense_targets + client_targets + body_targets)
 
 
 if __name__ == "__main__":
