@@ -72,11 +72,15 @@ def build_command(
     from newsmap.build.pipeline import BuildError, build
 
     settings = _settings()
+    if db_path is None and data_dir is not None:
+        # --data D stands for NEWSMAP_DATA_DIR=D, as the settings read it: the database is $NEWSMAP_DB
+        # when that is set (the file the server will read), else newsmap.db in D.
+        db_path = Settings.from_env({**os.environ, "NEWSMAP_DATA_DIR": str(data_dir)}).db
     try:
         summary = build(
             seeds_dir or settings.seeds_dir,
             data_dir or settings.data_dir,
-            db_path=db_path or (data_dir / "newsmap.db" if data_dir else settings.db),  # --data brings its database
+            db_path=db_path or settings.db,
             force=force,
             geocoder_name=geocoder or settings.geocoder,
             curated_path=curated or settings.gazetteer,
