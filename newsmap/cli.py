@@ -217,7 +217,7 @@ def add_command(
     except StoreError as error:
         _fail(str(error))
     failed = 0
-    limits = Limits(limit, settings.max_places, settings.max_mentions)
+    limits = Limits.from_settings(settings)
     geoparse = GeoparsePool(timeout=settings.geoparse_timeout)  # the same budget as the web's
     with click.progressbar(sources, label="Adding", file=sys.stderr, show_pos=True,
                            hidden=len(sources) < 2, item_show_func=lambda s: s) as bar:  # fmt: skip
