@@ -106,10 +106,11 @@ def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
     from newsmap.dataset import Dataset, DatasetError, check
 
     settings = _settings()
+    db = Settings.from_env({**os.environ, "NEWSMAP_DATA_DIR": str(data_dir)}).db if data_dir else settings.db
     data_dir = data_dir or settings.data_dir
     seeds_dir = seeds_dir or settings.seeds_dir
     try:
-        articles = {path.stem: read_text(path) for path in find_articles(seeds_dir)}
+        articles = _library_texts(db) or {path.stem: read_text(path) for path in find_articles(seeds_dir)}
         locations, mentions, problems = check(data_dir, articles)
     except (ArticleError, DatasetError) as error:
         _fail(str(error))
@@ -120,6 +121,21 @@ def validate_command(data_dir: Path | None, seeds_dir: Path | None) -> None:
     dataset = Dataset.from_rows(locations, mentions)
     click.echo(f"{data_dir}: valid, {len(dataset.locations)} places, {len(dataset.mentions)} mentions")
     click.echo(dataset.summary())
+
+
+def _library_texts(db: Path) -> dict[str, str]:
+    """{slug: text} of every article in the library the exports were written from (seeds and added
+    ones alike); {} when there is no database yet (the seeds are then what the exports quote)."""
+    from newsmap.store import Store, StoreError
+
+    try:
+        store = Store.open(db, create=False)
+    except StoreError:
+        return {}
+    try:
+        return {info.slug: store.article(info.slug).text for info in store.infos()}  # type: ignore[union-attr]
+    finally:
+        store.close()
 
 
 def _server_options(command: Callable[..., None]) -> Callable[..., None]:

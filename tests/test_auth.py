@@ -283,7 +283,7 @@ def test_signing_in_needs_the_csrf_token(client):
 def test_without_any_editor_writes_are_403_with_what_to_do(tmp_path):
     client = make_app(tmp_path / "empty.db").test_client()
     connect(tmp_path / "empty.db").close()
-    message = "No editor account exists yet: create one with `newsmap user add NAME`"
+    message = "No editor account exists yet: create one with `newsmap user add NAME` (in a checkout, after `make run`: `.venv/bin/newsmap user add NAME`)"
     api = client.post("/api/things", headers={"Authorization": "Bearer nm_anything"})
     assert api.status_code == 403 and api.json["message"] == message
     page = client.get("/things/new")

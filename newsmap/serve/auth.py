@@ -73,7 +73,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 DEFAULT_WRITE_LIMIT = "30 per hour;200 per day"
 DEFAULT_EDIT_LIMIT = "300 per hour;2000 per day"
 DEFAULT_LOGIN_LIMIT = "10 per minute"
-NO_EDITOR = "No editor account exists yet: create one with `newsmap user add NAME`"
+NO_EDITOR = "No editor account exists yet: create one with `newsmap user add NAME` (in a checkout, after `make run`: `.venv/bin/newsmap user add NAME`)"
 WRONG_PASSWORD = "Wrong name or password"
 # The login page posts its form to this site: the only page whose CSP allows a form.
 FORM_CSP = re.sub(r"form-action [^;]*", "form-action 'self'", DEFAULT_CSP)
