@@ -377,11 +377,16 @@ class Store:
         return row[0] if row else None
 
     def free_slug(self, title: str) -> str:
-        """A slug for a new article from its title, unique in the library ("-2", "-3" when taken)."""
-        base = slugify(title, fallback="article")[:80].strip("-") or "article"
+        """A slug for a new article from its title, unique in the library ("-2", "-3" when taken): at
+        most SLUG_LIMIT characters, its number included, ending where a word of the title ends (a URL
+        people read and share should not stop at "-t")."""
+        from newsmap.slugs import SLUG_LIMIT, shorten  # here: this function is the store's one use of them
+
+        base = shorten(slugify(title, fallback="article"), SLUG_LIMIT)
         candidate, number = base, 2
         while self.conn.execute("SELECT 1 FROM articles WHERE slug = ?", (candidate,)).fetchone():
-            candidate, number = f"{base}-{number}", number + 1
+            suffix = f"-{number}"
+            candidate, number = f"{shorten(base, SLUG_LIMIT - len(suffix))}{suffix}", number + 1
         return candidate
 
     # -- writing

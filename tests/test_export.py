@@ -56,6 +56,23 @@ def test_the_export_holds_every_page_and_download(exported):
     assert hashed and all(re.search(r"\.[0-9a-f]{10}\.(js|css)$", n) for n in hashed), hashed
     assert not any("editor" in n for n in names) and "feed.atom" not in names  # a feed needs --base-url
     assert (exported / f"{ARTICLE}/locations-excel.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (exported / "favicon.ico").read_bytes() == (ROOT / "static" / "favicon.ico").read_bytes()
+
+
+def test_downloads_are_named_apart_and_the_site_has_an_icon(client):
+    """Two files saved from one page never share a name (the Excel CSV overwrote the CSV); a KML is
+    named after the article's title, as Google Earth lists it; /favicon.ico is newsmap's own icon."""
+    html = client.get(f"/{ARTICLE}").get_data(as_text=True)
+    names = re.findall(r' download="([^"]+)"', html)
+    assert f"{SEED_SLUG}-locations-excel.csv" in names and len(names) == len(set(names))
+    excel = client.get(f"/{ARTICLE}/locations.csv?bom=1")
+    assert f'filename="{SEED_SLUG}-locations-excel.csv"' in excel.headers["Content-Disposition"]
+    kml = client.get(f"/{ARTICLE}/locations.kml").get_data(as_text=True)
+    assert "<name>Status of Russian Kant Air Base in Kyrgyzstan to be changed</name>" in kml
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/x-icon" and icon.data[:4] == b"\x00\x00\x01\x00"
+    assert len(icon.data) < 4096
+    assert "Story maps of 1 news article:" in client.get("/").get_data(as_text=True)  # not "1 news articles"
 
 
 def test_pages_link_only_relative_files_that_exist(exported):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmap.slugs import slugify, unique_slugs
+from newsmap.slugs import SLUG_LIMIT, shorten, slugify, unique_slugs
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,34 @@ def test_earlier_keys_keep_their_slug_when_names_are_added():
     first = unique_slugs([("a", "Kant"), ("b", "Osh")])
     more = unique_slugs([("a", "Kant"), ("b", "Osh"), ("c", "Kant")])
     assert {k: more[k] for k in first} == first and more["c"] == "kant-2"
+
+
+TITLE = "Russia to reinforce its base in Tajikistan as tension grows on the border to Afghanistan"
+
+
+def test_a_long_slug_is_cut_where_a_word_ends():
+    slug = shorten(slugify(TITLE), SLUG_LIMIT)
+    assert slug == "russia-to-reinforce-its-base-in-tajikistan-as-tension-grows"
+    assert len(slug) <= SLUG_LIMIT and slugify(TITLE).startswith(slug + "-")
+    assert shorten("on-the-border", 13) == "on-the-border" and shorten("on-the-border", 12) == "on-the"
+    assert shorten("on-the-border", 6) == "on-the"  # a hyphen right after the limit: the word before fits
+    assert shorten("supercalifragilistic", 5) == "super"  # one word longer than the limit: no end to cut at
+
+
+def test_a_new_articles_slug_ends_at_a_word_and_keeps_its_number_within_the_limit(tmp_path):
+    from newsmap.store import Store
+
+    store = Store.open(tmp_path / "library.db")
+    try:
+        first = store.free_slug(TITLE)
+        assert first == "russia-to-reinforce-its-base-in-tajikistan-as-tension-grows"
+        store.conn.execute(
+            "INSERT INTO articles (slug, title, text, sentences, content_hash, added_at, updated_at, version) "
+            "VALUES (?, ?, '', '[]', '', '', '', 1)",
+            (first, TITLE),
+        )
+        second = store.free_slug(TITLE)
+        assert second == "russia-to-reinforce-its-base-in-tajikistan-as-tension-2" and len(second) <= SLUG_LIMIT
+        assert store.free_slug("Talks in Tashkent") == "talks-in-tashkent"
+    finally:
+        store.close()

@@ -122,8 +122,8 @@ def target(url: str) -> str | None:
             found = f"articles/{segments[2]}/{name[tuple(segments[3:])]}"
     elif segments and segments[0] == "data" and len(segments) == 2:
         found = f"data/{segments[1]}"
-    elif path == "/feed.atom":
-        found = "feed.atom"
+    elif path in ("/feed.atom", "/favicon.ico"):
+        found = path[1:]
     return found + fragment if found is not None else None
 
 
@@ -271,6 +271,7 @@ def _write_all(site: Site, store: Store, writer: _Writer, chosen: list[str], pro
     writer.write("data/locations.geojson", iter_geojson(places()))
     writer.write("data/locations.kml", iter_kml(places()))
     writer.write("articles.json", site.library_index().assets["/api/articles"].body)
+    writer.write("favicon.ico", writer.static["/static/favicon.ico"])  # where browsers ask for it at a site's root
     _write_basemap(writer, [store.places(slug) for slug in chosen])
     if writer.base_url:  # links in a feed must be absolute to be followed from a feed reader
         writer.write("feed.atom", site.feed(writer.base_url.rstrip("/")).assets["/feed.atom"].body)

@@ -129,7 +129,7 @@ def article_downloads(slug: str) -> list[tuple[str, str, str, str]]:
     return [
         ("CSV", f"{base}/locations.csv", "one row per place", f"{slug}-locations.csv"),
         ("CSV for Excel", f"{base}/locations.csv?bom=1", "with a byte-order mark, so Excel reads UTF-8",
-         f"{slug}-locations.csv"),
+         f"{slug}-locations-excel.csv"),
         ("Mentions CSV", f"{base}/mentions.csv", "one row per mention in the text", f"{slug}-mentions.csv"),
         ("GeoJSON", f"{base}/locations.geojson", "for GIS tools", f"{slug}-locations.geojson"),
         ("KML", f"{base}/locations.kml", "for Google Earth", f"{slug}-locations.kml"),
@@ -346,7 +346,7 @@ class Site:
         for place in places:
             one = place_document(place, by_place.get(place["id"], []))
             built.assets[f"{api}/places/{place['id']}"] = Asset.make(one, JSON, modified)
-        self._add_downloads(built, slug, places, mentions, modified)
+        self._add_downloads(built, article, places, mentions, modified)
         self._add_history(built, slug, history, modified)
         if places:
             ground = basemap.download_bytes(places)  # tens of KB: the pages fetch global cells instead
@@ -371,15 +371,23 @@ class Site:
         built.history = history
 
     def _add_downloads(
-        self, built: Built, slug: str, places: list[dict[str, Any]], mentions: list[dict[str, Any]], modified: datetime
+        self,
+        built: Built,
+        article: Article,
+        places: list[dict[str, Any]],
+        mentions: list[dict[str, Any]],
+        modified: datetime,
     ) -> None:
+        """The article's own downloads, each under a file name of its own (two files saved from one page
+        must not overwrite each other); the KML is named after the article's title, as Google Earth shows it."""
+        slug = article.slug
         base = f"/articles/{slug}"
         locations_csv = encode_csv(places, LOCATION_FIELDS, formula_safe=True)
         built.assets[f"{base}/locations.csv"] = Asset.make(
             locations_csv, CSV, modified, headers=attachment(f"{slug}-locations.csv")
         )
         built.assets[f"{base}/locations.csv?bom=1"] = Asset.make(
-            b"\xef\xbb\xbf" + locations_csv, CSV, modified, headers=attachment(f"{slug}-locations.csv")
+            b"\xef\xbb\xbf" + locations_csv, CSV, modified, headers=attachment(f"{slug}-locations-excel.csv")
         )
         built.assets[f"{base}/mentions.csv"] = Asset.make(
             encode_csv(mentions, MENTION_FIELDS, formula_safe=True), CSV, modified,
@@ -389,7 +397,7 @@ class Site:
             to_json_bytes(to_geojson(places)), GEOJSON, modified, headers=attachment(f"{slug}-locations.geojson")
         )
         built.assets[f"{base}/locations.kml"] = Asset.make(
-            to_kml(places, title=slug), KML, modified, headers=attachment(f"{slug}-locations.kml")
+            to_kml(places, title=article.title), KML, modified, headers=attachment(f"{slug}-locations.kml")
         )
 
     def _add_page(
@@ -492,6 +500,7 @@ class Site:
             ".css": "text/css; charset=utf-8",
             ".png": "image/png",
             ".svg": "image/svg+xml",
+            ".ico": "image/x-icon",
         }
         files = [
             (f"/static/{p.relative_to(self.static_dir).as_posix()}", p, "no-cache", True)

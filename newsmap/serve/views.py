@@ -144,6 +144,13 @@ def basemap_cell(level: str, x: str, y: str) -> Response:
     return asset.respond(request)
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site's icon where browsers look for it by default (a 404 there fills server logs and
+    consoles): newsmap's own small file, no external asset."""
+    return site().static_assets["/static/favicon.ico"].respond(request)
+
+
 @bp.get("/static/<path:name>")
 @bp.get("/vendor/<path:name>")
 def static_file(name: str) -> Response:
