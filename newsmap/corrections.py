@@ -39,8 +39,10 @@ MAX_TEXT = 200  # characters of a name, kind, category or status
 MAX_NOTE = 1000
 MAX_SOURCE = 600  # a curated row's citation can be long
 MAX_MENTION = 300  # characters of a mention an editor adds
-CORRECTED = "; corrected by "  # what `source` says after an editor changed the row
+CORRECTED = "; corrected by "  # what `source` adds for each change an editor made to the row
+MOVED = "; moved by "  # ...and for each change of its point
 BY_HAND = "placed by hand"
+POINT_APPLIED = ("lat", "lon", "precision", "country")  # what choosing a point changes: never the name or kind
 CONTEXT_REACH_KM = 100.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SPAN = re.compile(r"(\d{1,9})-(\d{1,9})")
@@ -154,6 +156,7 @@ class _State:
         self.touched: set[str] = set()  # places whose mentions changed: quote and count again
         self.moved: set[str] = set()  # places whose point changed: context again
         self.created: set[str] = set()  # places an editor added: placed among the others by their first mention
+        self.marked: dict[str, int] = {}  # place id -> the change (action) its source last told of
 
     def apply(self, correction: Correction) -> None:
         if correction.place_id:
@@ -168,7 +171,7 @@ class _State:
             if place_id in self.places:
                 raise CorrectionError(f"a place with id {place_id!r} exists already", 409)
             self._insert(new_place_row(place_id, self.article.slug, c.new))
-            self._mark(self.places[place_id], c, base=self.places[place_id]["source"])
+            self._mark(self.places[place_id], c)
             self.moved.add(place_id)
             return
         place = self.places.get(place_id)
@@ -182,8 +185,8 @@ class _State:
             self._mark(place, c)
         elif c.field == "location":
             point = check_location(c.new)
-            place.update(point)
-            self._mark(place, c, base=point.get("source") or BY_HAND)
+            place.update({key: point[key] for key in POINT_APPLIED if key in point})
+            self._mark(place, c, moved_to=point.get("source") or f"a point {BY_HAND}")
             self.moved.add(place_id)
         else:
             raise CorrectionError(f"a place has no field {c.field!r}: one of {', '.join(PLACE_FIELDS)}", 400)
@@ -193,11 +196,17 @@ class _State:
         self.touched.add(row["id"])
         self.created.add(row["id"])
 
-    def _mark(self, place: dict[str, Any], c: Correction, base: str | None = None) -> None:
-        """`source` says who corrected the row, when and why (the latest correction of it)."""
-        base = base if base is not None else place["source"].split(CORRECTED)[0]
+    def _mark(self, place: dict[str, Any], c: Correction, moved_to: str = "") -> None:
+        """`source` keeps where the row came from and tells every change to it in order: who, when,
+        why, and for a new point where that came from. One change (an action of several fields)
+        is told once; a new point is told even within a change that was told already."""
+        if self.marked.get(place["id"]) == (c.action or c.seq) and not moved_to:
+            return
+        self.marked[place["id"]] = c.action or c.seq
         note = " ".join(c.note.split())
-        place["source"] = f"{base}{CORRECTED}{c.editor or 'an editor'} on {c.at[:10]}" + (f": {note}" if note else "")
+        who = f"{c.editor or 'an editor'} on {c.at[:10]}"
+        told = f"{MOVED}{who} to {moved_to}" if moved_to else f"{CORRECTED}{who}"
+        place["source"] = f"{place['source']}{told}" + (f": {note}" if note else "")
 
     def _mention(self, span: tuple[int, int], c: Correction) -> None:
         start, end = span
@@ -369,7 +378,7 @@ def check_location(value: Any) -> dict[str, Any]:
     if precision not in ROW_PRECISIONS:
         raise CorrectionError(f"precision must be one of {', '.join(ROW_PRECISIONS)}", 400)
     point["precision"] = precision
-    for key in ("name", "kind", "source"):
+    for key in ("name", "kind", "source", "candidate"):  # candidate: the gazetteer key the point was chosen from
         if value.get(key):
             point[key] = check_text(key, value[key], required=True, limit=MAX_SOURCE if key == "source" else MAX_TEXT)
     if "country" in value:

@@ -69,7 +69,8 @@ LOCATION_COLUMNS: tuple[Column, ...] = (
         "source",
         "text",
         "Where the coordinates come from: a GeoNames id, Nominatim, or the curated gazetteer's citation; "
-        "`; corrected by <editor> on <date>: <note>` when an editor changed the row (see corrections.csv).",
+        "then, in order, each editor's change: `; corrected by <editor> on <date>: <note>`, or for a new point "
+        "`; moved by <editor> on <date> to <its source>: <note>` (see corrections.csv).",
     ),
     Column("article", "text", "Slug of the article (its seed file name without `.txt`)."),
     Column("country", "text", "ISO 3166-1 alpha-2 code of the country the place is in (empty for none)."),

@@ -96,15 +96,19 @@ def test_a_text_field_is_changed_and_the_source_says_who_when_and_why(base, fiel
     assert result.mentions == base[2] and result.applied == [1]
 
 
-def test_the_latest_correction_of_a_row_names_its_editor_once(base):
+def test_the_source_keeps_its_citation_and_tells_every_change_in_order(base):
+    """Downloads keep where a row came from and every editor's note, not only the latest."""
     result = apply(
         base,
-        fix("place:osh", "name", "Osh city", seq=1),
-        fix("place:osh", "status", "planned", seq=2, editor="bob", at="2026-05-06T00:00:00+00:00"),
+        fix("place:osh", "name", "Osh city", seq=1, note="the article's own name"),
+        fix("place:osh", "kind", "second city", seq=2, action=1),  # the same change: told once
+        fix("place:osh", "status", "planned", seq=3, editor="bob", at="2026-05-06T00:00:00+00:00", note="per MoD"),
     )
     source = row(result.places, "osh")["source"]
-    assert source == f"{row(base[1], 'osh')['source']}; corrected by bob on 2026-05-06"
-    assert source.count("corrected by") == 1
+    assert source == (
+        f"{row(base[1], 'osh')['source']}; corrected by alice on 2026-03-04: the article's own name"
+        "; corrected by bob on 2026-05-06: per MoD"
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,7 +127,7 @@ def test_moving_a_place_marks_it_placed_by_hand_and_recomputes_its_context(base)
     result = apply(base, fix("place:osh", "location", {"lat": 40.9, "lon": 72.6}, note="the garrison"))
     osh = row(result.places, "osh")
     assert (osh["lat"], osh["lon"], osh["precision"]) == (40.9, 72.6, "manual")
-    assert osh["source"] == f"{BY_HAND}; corrected by alice on 2026-03-04: the garrison"
+    assert osh["source"] == f"{row(base[1], 'osh')['source']}; moved by alice on 2026-03-04 to a point {BY_HAND}: the garrison"
     assert osh["context"] != row(base[1], "osh")["context"]
     assert osh["context"].endswith(" of Mailuu-Suu") and osh["context"].split()[1] == "km"
 
@@ -132,7 +136,17 @@ def test_a_point_from_the_gazetteer_keeps_its_source_and_precision(base):
     new = {"lat": 40.52828, "lon": 72.7985, "precision": "settlement", "source": "GeoNames 1527534", "country": "KG"}
     osh = row(apply(base, fix("place:osh", "location", new)).places, "osh")
     assert osh["precision"] == "settlement" and osh["country"] == "KG"
-    assert osh["source"] == "GeoNames 1527534; corrected by alice on 2026-03-04"
+    assert osh["source"] == f"{row(base[1], 'osh')['source']}; moved by alice on 2026-03-04 to GeoNames 1527534"
+
+
+def test_a_chosen_point_never_renames_the_place(base):
+    """Choosing the host city's entry for a base moves the base there; it stays the base."""
+    kant = row(base[1], "kant-air-base")
+    new = {"lat": 42.89, "lon": 74.85, "precision": "settlement", "source": "GeoNames 1527538", "country": "KG",
+           "name": "Kant", "kind": "city", "candidate": "geonames:1527538"}  # fmt: skip
+    moved = row(apply(base, fix("place:kant-air-base", "location", new)).places, "kant-air-base")
+    assert (moved["name"], moved["kind"], moved["id"]) == (kant["name"], kant["kind"], "kant-air-base")
+    assert (moved["lat"], moved["lon"], moved["precision"]) == (42.89, 74.85, "settlement")
 
 
 @pytest.mark.parametrize(
@@ -213,7 +227,9 @@ def test_adding_and_removing_mentions_updates_counts_and_quotes(base):
         fix(mention_target(start, end), "removed", None, {"place": "osh"}, seq=2, editor="bob"),
     )
     assert result.mentions == base[2]
-    assert row(result.places, "osh") == {**osh, "source": f"{osh['source']}; corrected by bob on 2026-03-04"}
+    assert row(result.places, "osh") == {
+        **osh, "source": f"{osh['source']}; corrected by alice on 2026-03-04; corrected by bob on 2026-03-04"
+    }
     assert [r for r in result.places if r["id"] != "osh"] == [r for r in base[1] if r["id"] != "osh"]
 
 

@@ -109,7 +109,8 @@ def test_moving_a_place_to_a_point_sets_precision_manual_and_its_context(api):
     assert moved.status_code == 200
     now = place(api, "kant-air-base")
     assert (now["lat"], now["lon"], now["precision"]) == (42.86, 74.85, "manual")
-    assert now["source"].startswith("placed by hand; corrected by alice")
+    assert now["source"].startswith("Wikipedia") and "; moved by alice on " in now["source"]  # its citation stays
+    assert now["source"].endswith(" to a point placed by hand: runway centre") and now["country"] == "KG"
     assert now["context"].endswith("of Kant") or now["context"].endswith("of Bishkek"), now["context"]
     assert len(now["mentions"]) >= 1 and now["id"] == "kant-air-base"
 
@@ -381,3 +382,31 @@ def test_changing_an_existing_place_or_mention_needs_if_match(api, method, path)
     answer = api(method, API + path, blind=True, json={"status": "blind"} if method == "PATCH" else None)
     assert answer.status_code == 428 and "If-Match" in answer.get_json()["message"]
     assert api.client.get(f"{API}/corrections").get_json() == before
+
+
+def test_using_a_candidate_moves_the_place_and_keeps_what_it_is(api):
+    """Choosing the host city's entry for an air base moves the base there; it stays the base (one row, its name)."""
+    base = place(api, "kant-air-base")
+    town = api("GET", f"{API}/places/kant/candidates").get_json()["candidates"][0]
+    moved = api("PATCH", f"{API}/places/kant-air-base", json={"candidate": town["key"], "note": "the site is not published"})
+    assert moved.status_code == 200, moved.get_json()
+    now = place(api, "kant-air-base")
+    assert (now["name"], now["kind"]) == (base["name"], base["kind"])
+    assert (now["lat"], now["lon"]) == (round(town["lat"], 5), round(town["lon"], 5))
+    assert now["source"].startswith(base["source"]) and now["source"].endswith(f" to {town['source']}: the site is not published")
+    names = [p["name"] for p in api.client.get(f"{API}/places").get_json()]
+    assert names.count(base["name"]) == 1 and names.count("Kant") == 1  # no second row with the town's name
+    (change,) = [c for c in api.client.get(f"{API}/corrections").get_json() if c["field"] == "location"]
+    assert json.loads(change["new"])["candidate"] == town["key"]
+
+
+def test_a_place_put_on_the_map_by_hand_gets_its_country_from_the_shapes(api):
+    article = Store.open(Path(api.client.application.config["DB"])).article(SEED_SLUG)
+    start = article.text.index("southern capital")
+    body = {"start": start, "end": start + len("southern capital"), "place": {"name": "A spot", "lat": 40.55, "lon": 72.81}}
+    added = api("POST", f"{API}/mentions", json=body)
+    assert added.status_code == 201, added.get_json()
+    new = added.get_json()["place"]
+    assert new["country"] == "KG" and new["precision"] == "manual"
+    moved = api("PATCH", f"{API}/places/{new['id']}", json={"lat": 41.31, "lon": 69.28})  # into Tashkent
+    assert moved.status_code == 200 and place(api, new["id"])["country"] == "UZ"

@@ -82,7 +82,8 @@ def test_choose_another_candidate_then_revert_it_from_the_history(editor, site):
     saved(page, "Moved “Kant”")
     moved = get(site, f"{API}/places/kant")
     assert (moved["lat"], moved["lon"]) == (round(other["lat"], 5), round(other["lon"], 5))
-    assert "corrected by alice" in moved["source"] and moved["source"].endswith(": wrong Kant")
+    assert moved["source"].startswith(before["source"]) and f" to {other['source']}: wrong Kant" in moved["source"]
+    assert (moved["name"], moved["kind"]) == (before["name"], before["kind"])  # moved, not renamed
     assert "Corrected by alice" in page.inner_text("#place-kant")
     page.click("button[data-revert]")
     saved(page, "Reverted change #1")
@@ -113,7 +114,7 @@ def test_drag_a_marker(editor, site):
     saved(page, "Put “Osh” at")
     moved = get(site, f"{API}/places/osh")
     assert moved["precision"] == "manual" and moved["lat"] < before["lat"] and moved["lon"] > before["lon"]
-    assert moved["source"].startswith("placed by hand; corrected by alice")
+    assert moved["source"].startswith(before["source"] + "; moved by alice on ") and "placed by hand" in moved["source"]
 
 
 def test_add_a_missed_place_from_selected_words_remove_a_false_one_and_undo(editor, site):

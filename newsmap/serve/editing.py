@@ -26,6 +26,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask_wtf.csrf import generate_csrf
 
 from newsmap.article import Article
+from newsmap.countries import country_at
 from newsmap.corrections import (
     PLACE_TEXT_FIELDS,
     Correction,
@@ -48,7 +49,7 @@ from newsmap.serve.site import Site, place_document
 LOOKUP = "newsmap.build.lookup"
 PATCH_FIELDS = (*PLACE_TEXT_FIELDS, "precision", "lat", "lon", "candidate", "note")
 NEW_PLACE_FIELDS = ("name", "kind", "category", "status", "precision", "lat", "lon", "candidate")
-POINT_KEYS = ("lat", "lon", "precision", "name", "kind", "country", "source")
+POINT_KEYS = ("lat", "lon", "precision", "country", "source")  # a chosen point: never the place's name or kind
 
 bp = Blueprint("editing", __name__)
 Rows = list[dict[str, Any]]
@@ -118,14 +119,20 @@ def find_place(places: Rows, place_id: str) -> dict[str, Any]:
     return place
 
 
-def candidate_point(key: Any) -> dict[str, Any]:
-    """A gazetteer candidate chosen by its key, as a point with its name, kind, country and source."""
+def candidate_entry(key: Any) -> dict[str, Any]:
+    """The gazetteer entry an editor chose by its key (as the candidates list gives it)."""
     if not isinstance(key, str) or not key:
         abort(400, description="candidate must be a gazetteer key, as the candidates list gives it.")
     found = lookup("place_for_key")(key)
     if not found:
         abort(422, description=f"No gazetteer entry {key!r}.")
-    return check_location({k: found[k] for k in POINT_KEYS if k in found})
+    return found
+
+
+def candidate_point(key: Any, found: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A chosen entry as a point (with its country, source and key): where the place is, not what it is."""
+    found = found or candidate_entry(key)
+    return check_location({**{k: found[k] for k in POINT_KEYS if k in found}, "candidate": key})
 
 
 def requested_point(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -136,9 +143,10 @@ def requested_point(body: dict[str, Any]) -> dict[str, Any] | None:
             point["precision"] = body["precision"]
         return check_location(point)
     if "lat" in body or "lon" in body:
-        return check_location(
+        point = check_location(
             {"lat": body.get("lat"), "lon": body.get("lon"), "precision": body.get("precision", "manual")}
         )
+        return {**point, "country": country_at(point["lat"], point["lon"])}
     return None
 
 
@@ -150,7 +158,7 @@ def place_changes(
     rows = []
     if point is None and "precision" in body:
         point = check_location({"lat": place["lat"], "lon": place["lon"], "precision": body["precision"]})
-    if point is not None and any(point[key] != place.get(key) for key in point):
+    if point is not None and any(point[key] != place.get(key) for key in point if key != "candidate"):
         old = {key: place[key] for key in POINT_KEYS}
         rows.append(Correction(target, "location", point, old, note=note))
     for field in PLACE_TEXT_FIELDS:
@@ -282,7 +290,13 @@ def _new_place(spec: dict[str, Any]) -> dict[str, Any]:
         raise CorrectionError(
             f"a new place has no field {unknown[0]!r}: its fields are {', '.join(NEW_PLACE_FIELDS)}", 400
         )
-    point = candidate_point(spec["candidate"]) if "candidate" in spec else check_location(spec)
+    if "candidate" in spec:
+        found = candidate_entry(spec["candidate"])
+        point = candidate_point(spec["candidate"], found)
+        point.update({k: found[k] for k in ("name", "kind") if found.get(k)})  # a new place is what the entry is
+    else:
+        point = check_location(spec)
+        point["country"] = country_at(point["lat"], point["lon"])
     if "precision" in spec:
         point["precision"] = spec["precision"]
     new = {**point, **{k: spec[k] for k in ("name", "kind", "category", "status") if k in spec}}
