@@ -8,9 +8,11 @@
    for the view and only once: `world` cells (30 degrees) up to zoom 4, `region` cells (10
    degrees) at zooms 5 to 7, `detail` cells (1 degree: rivers, every town, fine lines) from zoom
    8, and only those the region cell above says exist. The start view of a country costs a
-   couple of requests of a few KB. A static export holds only the cells around its articles:
-   `spec.cells` then says which region (a box) and detail cells (a list) there are to ask for.
-   Labels are text nodes, never HTML. */
+   couple of requests of a few KB. A static export holds every world and region cell but only the
+   detail cells around its pages' places: `spec.cells.detail` lists those there are to ask for.
+   A view is drawn at the finest level whose every cell in view could be had (a detail cell not in
+   the export, or one that failed, gives the region level, never sea where land should be); the
+   level drawn is the map's data-nm-ground. Labels are text nodes, never HTML. */
 (function () {
   "use strict";
 
@@ -128,7 +130,7 @@
     return { layers: layers, labels: labels, detail: body.detail || "" };
   }
 
-  /* The basemap's look, given to the page by newsmap.js's adoptStyle (no stylesheet request). */
+  /* The basemap's look, given to the page by mapcore.js's adoptStyle (no stylesheet request). */
   var STYLE = [
     ".nm-basemap .nm-land.nm-bm-land{fill:var(--land);fill-opacity:1;stroke:none}",
     ".nm-bm-lake,.nm-bm-river{fill:#a9cfe6;fill-opacity:1;stroke:#7fb3d3;stroke-width:.6;stroke-opacity:1}",
@@ -144,8 +146,8 @@
 
   function show(map, spec) {
     spec = spec || {};
-    if (!styled && window.newsmap && window.newsmap.adoptStyle) {
-      window.newsmap.adoptStyle(STYLE);
+    if (!styled && window.newsmapCore) {
+      window.newsmapCore.adoptStyle(STYLE);
       styled = true;
     }
     var base = spec.url, limits = spec.cells || null;
@@ -165,21 +167,12 @@
     LEVELS.forEach(function (level) { groups[level.name] = L.layerGroup(); });
     var labelLayer = L.layerGroup().addTo(map);
 
-    function allowed(level, x, y) {
-      if (!limits || level.name === "world") { return true; }
-      if (level.name === "detail") { return !!listed[x + "_" + y]; }
-      var box = limits.region || [];
-      return box.length === 4 && x >= box[0] && y >= box[1] && x <= box[2] && y <= box[3];
-    }
-
     function inView(level) {
       var b = map.getBounds(), size = level.size, out = [];
       var west = Math.max(b.getWest(), -180), east = Math.min(b.getEast(), 179.999);
       var south = Math.max(b.getSouth(), -89.999), north = Math.min(b.getNorth(), 89.999);
       for (var y = Math.floor(south / size); y <= Math.floor(north / size); y++) {
-        for (var x = Math.floor(west / size); x <= Math.floor(east / size); x++) {
-          if (allowed(level, x, y)) { out.push([x, y]); }
-        }
+        for (var x = Math.floor(west / size); x <= Math.floor(east / size); x++) { out.push([x, y]); }
       }
       return out;
     }
@@ -208,21 +201,32 @@
       return ((parseInt(region.detail.charAt(24 - (bit >> 2)), 16) >> (bit & 3)) & 1) === 1;
     }
 
-    function load(level) {
-      var need = inView(level);
-      if (level.name !== "detail") {
-        return Promise.all(need.map(function (c) { return fetchCell(level, c[0], c[1]); }));
-      }
-      var region = LEVELS[1];
-      var above = inView(region).filter(function (c) { return !limits || allowed(region, c[0], c[1]); });
-      return Promise.all(above.map(function (c) { return fetchCell(region, c[0], c[1]); })).then(function () {
-        var present = need.filter(function (c) { return limits ? allowed(level, c[0], c[1]) : hasDetail(c[0], c[1]); });
-        return Promise.all(present.map(function (c) { return fetchCell(level, c[0], c[1]); }));
+    function all(level, need) {  /* whether every cell could be had */
+      return Promise.all(need.map(function (c) { return fetchCell(level, c[0], c[1]); })).then(function (found) {
+        return found.every(Boolean);
       });
     }
 
-    function relabel() {
-      var zoom = map.getZoom(), level = levelAt(zoom);
+    /* Whether the view's cells of `level` are all there: a detail view needs its region cells (they
+       say which detail cells exist), then those cells, each in the export's list when it has one. */
+    function load(level) {
+      if (level.name !== "detail") { return all(level, inView(level)); }
+      return all(LEVELS[1], inView(LEVELS[1])).then(function (complete) {
+        var present = inView(level).filter(function (c) { return hasDetail(c[0], c[1]); });
+        var missing = limits && present.some(function (c) { return !listed[c[0] + "_" + c[1]]; });
+        return complete && !missing && all(level, present);
+      });
+    }
+
+    /* The finest level at or above `index` whose view is complete (world's, at worst, as it is). */
+    function finest(index) {
+      return load(LEVELS[index]).then(function (complete) {
+        return complete || !index ? index : finest(index - 1);
+      });
+    }
+
+    function relabel(level) {
+      var zoom = map.getZoom();
       labelLayer.clearLayers();
       var labels = [];
       Object.keys(built).forEach(function (key) {
@@ -247,23 +251,24 @@
 
     /* Fetch what the view lacks, then show its level (the old one stays until then: no blank map). */
     function update() {
-      var level = levelAt(map.getZoom()), token = ++latest;
-      return load(level).then(function (found) {
-        if (token !== latest) { return found; }
+      var token = ++latest;
+      return finest(LEVELS.indexOf(levelAt(map.getZoom()))).then(function (index) {
+        var level = LEVELS[index];
+        if (token !== latest) { return level; }
         if (shownLevel !== level.name) {
           if (shownLevel) { groups[shownLevel].remove(); }
           groups[level.name].addTo(map);
           shownLevel = level.name;
         }
-        relabel();
-        return found;
+        relabel(level);
+        map.getContainer().setAttribute("data-nm-ground", level.name);
+        return level;
       });
     }
 
     map.on("moveend", function () { update(); });
-    return update().then(function (found) {
-      var flat = [].concat.apply([], found || []);
-      if (flat.length && !flat.some(function (cell) { return cell; })) {
+    return update().then(function () {
+      if (!Object.keys(built).length) {
         throw new Error("basemap: no cell could be loaded");
       }
       return spec;

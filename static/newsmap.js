@@ -8,8 +8,9 @@
   "use strict";
 
   var registry = window.newsmapRegistry;
+  var core = window.newsmapCore;  /* static/mapcore.js, sent in front of this script */
   var dataElement = document.getElementById("newsmap-data");
-  if (!registry || !dataElement || !window.L) {
+  if (!registry || !dataElement || !window.L || !core) {
     return;
   }
   var data = JSON.parse(dataElement.textContent);
@@ -19,7 +20,7 @@
     places[place.id] = place;
   });
   var statusLine = document.querySelector(".map-status");
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var reduceMotion = core.reduceMotion;
   var narrow = window.matchMedia ? window.matchMedia("(max-width: 700px)") : { matches: false };
   var PRECISION = {
     facility: "facility (the site itself)",
@@ -32,33 +33,8 @@
   var returnFocusTo = null;
   var hooks = { popup: [] };  /* the editing page's script adds its controls to popups here */
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined && text !== null) {
-      node.textContent = text;
-    }
-    return node;
-  }
-
-  /* A script fetched when first needed (share.js, phone.js, basemap.js), once however often it is
-   * asked for; it defines window[global]. A failed load is tried again at the next call. */
-  var scripts = {};
-  function loadScript(url, global) {
-    if (!scripts[global]) {
-      scripts[global] = new Promise(function (resolve, reject) {
-        var script = document.createElement("script");
-        script.src = url;
-        script.onload = function () { return window[global] ? resolve(window[global]) : reject(new Error(global)); };
-        script.onerror = function () { reject(new Error(url)); };
-        document.head.appendChild(script);
-      });
-      scripts[global].catch(function () { delete scripts[global]; });
-    }
-    return scripts[global];
-  }
+  var element = core.element;
+  var loadScript = core.loadScript;
 
   /* Each sentence that mentions the place, once, in text order, with every mention of it marked:
    * read from the page's own text, where each mention carries its place's id (data-place). */
@@ -191,8 +167,7 @@
   /* On a phone-sized screen the details open in a sheet along the bottom of the screen, not in a
    * popup: a popup taller than the map would put its title and close button out of sight. */
   var sheetQuery = window.matchMedia ? window.matchMedia("(max-width: 600px)") : { matches: false };
-  var fingers = window.matchMedia ? window.matchMedia("(pointer: coarse)").matches : false;
-  var HIT = fingers ? 44 : 24;  /* a marker's hit box in px (the dot is 18 px): 44 px for a finger */
+  var HIT = core.hit;  /* a marker's hit box in px (the dot is 18 px): 44 px for a finger */
 
   function bindDetails(place, marker) {
     if (sheetQuery.matches) {
@@ -211,9 +186,7 @@
       return;
     }
     marker.options.riseOnHover = true;  /* read when the marker is added: its group is not on the map yet */
-    marker.setIcon(L.divIcon({
-      className: "nm-marker nm-fam-" + place.family + " nm-precision-" + place.precision, html: "", iconSize: [HIT, HIT]
-    }));
+    marker.setIcon(core.icon(place));
     marker.bindTooltip(element("span", null, place.shown), { direction: "top", offset: [0, -10] });
     bindDetails(place, marker);
     marker.on("add", function () { decorate(place, marker); });
@@ -293,17 +266,6 @@
     if (returnFocusTo && document.contains(returnFocusTo)) {
       returnFocusTo.focus({ preventScroll: true });
     }
-  }
-
-  /* A style of a script fetched on demand (the sheet, the basemap), given to the page through the
-   * CSS object model, which the page's Content-Security-Policy allows (inline <style> it does not). */
-  function adoptStyle(text) {
-    if (!document.adoptedStyleSheets || !window.CSSStyleSheet || !CSSStyleSheet.prototype.replaceSync) {
-      return;  /* an old browser: the sheet and the basemap work, with Leaflet's look */
-    }
-    var sheet = new CSSStyleSheet();
-    sheet.replaceSync(text);
-    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
   }
 
   function showDetails(id, focus) {
@@ -458,191 +420,16 @@
   });
 
   /* ---------------------------------------------------------------- markers that would cover each other
-   * Markers whose hit boxes would overlap at this zoom form a group. A group of up to SPREAD_MAX is
-   * spread on a ring around its centre, each marker tied to its true point by a thin leg (a town and
-   * its air base on one point stay two targets); a bigger group is gathered under a count that zooms
-   * in, or spreads it where zooming cannot part them. Worked out again after every zoom. */
+   * are spread or gathered by mapcore.js's spreader, worked out again after every zoom. */
 
-  var GAP = 4;
-  var SPREAD_MAX = 8;
-  var spreadAnyway = {};  /* ids of a gathered group the reader opened where zooming could not part it */
-  map.createPane("nm-legs").style.zIndex = 590;
-  var legs = L.layerGroup().addTo(map);
-  var counts = L.layerGroup().addTo(map);
-  if (!isFinite(map.getMaxZoom())) {
-    map.setMaxZoom(18);
-  }
-
-  function spreads(group) {
-    return group.members.length <= SPREAD_MAX || group.members.every(function (m) { return spreadAnyway[m.id]; });
-  }
-
-  function ringRadius(n) {
-    return n < 2 ? 0 : (HIT + GAP) / (2 * Math.sin(Math.PI / n));
-  }
-
-  function reach(group) {
-    return (spreads(group) ? ringRadius(group.members.length) : 0) + HIT / 2;
-  }
-
-  /* Merge groups until no two footprints overlap (a few hundred markers at most: quadratic is fine). */
-  function groupsNow() {
-    var groups = Object.keys(registry.markers).filter(function (id) {
-      return places[id] && map.hasLayer(registry.markers[id]);
-    }).map(function (id) {
-      var p = map.latLngToLayerPoint(registry.markers[id].getLatLng());
-      return { members: [{ id: id, p: p }], x: p.x, y: p.y };
-    });
-    for (var merged = true; merged;) {
-      merged = false;
-      for (var i = 0; i < groups.length && !merged; i++) {
-        for (var j = i + 1; j < groups.length && !merged; j++) {
-          var a = groups[i], b = groups[j];
-          if (Math.hypot(a.x - b.x, a.y - b.y) < reach(a) + reach(b) + GAP) {
-            a.members = a.members.concat(b.members);
-            a.x = a.members.reduce(function (sum, m) { return sum + m.p.x; }, 0) / a.members.length;
-            a.y = a.members.reduce(function (sum, m) { return sum + m.p.y; }, 0) / a.members.length;
-            groups.splice(j, 1);
-            merged = true;
-          }
-        }
-      }
-    }
-    return groups;
-  }
-
-  /* Ring slots in the order of the members' own bearings from the centre, so legs do not cross. */
-  function ring(group) {
-    var n = group.members.length, r = ringRadius(n);
-    function bearing(m) { return Math.atan2(m.p.y - group.y, m.p.x - group.x); }
-    var members = group.members.slice().sort(function (a, b) {
-      return bearing(a) - bearing(b) || (a.id < b.id ? -1 : 1);
-    });
-    var first = members[0].p;
-    var start = Math.hypot(first.x - group.x, first.y - group.y) < 1 ? -Math.PI / 2 : bearing(members[0]);
-    members.forEach(function (m, k) {
-      var angle = start + 2 * Math.PI * k / n;
-      m.at = L.point(group.x + r * Math.cos(angle), group.y + r * Math.sin(angle));
-    });
-  }
-
-  function put(member, gathered) {
-    var marker = registry.markers[member.id];
-    var at = member.at || member.p;
-    var dx = Math.round(at.x - member.p.x), dy = Math.round(at.y - member.p.y);
-    var options = marker.options.icon.options;
-    var moved = !options.popupAnchor || options.popupAnchor[0] !== dx || options.popupAnchor[1] !== dy - 9;
-    options.popupAnchor = [dx, dy - 9];
-    options.tooltipAnchor = [dx, dy];
-    var icon = marker.getElement();
-    if (icon) {
-      icon.style.marginLeft = (dx - HIT / 2) + "px";
-      icon.style.marginTop = (dy - HIT / 2) + "px";
-      icon.classList.toggle("nm-gathered", gathered);
-      icon.classList.toggle("nm-spread", !gathered && (dx !== 0 || dy !== 0));
-    }
-    if (!gathered && (dx || dy)) {
-      legs.addLayer(L.polyline([marker.getLatLng(), map.layerPointToLatLng(at)], {
-        pane: "nm-legs", interactive: false, className: "nm-leg", weight: 1.5
-      }));
-    }
-    if (moved && marker.isPopupOpen()) {  /* the open popup follows its marker; no update(): that would pan the map */
-      marker.getPopup()._updatePosition();
-    }
-  }
-
-  function gatheredCount(group) {
-    var names = group.members.map(function (m) { return places[m.id].shown; });
-    var size = HIT + 8;
-    var badge = L.marker(map.layerPointToLatLng(L.point(group.x, group.y)), {
-      icon: L.divIcon({ className: "nm-count", html: element("span", null, String(names.length)), iconSize: [size, size] }),
-      keyboard: true, riseOnHover: true, zIndexOffset: 500
-    });
-    var label = names.length + " places here: " + names.join(", ") + ". Zoom in to them";
-    badge.on("add", function () {
-      badge.getElement().setAttribute("data-places", group.members.map(function (m) { return m.id; }).join(" "));
-      badge.getElement().setAttribute("aria-label", label);
-      badge.getElement().setAttribute("title", label);
-      badge.getElement().setAttribute("role", "button");
-    });
-    function open() { openGroup(group); }
-    badge.on("click", open);
-    badge.on("keydown", function (event) {
-      if (event.originalEvent.key === "Enter" || event.originalEvent.key === " ") {
-        event.originalEvent.preventDefault();
-        open();
-      }
-    });
-    return badge;
-  }
-
-  /* A count zooms in to its places; where zooming cannot part them, they are spread where they are. */
-  function openGroup(group) {
-    var bounds = L.latLngBounds(group.members.map(function (m) { return registry.markers[m.id].getLatLng(); }));
-    var zoom = Math.min(map.getBoundsZoom(bounds, false, L.point(4 * HIT, 4 * HIT)), map.getMaxZoom());
-    if (zoom > map.getZoom()) {
-      map.flyToBounds(bounds, { padding: [2 * HIT, 2 * HIT], maxZoom: zoom, animate: !reduceMotion });
-      return;
-    }
-    spreadHere(group);
-    var first = registry.markers[group.members[0].id].getElement();
-    if (first) {
-      first.focus({ preventScroll: true });
-    }
-  }
-
-  /* A gathered group spread where it is, until the next zoom. */
-  function spreadHere(group) {
-    group.members.forEach(function (m) { spreadAnyway[m.id] = true; });
-    layout();
-  }
-
-  function layout() {
-    legs.clearLayers();
-    counts.clearLayers();
-    groupsNow().forEach(function (group) {
-      var gathered = !spreads(group);
-      if (!gathered && group.members.length > 1) {
-        ring(group);
-      }
-      group.members.forEach(function (m) { put(m, gathered); });
-      if (gathered) {
-        counts.addLayer(gatheredCount(group));
-      }
-    });
-  }
-
-  var layoutPending = false;
-  function layoutSoon() {  /* once for a whole category of markers added or removed together */
-    if (!layoutPending) {
-      layoutPending = true;
-      window.setTimeout(function () {
-        layoutPending = false;
-        layout();
-      }, 0);
-    }
-  }
-
-  /* The place about to open is never left under a count: its group is spread. */
-  function reveal(id) {
-    var icon = registry.markers[id] && registry.markers[id].getElement();
-    if (icon && icon.classList.contains("nm-gathered")) {
-      spreadHere(groupsNow().filter(function (group) {
-        return group.members.some(function (m) { return m.id === id; });
-      })[0]);
-    }
-  }
-
-  map.on("zoomstart", function () { spreadAnyway = {}; });
-  map.on("zoomend viewreset", layout);
+  var placed = {};
   Object.keys(registry.markers).forEach(function (id) {
-    var marker = registry.markers[id];
-    marker.on("add remove", layoutSoon);  /* a category shown or hidden in the legend, or a marker re-added */
-    marker.on("dragstart", function () {  /* dragged from where it really is, not from its ring slot */
-      put({ id: id, p: map.latLngToLayerPoint(marker.getLatLng()) }, false);
-    });
+    if (places[id]) {
+      placed[id] = registry.markers[id];
+    }
   });
-  layout();
+  var spread = core.spreader(map, placed, function (id) { return places[id].shown; });
+  var reveal = spread.reveal;
 
   /* ---------------------------------------------------------------- start view and "Show all places" */
 
@@ -675,50 +462,13 @@
     new ShowAll().addTo(map);
   }
 
-  /* Without tiles (offline, or a tile server that fails or hangs), newsmap's own basemap is the
-   * ground: land and water, boundaries, rivers and labelled towns (static/basemap.js draws it). */
-  var basemapShown = false;
-  var OFFLINE_NOTICE = "Map tiles could not load: showing newsmap's offline basemap.";
-
-  /* basemap.js is fetched only when the basemap is needed: a reader with tiles never pays for it. */
-  function showBasemap(message) {
-    if (basemapShown || !dataElement.getAttribute("data-basemap-script")) {
-      return;
-    }
-    basemapShown = true;
-    loadScript(dataElement.getAttribute("data-basemap-script"), "newsmapBasemap").then(function (basemap) {
-      return basemap.show(map, data.basemap);
-    }).then(function () {
-      if (statusLine && message) {
-        statusLine.textContent = message;
-      }
-    }).catch(function () {
-      basemapShown = false;
-    });
-  }
-  if (!registry.tiles) {
-    showBasemap("");
-  } else {
-    var tileLoaded = false;
-    registry.tiles.on("tileload", function () { tileLoaded = true; });
-    registry.tiles.on("tileerror", function () {
-      if (!tileLoaded) {
-        showBasemap(OFFLINE_NOTICE);
-      }
-    });
-    /* A tile server that neither answers nor fails: no tile within 4 s is as good as a failure. */
-    window.setTimeout(function () {
-      if (!tileLoaded) {
-        showBasemap(OFFLINE_NOTICE);
-      }
-    }, 4000);
-  }
+  core.ground(map, registry.tiles, data.basemap, dataElement.getAttribute("data-basemap-script"), statusLine);
 
   /* What the editing page's script (editor.js) builds on; mapCanvas is the share control's drawing. */
   window.newsmap = {
     map: map, registry: registry, data: data, places: places, hooks: hooks, openPlace: openPlace, element: element,
     popupContent: popupContent, setActive: setActive, closeDetails: closeDetails, returnFocus: returnFocus,
-    adoptStyle: adoptStyle, hit: HIT, reduceMotion: reduceMotion
+    adoptStyle: core.adoptStyle, hit: HIT, reduceMotion: reduceMotion
   };
 
   /* ---------------------------------------------------------------- share: links, embed code, PNG

@@ -15,8 +15,10 @@ from newsmap.serve import basemap as bm
 from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, site_env
 from .test_browser import wait_until_still
 
-KANT = {"id": "kant", "lat": 42.853, "lon": 74.846, "precision": "point", "name": "Kant Air Base"}
-BISHKEK = {"id": "bishkek", "lat": 42.87, "lon": 74.59, "precision": "city", "name": "Bishkek"}
+KANT = {"id": "kant", "lat": 42.853, "lon": 74.846, "precision": "facility", "name": "Kant Air Base",
+        "category": "Russian military facility"}  # fmt: skip
+BISHKEK = {"id": "bishkek", "lat": 42.87, "lon": 74.59, "precision": "settlement", "name": "Bishkek",
+           "category": "meeting place"}  # fmt: skip
 ISSYK_KUL = (77.3, 42.4)  # lon, lat: the middle of the lake
 BUDGET = 8 * 1024  # bytes on the wire (headers + gzip bodies) of the basemap's cells at the seed's start view
 
@@ -90,13 +92,28 @@ def test_detail_cells_are_reencoded_compactly():
 
 def test_a_static_export_asks_only_for_cells_it_holds():
     spec = bm.spec([KANT, BISHKEK], "../../basemap", exported=True)
-    assert spec["url"] == "../../basemap" and spec["cells"]["region"] == [6, 3, 7, 4]
-    assert "74_42" in spec["cells"]["detail"] and all(
-        bm.cell_body("detail", *map(int, k.split("_"))) for k in spec["cells"]["detail"]
-    )
+    assert spec["url"] == "../../basemap" and set(spec["cells"]) == {"detail"}
+    detail = {tuple(map(int, key.split("_"))) for key in spec["cells"]["detail"]}
+    assert (74, 42) in detail and all(bm.cell_body("detail", *cell) for cell in detail)
     written = bm.export_cells([[KANT], [BISHKEK]])
-    assert len(written) == len(set(written)) and ("detail", 74, 42) in written and ("region", 7, 4) in written
+    assert len(written) == len(set(written)) and {("detail", 74, 42), ("region", 7, 4)} <= set(written)
+    assert {(x, y) for level, x, y in written if level == "detail"} >= detail
+    assert sum(level == "region" for level, _, _ in written) == 36 * 18  # every region cell, sea's too
     assert bm.spec([KANT], "/basemap", exported=False) == {"url": "/basemap"}
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(42.853, 74.846), (55.75, 37.62), (-33.9, 18.4)])
+def test_the_export_holds_every_detail_cell_of_every_view_around_a_place(lat, lon):
+    """At every zoom that draws detail (8 and in), a map of the largest size centred on the place
+    shows only detail cells the spec lists: zoom 8's view holds every closer one."""
+    place = {"id": "p", "lat": lat, "lon": lon, "precision": "settlement", "category": "other mentioned place"}
+    listed = set(bm.spec([place], "basemap", exported=True)["cells"]["detail"])
+    for zoom in range(bm.DETAIL_ZOOM, 19):
+        view = bm.cells_in("detail", *bm.view_box(lat, lon, zoom))
+        assert {f"{x}_{y}" for x, y in view if bm.cell_body("detail", x, y) is not None} <= listed, zoom
+    west, south, east, north = bm.view_box(lat, lon, bm.DETAIL_ZOOM)
+    assert round(east - west, 3) == round(bm.LARGEST_MAP[0] / (256 * 2**bm.DETAIL_ZOOM) * 360, 3)
+    assert south < lat < north
 
 
 # -- the routes
@@ -146,17 +163,16 @@ def test_the_export_holds_every_cell_its_pages_may_ask_for_once(built, tmp_path)
     app = create_app({"TESTING": True, "DB": str(db)})
     out = tmp_path / "site"
     export_site(db, out, app.jinja_env, bundled("static"), vendor_files(), tiles="offline")
-    for page in (f"articles/{SEED_SLUG}/index.html", f"articles/{SEED_SLUG}/embed/index.html"):
+    for page in (f"articles/{SEED_SLUG}/index.html", f"articles/{SEED_SLUG}/embed/index.html", "index.html"):
         html = (out / page).read_text(encoding="utf-8")
         spec = json.loads(re.search(r'id="newsmap-data"[^>]*>(.*?)</script>', html, re.S).group(1))["basemap"]
         assert not spec["url"].startswith("/")
         cells = ((out / page).parent / spec["url"]).resolve()
         assert cells == (out / "basemap").resolve()
-        x0, y0, x1, y1 = spec["cells"]["region"]
-        wanted = [f"region/{x}/{y}.json" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
-        wanted += [f"detail/{key.replace('_', '/')}.json" for key in spec["cells"]["detail"]]
-        wanted += [f"world/{x}/{y}.json" for x in range(-6, 6) for y in range(-3, 3)]
+        wanted = [f"detail/{key.replace('_', '/')}.json" for key in spec["cells"]["detail"]]
+        wanted += [f"{level}/{x}/{y}.json" for level in ("world", "region") for x, y in bm.cells_in(level, -180, -90, 180, 90)]
         assert [name for name in wanted if not (cells / name).is_file()] == []
+        assert "detail/74/42.json" in wanted  # Kant's
     assert (out / f"articles/{SEED_SLUG}/basemap.geojson").stat().st_size < 100_000  # a download, not the map's
 
 

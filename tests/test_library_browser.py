@@ -63,10 +63,23 @@ def test_the_library_maps_every_listed_place_and_a_marker_opens_its_article(page
     page.goto(f"{library.url}/")
     titles = page.locator(".article-item h3 a").all_inner_texts()
     assert titles[0].startswith("Kazakhstan and Russia") and len(titles) == 3
-    page.wait_for_function("() => document.querySelectorAll('#library-map path.leaflet-interactive').length > 30")
-    count = page.locator("#library-map path.leaflet-interactive").count()
+    page.wait_for_function("() => document.querySelectorAll('#library-map .nm-marker').length > 30")
+    count = page.locator("#library-map .nm-marker").count()
     places = page.evaluate("() => JSON.parse(document.getElementById('newsmap-data').textContent).places.length")
-    assert count == places
+    assert count == places  # the article pages' markers: a shape and colour by family, one per place
+    # none hides another: each shown marker is on top where it is drawn, the rest are under counts
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('#library-map .nm-marker:not(.nm-gathered), #library-map .nm-count')]
+              .filter(e => { const r = e.getBoundingClientRect(), m = e.closest('.leaflet-container').getBoundingClientRect();
+                             const x = r.left + r.width / 2, y = r.top + r.height / 2;
+                             return x > m.left && x < m.right && y > m.top && y < m.bottom; })
+              .map(e => { const r = e.getBoundingClientRect(), hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                          return hit === e || e.contains(hit); })"""
+    )
+    assert shown and all(shown)
+    gathered = page.evaluate("() => [...document.querySelectorAll('#library-map .nm-count')].map(e => e.dataset.places.split(' ').length)")
+    spread = page.locator("#library-map .nm-marker:not(.nm-gathered)").count()
+    assert spread + sum(gathered) == places
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "library.png"))
     page.fill("#q", "Dushanbe")

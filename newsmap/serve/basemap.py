@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmap.serve.assets import Asset, file_time
-from newsmap.serve.mapview import focus_bounds
+from newsmap.serve.mapview import focus_bounds, story_places
 
 DATA = Path(__file__).resolve().parent / "data" / "basemap"
 LEVELS = {"world": 30, "region": 10, "detail": 1}  # level -> cell size in degrees
@@ -37,9 +37,13 @@ ARCHIVE = {"world": "overview", "region": "overview", "detail": "detail"}
 DETAIL_STEP = 0.001  # detail.zip's coordinates have three decimals
 JSON = "application/json"
 CACHE_CONTROL = "public, max-age=86400"  # a cell changes only with the app's data files
-REGION_MARGIN = 5.0  # degrees around an article's places: the region cells a static export writes for it
-DETAIL_NEAR = 0.5  # degrees around each place: the detail cells a static export writes for it
-MAX_DETAIL_CELLS = 32  # per article in a static export
+# A static export holds the detail cells a page shows around its places: every view of a map up to
+# LARGEST_MAP pixels centred on one of its places (or on its start view) at any zoom that draws
+# detail (DETAIL_ZOOM and in; the widest of those views is DETAIL_ZOOM's, which holds all the others).
+# World and region cells are few (1.4 MB in all): an export holds every one.
+LARGEST_MAP = (1920, 1200)  # px: a full-HD screen's map; a bigger one shows the region level at its edges
+DETAIL_ZOOM = 8  # basemap.js draws detail cells from this zoom in
+MAX_LATITUDE = 85.0511287798  # Leaflet's Web Mercator stops here
 LAYER_ORDER = ("land", "lake", "river", "admin1", "border")
 _lock = threading.Lock()
 
@@ -148,46 +152,75 @@ def cells_in(level: str, west: float, south: float, east: float, north: float) -
     ]
 
 
-def region_box(places: list[dict[str, Any]]) -> list[int]:
-    """[x0, y0, x1, y1]: the region cells over the places' points on the ground and REGION_MARGIN around."""
-    (south, west), (north, east) = focus_bounds(places)
-    found = cells_in("region", west - REGION_MARGIN, south - REGION_MARGIN, east + REGION_MARGIN, north + REGION_MARGIN)
-    return [found[0][0], found[0][1], found[-1][0], found[-1][1]]
+def detail_exists(x: int, y: int) -> bool:
+    """Whether detail.zip has cell (x, y), from its list of names (no cell read)."""
+    return f"{x}_{y}.json" in _detail_names()
 
 
-def detail_near(places: list[dict[str, Any]]) -> list[tuple[int, int]]:
-    """The detail cells (that exist) within DETAIL_NEAR of each place on the ground, at most MAX_DETAIL_CELLS."""
-    chosen: list[tuple[int, int]] = []
-    for place in places:
-        lat, lon = place.get("lat"), place.get("lon")
-        if lat is None or lon is None or place.get("precision") == "country":
-            continue
-        for found in cells_in("detail", lon - DETAIL_NEAR, lat - DETAIL_NEAR, lon + DETAIL_NEAR, lat + DETAIL_NEAR):
-            if found not in chosen and len(chosen) < MAX_DETAIL_CELLS and cell_body("detail", *found) is not None:
-                chosen.append(found)
-    return sorted(chosen)
+@cache
+def _detail_names() -> frozenset[str]:
+    archive = _archive("detail")
+    return frozenset(archive.namelist()) if archive is not None else frozenset()
+
+
+def view_box(lat: float, lon: float, zoom: int, size: tuple[int, int] = LARGEST_MAP) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of a Leaflet map of `size` pixels centred on (lat, lon) at `zoom`:
+    what `map.getBounds()` gives basemap.js (Web Mercator, 256-pixel tiles)."""
+    scale = 256 * 2**zoom
+    lat = max(-MAX_LATITUDE, min(MAX_LATITUDE, lat))
+    x = (lon + 180) / 360 * scale
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * scale
+
+    def latitude(py: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * py / scale))))
+
+    west, east = (x - size[0] / 2) / scale * 360 - 180, (x + size[0] / 2) / scale * 360 - 180
+    return west, latitude(y + size[1] / 2), east, latitude(y - size[1] / 2)
+
+
+def detail_around(centres: list[tuple[float, float]]) -> list[tuple[int, int]]:
+    """The detail cells (that exist) a page may draw around `centres` ((lat, lon) pairs): those in a
+    view of LARGEST_MAP at DETAIL_ZOOM centred on each, which holds its views at every closer zoom."""
+    found: set[tuple[int, int]] = set()
+    for lat, lon in centres:
+        found.update(c for c in cells_in("detail", *view_box(lat, lon, DETAIL_ZOOM)) if detail_exists(*c))
+    return sorted(found)
+
+
+def page_centres(places: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """Where a page's map is centred, some time: on each place (opened, or zoomed in to), on its start
+    view (the story's places) and on every place together ("Show all places", the library's map)."""
+    centres = [(p["lat"], p["lon"]) for p in places if p.get("lat") is not None and p.get("lon") is not None]
+    if not centres:
+        return []
+    for points in (story_places(places), places):
+        (south, west), (north, east) = focus_bounds(points)
+        centres.append((_middle_latitude(south, north), (west + east) / 2))
+    return centres
+
+
+def _middle_latitude(south: float, north: float) -> float:
+    """The latitude Leaflet centres a box on: the middle in Mercator's y, not in degrees."""
+    y = [math.asinh(math.tan(math.radians(max(-MAX_LATITUDE, min(MAX_LATITUDE, v))))) for v in (south, north)]
+    return math.degrees(math.atan(math.sinh((y[0] + y[1]) / 2)))
 
 
 def spec(places: list[dict[str, Any]], url: str, exported: bool) -> dict[str, Any]:
     """What static/basemap.js needs (the page data's `basemap`): where the cells are and, in a static
-    export (which holds only the cells around its articles' places), which of them it may ask for:
-    every world cell, the region cells in `region` (a box of cell numbers), the detail cells listed."""
+    export (which holds every world and region cell but only the detail cells around its pages'
+    places), which detail cells this page may ask for; elsewhere it draws the region level."""
     if not exported or not places:
         return {"url": url}
-    detail = [f"{x}_{y}" for x, y in detail_near(places)]
-    return {"url": url, "cells": {"region": region_box(places), "detail": detail}}
+    detail = [f"{x}_{y}" for x, y in detail_around(page_centres(places))]
+    return {"url": url, "cells": {"detail": detail}}
 
 
-def export_cells(places_by_article: list[list[dict[str, Any]]]) -> list[tuple[str, int, int]]:
-    """The cells a static export writes: every world cell, and the union over its articles of the
-    region and detail cells their pages may ask for (`spec`)."""
-    wanted = {("world", x, y) for x in range(-6, 6) for y in range(-3, 3)}
-    for places in places_by_article:
-        if not places:
-            continue
-        x0, y0, x1, y1 = region_box(places)
-        wanted |= {("region", x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)}
-        wanted |= {("detail", x, y) for x, y in detail_near(places)}
+def export_cells(places_by_page: list[list[dict[str, Any]]]) -> list[tuple[str, int, int]]:
+    """The cells a static export writes: every world and region cell (open sea's are a few bytes),
+    and the union over its pages of the detail cells `spec` lets them ask for."""
+    wanted = {(level, x, y) for level in ("world", "region") for x, y in cells_in(level, -180, -90, 180, 90)}
+    centres = [centre for places in places_by_page for centre in page_centres(places)]
+    wanted |= {("detail", x, y) for x, y in detail_around(centres)}
     return sorted(wanted)
 
 

@@ -272,7 +272,11 @@ def _write_all(site: Site, store: Store, writer: _Writer, chosen: list[str], pro
     writer.write("data/locations.kml", iter_kml(places()))
     writer.write("articles.json", site.library_index().assets["/api/articles"].body)
     writer.write("favicon.ico", writer.static["/static/favicon.ico"])  # where browsers ask for it at a site's root
-    _write_basemap(writer, [store.places(slug) for slug in chosen])
+    library_pages = [  # the library's maps show the places of their articles
+        [p for info in store.listing("", site.config.page_size, offset, site.config.only) for p in store.places(info.slug)]
+        for offset in range(0, pages * site.config.page_size, site.config.page_size)
+    ]
+    _write_basemap(writer, [store.places(slug) for slug in chosen] + library_pages)
     if writer.base_url:  # links in a feed must be absolute to be followed from a feed reader
         writer.write("feed.atom", site.feed(writer.base_url.rstrip("/")).assets["/feed.atom"].body)
 
@@ -294,10 +298,11 @@ def _write_article(site: Site, writer: _Writer, slug: str) -> None:
         writer.page(f"articles/{slug}/embed/index.html", *embed)
 
 
-def _write_basemap(writer: _Writer, places_by_article: list[list[dict]]) -> None:
-    """The offline basemap's cells the pages may ask for (`basemap.spec`), once each, beside the
-    articles (`basemap/` at the root, `../../basemap` from an article's page), not once per article."""
-    for level, x, y in basemap.export_cells(places_by_article):
+def _write_basemap(writer: _Writer, places_by_page: list[list[dict]]) -> None:
+    """The offline basemap's cells the pages may ask for (`basemap.spec`: every world and region cell,
+    the detail cells around each page's places), once each, at the root (`basemap/`, `../../basemap`
+    from an article's page), not once per article."""
+    for level, x, y in basemap.export_cells(places_by_page):
         body = basemap.cell_body(level, x, y)
         if body is not None:
             writer.write(f"basemap/{level}/{x}/{y}.json", body)

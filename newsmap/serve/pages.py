@@ -223,13 +223,19 @@ LIBRARY_FIELDS = ("id", "name", "article", "title", "category", "lat", "lon", "p
 
 
 def library_data(
-    places: list[dict[str, Any]], tiles: str, article_link: str = "/articles/{slug}", old_links: str = "/api/places/"
+    places: list[dict[str, Any]],
+    tiles: str,
+    basemap: dict[str, Any],
+    article_link: str = "/articles/{slug}",
+    old_links: str = "/api/places/",
 ) -> dict[str, Any]:
     """What library.js needs for the map of every listed article's places (`article_link` and
-    `old_links` differ in a static export: relative files, and no API to ask)."""
+    `old_links` differ in a static export: relative files, and no API to ask; `basemap` is the
+    offline basemap's spec, as an article page's)."""
     return {
         "places": [{**{k: p[k] for k in LIBRARY_FIELDS}, "family": category_family(p["category"])} for p in places],
         "tiles": tiles,
+        "basemap": basemap,
         "oldLinks": old_links,
         "articleLink": article_link,
     }

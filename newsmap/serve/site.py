@@ -106,6 +106,10 @@ STREAMS: dict[str, tuple[str, str, Callable[[Store], Iterator[bytes]]]] = {
 }
 
 
+# Scripts sent in front of others as one file: the map core that the article page and the library
+# share (static/mapcore.js) costs neither page a request of its own (its headers weigh as much as it).
+BUNDLES = {"newsmap.js": ("mapcore.js",), "library.js": ("mapcore.js",)}
+
 FEED_ENTRIES = 50
 SMALL_DOWNLOAD = 4_000_000  # bytes: a whole-library download up to this size is built and cached, larger streamed
 
@@ -468,10 +472,11 @@ class Site:
                              "categories": dict(sorted(Counter(p["category"] for p in own).items()))})  # fmt: skip
             places += [{**place, "title": info.title} for place in own]
         if self.config.exported:  # library pages are index.html and pages/<n>.html
-            link = ("" if page == 1 else "../") + "articles/{slug}/index.html"
-            data = library_data(places, self.config.tiles, link, old_links="")
+            up = "" if page == 1 else "../"
+            ground = basemap.spec(places, f"{up}basemap", exported=True)
+            data = library_data(places, self.config.tiles, ground, f"{up}articles/{{slug}}/index.html", old_links="")
         else:
-            data = library_data(places, self.config.tiles)
+            data = library_data(places, self.config.tiles, basemap.spec(places, "/basemap", exported=False))
         html = self.templates.get_template("library.html").render(
             articles=articles, query=query, page=page, pages=pages, total=total, data=data,
             everything=store.count("", only), has_map=bool(places), exported=self.config.exported,
@@ -510,7 +515,7 @@ class Site:
         files += [(url, path, "public, max-age=86400", False) for url, path in self.vendor_files.items()]
         return {
             url: Asset.make(
-                minified(path.name, path.read_bytes()) if ours else path.read_bytes(),
+                minified(path.name, self._bundled(path)) if ours else path.read_bytes(),
                 types[path.suffix],
                 file_time(os.stat(path).st_mtime_ns),
                 cache_control=cache,
@@ -519,6 +524,12 @@ class Site:
             for url, path, cache, ours in files
             if path.suffix in types
         }
+
+
+    def _bundled(self, path: Path) -> bytes:
+        """A static file's body, with the files BUNDLES sends in front of it (one request, not two)."""
+        parts = [*BUNDLES.get(path.relative_to(self.static_dir).as_posix(), ()), path.relative_to(self.static_dir)]
+        return b"\n".join((self.static_dir / part).read_bytes() for part in parts)
 
 
 def _time(iso: str) -> datetime:
