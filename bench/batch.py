@@ -42,7 +42,7 @@ import psutil  # noqa: E402 (distributed's dependency)
 from common import exit_status  # noqa: E402
 from pipeline_common import CORPORA, DEFAULT_CORPUS, write_report  # noqa: E402
 
-from newsmap.build.batch import geoparse_partition  # noqa: E402
+from newsmap.library.batch import geoparse_partition  # noqa: E402
 from newsmap.settings import Settings  # noqa: E402
 
 TARGET_ARTICLES = 1000
@@ -61,7 +61,7 @@ def geoparse_argv() -> list[str]:
 
     if "geoparse" in main.commands:
         return [sys.executable, "-m", "newsmap", "geoparse"]
-    code = "from newsmap.build.batch import geoparse_command; geoparse_command(prog_name='newsmap geoparse')"
+    code = "from newsmap.library.batch import geoparse_command; geoparse_command(prog_name='newsmap geoparse')"
     return [sys.executable, "-c", code]
 
 
@@ -120,7 +120,7 @@ def run_command(source: Path, out: Path, workers: int) -> dict[str, Any]:
 
 def fingerprint(curated: str) -> str:
     """The hash of what the output depends on (geoparser code, word lists, curated gazetteer)."""
-    from newsmap.build.pipeline import build_fingerprint
+    from newsmap.library.pipeline import build_fingerprint
 
     return build_fingerprint(Path(curated), "offline")
 

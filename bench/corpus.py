@@ -36,8 +36,8 @@ from pipeline_common import (  # noqa: E402
     write_report,
 )
 
-from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer, haversine_km  # noqa: E402
-from newsmap.build.lexicon import load as load_lexicon  # noqa: E402
+from newsmap.geoparser.gazetteer import DEFAULT_CURATED, Gazetteer, haversine_km  # noqa: E402
+from newsmap.geoparser.lexicon import load as load_lexicon  # noqa: E402
 
 METRICS = ("P", "R", "F1", "overlap_F1", "acc161", "e2e_acc161")
 TOP = 12  # strings listed per error class

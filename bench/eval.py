@@ -42,7 +42,7 @@ def geoparse_argv() -> list[str]:
 
     if "geoparse" in main.commands:
         return [sys.executable, "-m", "newsmap", "geoparse"]
-    code = "from newsmap.build.batch import geoparse_command; geoparse_command(prog_name='newsmap geoparse')"
+    code = "from newsmap.library.batch import geoparse_command; geoparse_command(prog_name='newsmap geoparse')"
     return [sys.executable, "-c", code]
 
 

@@ -46,9 +46,9 @@ from pathlib import Path
 from common import ROOT, bench_server, exit_status, gunicorn_workers_rss_kib, write_result
 
 from newsmap.article import load_article
-from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer
-from newsmap.build.pipeline import geoparse_article
 from newsmap.dataset import write_dataset
+from newsmap.geoparser import geoparse_article
+from newsmap.geoparser.gazetteer import DEFAULT_CURATED, Gazetteer
 
 FIXTURES = ROOT / "tests" / "fixtures"
 SIZES = (25_000, 100_000, 500_000, 2_000_000)

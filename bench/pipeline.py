@@ -7,7 +7,7 @@ with the absolute values beside it.
 
 - Build: `python -m newsmap build --seeds seeds --data <tmp>`, cold (an empty
   NEWSMAP_CACHE_DIR, so the GeoNames SQLite index is built) and warm (index present), against
-  `python -c "import newsmap.build.pipeline"`: interpreter start and imports, the floor under any
+  `python -c "import newsmap.library.pipeline"`: interpreter start and imports, the floor under any
   build. Each run is one child process reaped with os.wait4, which returns its wall time and
   its own max RSS together (hyperfine times a command but does not give each run's memory).
 - Throughput: articles per second of the recogniser+resolver, in-process, over the real news
@@ -37,16 +37,16 @@ sys.path.insert(0, str(ROOT))  # newsmap is not installed into the venv: the scr
 from pipeline_common import CORPORA, DEFAULT_CORPUS, floor_toponyms, load_corpus, ratio, write_report  # noqa: E402
 
 from newsmap.article import article_from_text  # noqa: E402
-from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer  # noqa: E402
-from newsmap.build.geoparse import geoparse  # noqa: E402
-from newsmap.build.pipeline import geoparse_article  # noqa: E402
+from newsmap.geoparser import geoparse_article  # noqa: E402
+from newsmap.geoparser.gazetteer import DEFAULT_CURATED, Gazetteer  # noqa: E402
+from newsmap.geoparser.geoparse import geoparse  # noqa: E402
 
 COLD_RUNS = 3  # each one builds the ~50 MB index: seconds apiece
 WARM_RUNS = 10
 THROUGHPUT_ROUNDS = 5  # methods alternate within each round; the median round counts
 MIN_ARTICLES = 100
 WARM_TARGET_SECONDS = 1.0  # the issue's target for a warm build
-BASELINE = 'python -c "import newsmap.build.pipeline"'
+BASELINE = 'python -c "import newsmap.library.pipeline"'
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def child_env(cache_dir: Path) -> dict[str, str]:
 
 def measure_builds(tmp: Path) -> tuple[list[Run], list[Run], list[Run], Path]:
     """(baseline runs, cold builds, warm builds, the warm cache folder), interleaved."""
-    baseline_cmd = [sys.executable, "-c", "import newsmap.build.pipeline"]
+    baseline_cmd = [sys.executable, "-c", "import newsmap.library.pipeline"]
 
     def build_cmd(data: Path) -> list[str]:
         return [sys.executable, "-m", "newsmap", "build", "--seeds", str(ROOT / "seeds"), "--data", str(data)]

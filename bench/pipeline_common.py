@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:
 from common import OUT, write_result  # noqa: E402,F401 (bench/common.py, beside this file; OUT for corpus.py)
 
 from newsmap.article import article_from_text  # noqa: E402
-from newsmap.build.gazetteer import Gazetteer  # noqa: E402
-from newsmap.build.pipeline import geoparse_article  # noqa: E402
+from newsmap.geoparser import geoparse_article  # noqa: E402
+from newsmap.geoparser.gazetteer import Gazetteer  # noqa: E402
 
 Toponym = dict[str, Any]  # the scorer's shape {"start", "end", "lat", "lon"}, + "text", "precision" for analysis
 

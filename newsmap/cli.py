@@ -68,8 +68,8 @@ def build_command(
 ) -> None:
     """Import the seed articles into the database (geoparsing what changed); export locations.csv and mentions.csv."""
     from newsmap.article import ArticleError
-    from newsmap.build.gazetteer import GazetteerError
-    from newsmap.build.pipeline import BuildError, build
+    from newsmap.geoparser.gazetteer import GazetteerError
+    from newsmap.library.pipeline import BuildError, build
 
     settings = _settings()
     if db_path is None and data_dir is not None:
@@ -181,7 +181,7 @@ class LazyGroup(click.Group):
     """
 
     LAZY: ClassVar[dict[str, str]] = {
-        "geoparse": "newsmap.build.batch:geoparse_command",
+        "geoparse": "newsmap.library.batch:geoparse_command",
         "corrections": "newsmap.cli_corrections:corrections_group",
     }
 

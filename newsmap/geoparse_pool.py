@@ -1,7 +1,7 @@
 """Geoparsing beside the web workers: child processes that hold the geoparser, with a time budget.
 
 An editor's add must not keep readers waiting, and one costly article must not hold a web worker
-for as long as it likes. So the geoparse runs in a child process (`python -m newsmap.build.child`,
+for as long as it likes. So the geoparse runs in a child process (`python -m newsmap.geoparser.child`,
 started on first use and kept warm with its gazetteer), and the worker waits for its answer
 cooperatively (under gevent, `select` yields to the other greenlets; under a thread server it
 blocks only its thread). A geoparse that outlasts `timeout` seconds is killed, and the add fails
@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-CHILD_ARGV = (sys.executable, "-m", "newsmap.build.child")
+CHILD_ARGV = (sys.executable, "-m", "newsmap.geoparser.child")
 
 
 class GeoparseError(RuntimeError):

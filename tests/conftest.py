@@ -11,9 +11,9 @@ import pytest
 
 from app import create_app
 from newsmap.article import Article, load_article
-from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer
-from newsmap.build.pipeline import build
 from newsmap.dataset import read_table
+from newsmap.geoparser.gazetteer import DEFAULT_CURATED, Gazetteer
+from newsmap.library.pipeline import build
 
 # The server helper lives in tests/liveserver.py (the benchmarks use it too); test files import it from here.
 from .liveserver import LiveServer, site_env

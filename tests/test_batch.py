@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newsmap.build import batch
-from newsmap.build.batch import geoparse_command
+from newsmap.library import batch
+from newsmap.library.batch import geoparse_command
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = {"start", "end", "text", "name", "lat", "lon", "precision", "role"}
@@ -62,7 +62,7 @@ def newsmap_geoparse() -> list[str]:
 
     if "geoparse" in main.commands:
         return [sys.executable, "-m", "newsmap", "geoparse"]
-    code = "from newsmap.build.batch import geoparse_command; geoparse_command(prog_name='newsmap geoparse')"
+    code = "from newsmap.library.batch import geoparse_command; geoparse_command(prog_name='newsmap geoparse')"
     return [sys.executable, "-c", code]
 
 
@@ -169,11 +169,11 @@ def test_a_bad_gazetteer_is_one_line(tmp_path):
 
 def test_registering_the_command_loads_neither_the_geoparser_nor_dask():
     code = (
-        "import sys, newsmap.build.batch; "
-        "print([m for m in sys.modules if m.startswith(('dask', 'distributed', 'newsmap.build.', 'geopy', 'numpy'))])"
+        "import sys, newsmap.library.batch; "
+        "print([m for m in sys.modules if m.startswith(('dask', 'distributed', 'newsmap.geoparser', 'newsmap.library.', 'geopy', 'numpy'))])"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.stdout.strip() == "['newsmap.build.batch']", done.stderr
+    assert done.stdout.strip() == "['newsmap.library.batch']", done.stderr
 
 
 def test_workers_and_scheduler_exclude_each_other(tmp_path):

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from newsmap.article import find_articles
-from newsmap.build.gazetteer import DEFAULT_CURATED
-from newsmap.build.pipeline import BuildSummary, build
 from newsmap.cli import main
 from newsmap.corrections import CORRECTION_FIELDS, Correction, corrections_file, mention_target
+from newsmap.geoparser.gazetteer import DEFAULT_CURATED
+from newsmap.library.pipeline import BuildSummary, build
 from newsmap.store import Store
 
 from .conftest import SEED_SLUG, copy_article

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from newsmap import atomic
-from newsmap.build.pipeline import build
 from newsmap.dataset import (
     LOCATION_FIELDS,
     Dataset,
@@ -20,6 +19,7 @@ from newsmap.dataset import (
     validate,
     write_table,
 )
+from newsmap.library.pipeline import build
 
 from .conftest import ROOT, SEED_SLUG
 

@@ -233,7 +233,7 @@ def test_a_folder_of_other_files_and_an_unknown_article_are_refused(built, tmp_p
 
 
 def test_some_articles_only(workdir, tmp_path):
-    from newsmap.build.pipeline import build
+    from newsmap.library.pipeline import build
 
     copy_article("tajikistan-border-2021", workdir / "seeds")
     build(workdir / "seeds", workdir / "data", echo=lambda _: None)
@@ -257,7 +257,7 @@ def test_server_urls_map_to_export_files():
 
 
 def test_a_payload_article_stays_inert_in_the_export(tmp_path):
-    from newsmap.build.pipeline import build
+    from newsmap.library.pipeline import build
 
     from .payloads import write_payload_site
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from newsmap.atomic import JOURNAL
-from newsmap.build.gazetteer import default_cache_dir
 from newsmap.dataset import validate
+from newsmap.geoparser.gazetteer import default_cache_dir
 from newsmap.store import Store
 
 from .conftest import FIXTURES, ROOT, SEED_SLUG, copy_article

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsmap.article import article_from_text, split_sentences
-from newsmap.build.pipeline import geoparse_article
 from newsmap.dataset import (
     LOCATION_FIELDS,
     DatasetError,
@@ -18,6 +17,7 @@ from newsmap.dataset import (
     read_csv,
     read_table,
 )
+from newsmap.geoparser import geoparse_article
 
 PIECES = st.sampled_from(
     ["Kant", "Osh", "Bishkek", "Mailuu-Suu", "Kyrgyzstan", "Russia’s", "air base in ", "the town of ", "-", "–", " ",

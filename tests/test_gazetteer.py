@@ -8,7 +8,7 @@ import itertools
 import pytest
 from geopy.geocoders.base import Geocoder
 
-from newsmap.build.gazetteer import (
+from newsmap.geoparser.gazetteer import (
     BUNDLED_CURATED,
     CURATED_COLUMNS,
     DEFAULT_CURATED,

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from newsmap.article import article_from_text, load_article
-from newsmap.build.pipeline import geoparse_article
+from newsmap.geoparser import geoparse_article
 
 from .conftest import FIXTURES
 

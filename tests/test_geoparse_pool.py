@@ -63,7 +63,7 @@ def geoparse_children(server: LiveServer) -> list[int]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"newsmap.build.child" in command:
+        if b"newsmap.geoparser.child" in command:
             found.append(pid)
     return found
 

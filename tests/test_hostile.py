@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from newsmap import atomic
 from newsmap.adding import Limits
 from newsmap.article import ArticleError, article_from_text, article_slug
-from newsmap.build import pipeline
-from newsmap.build.pipeline import build, geoparse_article, geoparse_within_limits
 from newsmap.dataset import ID_PATTERN, quote_core, read_table, write_dataset
+from newsmap.geoparser import geoparse_article, geoparse_within_limits, parse
+from newsmap.library.pipeline import build
 from newsmap.store import Store
 
 from .conftest import ROOT, SEED_SLUG, app_for, copy_article
@@ -188,7 +188,7 @@ def test_the_place_dense_article_is_refused_in_one_line_and_changes_nothing(work
 
 def test_the_limits_refuse_before_any_place_is_described(gazetteer, monkeypatch):
     described: list[object] = []
-    monkeypatch.setattr(pipeline, "place_rows", lambda *args: described.append(args) or ([], []))
+    monkeypatch.setattr(parse, "place_rows", lambda *args: described.append(args) or ([], []))
     article = article_from_text("dense", DENSE * 100 + "\n")
     with pytest.raises(ArticleError, match=r"^dense: 200 mentions, more than the 50 allowed \(NEWSMAP_MAX_MENTIONS\)$"):
         geoparse_within_limits(article, gazetteer, None, Limits(mentions=50))

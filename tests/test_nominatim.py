@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from newsmap.build.gazetteer import NominatimGeocoder
-from newsmap.build.pipeline import build
 from newsmap.dataset import read_table
+from newsmap.geoparser.gazetteer import NominatimGeocoder
+from newsmap.library.pipeline import build
 
 PLACES = {  # name -> (lat, lon, country code, addresstype, osm id)
     "Bishkek": (42.8765615, 74.6037019, "kg", "city", 1),

@@ -24,7 +24,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from newsmap.build.gazetteer import INDEX_PACKAGES
+from newsmap.geoparser.gazetteer import INDEX_PACKAGES
 from newsmap.serve.assets import minified
 
 from .conftest import ROOT, SEED_SLUG, copy_article
@@ -48,9 +48,11 @@ def installed(tmp_path_factory) -> Path:
         "newsmap/templates/index.html",
         "newsmap/static/newsmap.js",
         "newsmap/data/gazetteer.csv",
-        "newsmap/build/lexicon/common_words.txt",
+        "newsmap/geoparser/lexicon/common_words.txt",
         "newsmap/serve/__init__.py",
-        "newsmap/build/__init__.py",
+        "newsmap/geoparser/__init__.py",
+        "newsmap/geoparser/data/installations.csv",
+        "newsmap/library/pipeline.py",
     ):
         assert expected in names, expected
     target = folder / "site"

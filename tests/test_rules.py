@@ -9,8 +9,8 @@ import dataclasses
 import pytest
 
 from newsmap.article import article_from_text
-from newsmap.build import geoparse
-from newsmap.build.geoparse import (
+from newsmap.geoparser import geoparse
+from newsmap.geoparser.geoparse import (
     RULES,
     ArticleWords,
     Drop,

@@ -158,7 +158,7 @@ def test_a_rebuilt_database_is_served_without_a_restart(workdir):
     client = app_for(workdir).test_client()
     break_database(workdir / "data" / "newsmap.db", "missing")
     assert client.get("/").status_code == 503
-    from newsmap.build.pipeline import build
+    from newsmap.library.pipeline import build
 
     build(workdir / "seeds", workdir / "data", echo=lambda _: None)
     assert client.get("/").status_code == 200 and client.get(f"/articles/{SEED_SLUG}").status_code == 200

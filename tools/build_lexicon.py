@@ -1,4 +1,4 @@
-"""Regenerate the word lists in newsmap/lexicon/ (run by hand; not part of the build).
+"""Regenerate the word lists in newsmap/geoparser/lexicon/ (run by hand; not part of the build).
 
 - common_words.txt: the 5,000 most frequent English words (wordfreq's `top_n_list`), used to
   tell a capitalised common word ("March", "Reading") from a place name. Needs `pip install
@@ -17,7 +17,7 @@ import json
 import re
 from pathlib import Path
 
-LEXICON = Path(__file__).resolve().parent.parent / "newsmap" / "lexicon"
+LEXICON = Path(__file__).resolve().parent.parent / "newsmap" / "geoparser" / "lexicon"
 
 
 def common_words() -> None:

@@ -10,7 +10,7 @@ send `If-Match` with the place's ETag, as `GET /api/articles/<slug>/places/<id>`
 without it); it is checked inside that transaction, and the second save gets 409 with the place
 as it is now. The page always sends it. Creations, undo and revert have their own checks.
 
-Candidates and gazetteer search need the gazetteer, which is build side: `newsmap.build.lookup`
+Candidates and gazetteer search need the gazetteer, which is build side: `newsmap.library.lookup`
 is imported by name on first use, as `writes.geoparser` is, so reading never loads it.
 """
 
@@ -26,7 +26,6 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask_wtf.csrf import generate_csrf
 
 from newsmap.article import Article
-from newsmap.countries import country_at
 from newsmap.corrections import (
     PLACE_TEXT_FIELDS,
     Correction,
@@ -41,12 +40,13 @@ from newsmap.corrections import (
     new_place_id,
     parse_span,
 )
+from newsmap.countries import country_at
 from newsmap.schema import ROW_PRECISIONS
 from newsmap.serve import auth, bodies
 from newsmap.serve.assets import content_etag
 from newsmap.serve.site import Site, place_document
 
-LOOKUP = "newsmap.build.lookup"
+LOOKUP = "newsmap.library.lookup"
 PATCH_FIELDS = (*PLACE_TEXT_FIELDS, "precision", "lat", "lon", "candidate", "note")
 NEW_PLACE_FIELDS = ("name", "kind", "category", "status", "precision", "lat", "lon", "candidate")
 POINT_KEYS = ("lat", "lon", "precision", "country", "source")  # a chosen point: never the place's name or kind
@@ -60,7 +60,7 @@ def site() -> Site:
 
 
 def lookup(name: str) -> Callable[..., Any]:
-    """A function of `newsmap.build.lookup`, imported on first use (see the module's docstring)."""
+    """A function of `newsmap.library.lookup`, imported on first use (see the module's docstring)."""
     return getattr(importlib.import_module(current_app.config.get("LOOKUP", LOOKUP)), name)
 
 

@@ -11,10 +11,10 @@ import math
 from typing import Any
 
 from newsmap.article import Article, quote_window
-from newsmap.build.describe import describe, named_mentions, relative_position
-from newsmap.build.gazetteer import Gazetteer, Place, haversine_km
-from newsmap.build.geoparse import Mention, Resolved
-from newsmap.build.lexicon import load as load_lexicon
+from newsmap.geoparser.describe import describe, named_mentions, relative_position
+from newsmap.geoparser.gazetteer import Gazetteer, Place, haversine_km
+from newsmap.geoparser.geoparse import Mention, Resolved
+from newsmap.geoparser.lexicon import load as load_lexicon
 from newsmap.slugs import slugify
 
 CONTEXT_REACH_KM = 100.0

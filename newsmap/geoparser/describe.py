@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from geopy.distance import geodesic
 
 from newsmap.article import Article, Sentence
-from newsmap.build.gazetteer import Place
-from newsmap.build.geoparse import Mention
-from newsmap.build.lexicon import Lexicon
 from newsmap.geo import compass_direction
+from newsmap.geoparser.gazetteer import Place
+from newsmap.geoparser.geoparse import Mention
+from newsmap.geoparser.lexicon import Lexicon
 from newsmap.schema import MEETING, MILITARY, OTHER, PROPOSED
 
 _MEETING_BEFORE = re.compile(

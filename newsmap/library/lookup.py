@@ -1,7 +1,7 @@
 """What the editing page asks the gazetteer: the candidates for a place's names, a search by name,
 and the entry an editor picked, as plain JSON-able dicts.
 
-The serve side imports this module by name on first use (`"newsmap.build.lookup:candidates"`),
+The serve side imports this module by name on first use (`"newsmap.library.lookup:candidates"`),
 never at import time: reading the library must not load the gazetteer. The gazetteer is the one
 the build and the geoparser child use (`open_gazetteer`, opened once per process), so an editor picks
 among exactly the entries the geoparser chose from. With `NEWSMAP_GEOCODER=nominatim` a search
@@ -17,7 +17,8 @@ from typing import Any
 
 from geopy.location import Location
 
-from newsmap.build.gazetteer import (
+from newsmap.geoparser import open_gazetteer
+from newsmap.geoparser.gazetteer import (
     Gazetteer,
     NominatimFailure,
     NominatimGeocoder,
@@ -27,7 +28,7 @@ from newsmap.build.gazetteer import (
     location_to_place,
     normalize,
 )
-from newsmap.build.pipeline import make_geocoder, open_gazetteer
+from newsmap.library.pipeline import make_geocoder
 from newsmap.settings import Settings
 
 NOMINATIM_PREFIX = "osm:"

@@ -68,8 +68,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol, TypeAlias
 
 from newsmap.article import Article, Sentence
-from newsmap.build.gazetteer import Gazetteer, OfflineGeocoder, Place, haversine_km, location_to_place, normalize
-from newsmap.build.lexicon import Lexicon, load
+from newsmap.geoparser.gazetteer import Gazetteer, OfflineGeocoder, Place, haversine_km, location_to_place, normalize
+from newsmap.geoparser.lexicon import Lexicon, load
 
 MAX_NAME_TOKENS = 6
 COMPASS = frozenset(

@@ -1,4 +1,4 @@
-"""The geoparser as a child process (`python -m newsmap.build.child`), for `newsmap.geoparse_pool`.
+"""The geoparser as a child process (`python -m newsmap.geoparser.child`), for `newsmap.geoparse_pool`.
 
 It reads one JSON request per line on stdin (`{"text", "title", "publisher", "published", "url",
 "limits"}`), geoparses the article with the gazetteer it opened once, and writes one JSON answer
@@ -19,8 +19,8 @@ from typing import Any
 
 from newsmap.adding import Limits
 from newsmap.article import ArticleError, article_from_text
-from newsmap.build.gazetteer import Gazetteer, default_cache_dir
-from newsmap.build.pipeline import geoparse_within_limits, open_gazetteer, sentences_as_seen
+from newsmap.geoparser import geoparse_within_limits, open_gazetteer, sentences_as_seen
+from newsmap.geoparser.gazetteer import Gazetteer, default_cache_dir
 from newsmap.settings import Settings
 from newsmap.slugs import slugify
 

