@@ -167,7 +167,7 @@ def serve_command(db_path: Path | None, host: str | None, port: int | None) -> N
 @_server_options
 def run_command(db_path: Path | None, host: str | None, port: int | None) -> None:
     """Serve the map with Flask's development server (one process, for working on newsmap)."""
-    from newsmap.serve import create_app
+    from newsmap.wsgi import create_app
 
     settings = _server_settings(db_path)
     create_app().run(host=host or settings.host, port=port or settings.port)
@@ -176,8 +176,8 @@ def run_command(db_path: Path | None, host: str | None, port: int | None) -> Non
 class LazyGroup(click.Group):
     """A group whose heavier subcommands are imported only when run or listed for help.
 
-    `newsmap serve` and the app's `flask` commands must not load the build side: `geoparse`
-    lives there, so it is named here and imported on use (click's documented lazy pattern).
+    `newsmap serve` and the app's `flask` commands must not load the geoparser or Dask, which
+    `geoparse` needs, so it is named here and imported on use (click's documented lazy pattern).
     """
 
     LAZY: ClassVar[dict[str, str]] = {

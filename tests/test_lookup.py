@@ -9,8 +9,12 @@ import time
 
 import pytest
 
+from newsmap.accounts import add_token, add_user
 from newsmap.geoparser.gazetteer import DEFAULT_CURATED, Gazetteer, haversine_km, normalize
 from newsmap.library import lookup
+from newsmap.serve import create_app
+from newsmap.store import connect
+from newsmap.wsgi import LazyLookup
 
 from .test_nominatim import FakeNominatim
 
@@ -220,3 +224,38 @@ def test_nominatim_is_not_asked_for_a_short_query_or_when_offline(nominatim, mon
     assert lookup.search("B")["results"] == [] and nominatim.requests == []
     monkeypatch.setenv("NEWSMAP_GEOCODER", "offline")
     assert lookup.search("Bishkek")["warning"] == "" and nominatim.requests == []
+
+
+# --------------------------------------------------------------------------- handed to the app
+
+
+def test_the_lazy_lookup_answers_as_the_module_does():
+    """What the composition root (newsmap.wsgi) hands the app: the module's answers, imported on first use."""
+    lazy = LazyLookup()
+    assert lazy.candidates(["Kant"], *BISHKEK) == lookup.candidates(["Kant"], *BISHKEK)
+    assert lazy.search("Bishk", *BISHKEK, limit=3) == lookup.search("Bishk", *BISHKEK, limit=3)
+    assert lazy.place_for_key("curated:kant-air-base") == lookup.place_for_key("curated:kant-air-base")
+
+
+def test_the_app_asks_the_lookup_it_is_given_and_without_one_answers_503(workdir):
+    conn = connect(workdir / "data" / "newsmap.db")
+    add_user(conn, "alice", "correct horse battery")
+    headers = {"Authorization": f"Bearer {add_token(conn, 'alice', 'tests')}"}
+    conn.close()
+
+    class Given:
+        def candidates(self, names, lat=None, lon=None, limit=20):
+            return []
+
+        def search(self, query, lat=None, lon=None, limit=20):
+            return {"results": [], "warning": f"asked for {query}"}
+
+        def place_for_key(self, key, lat=None, lon=None):
+            return None
+
+    config = {"TESTING": True, "DB": str(workdir / "data" / "newsmap.db")}
+    given = create_app(config, lookup=Given()).test_client()
+    assert given.get("/api/gazetteer?q=Bishkek", headers=headers).get_json()["warning"] == "asked for Bishkek"
+    bare = create_app(config).test_client()  # the serve side alone: no gazetteer to ask
+    answer = bare.get("/api/gazetteer?q=Bishkek", headers=headers)
+    assert answer.status_code == 503 and "no gazetteer" in answer.get_json()["message"]

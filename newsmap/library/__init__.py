@@ -5,5 +5,6 @@
 - `lookup`: what the editing page asks the gazetteer (candidates, search, a picked entry).
 
 This file imports nothing, so `import newsmap.library.batch` (the `newsmap` command registering
-`geoparse`) loads neither the geoparser nor Dask; each module imports what it needs.
+`geoparse`) loads neither the geoparser nor Dask; each module imports what it needs. The serve
+side never imports this package: its composition root (`newsmap.wsgi`) hands it a lookup.
 """

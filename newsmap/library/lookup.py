@@ -1,10 +1,10 @@
 """What the editing page asks the gazetteer: the candidates for a place's names, a search by name,
 and the entry an editor picked, as plain JSON-able dicts.
 
-The serve side imports this module by name on first use (`"newsmap.library.lookup:candidates"`),
-never at import time: reading the library must not load the gazetteer. The gazetteer is the one
-the build and the geoparser child use (`open_gazetteer`, opened once per process), so an editor picks
-among exactly the entries the geoparser chose from. With `NEWSMAP_GEOCODER=nominatim` a search
+The serve side never imports this module: the app's composition root (`newsmap.wsgi`) hands it a
+`LazyLookup` that imports it on its first call, so reading the library never loads the gazetteer.
+The gazetteer is the one the build and the geoparser child use (`open_gazetteer`, opened once per
+process), so an editor picks among exactly the entries the geoparser chose from. With `NEWSMAP_GEOCODER=nominatim` a search
 also asks Nominatim, through the build's own client (its rate limit and on-disk answer cache).
 """
 

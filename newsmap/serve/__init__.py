@@ -1,13 +1,18 @@
 """The serve side: the Flask app that shows the dataset (never the geoparser: see tests/test_layout.py).
 
 `create_app` is the app factory of Flask's tutorial: settings from the environment
-(`newsmap.settings`), then `test_config`.
+(`newsmap.settings`), then `test_config`. What it needs of the geoparser it is given: a
+`geoparse` function for added articles and a `Lookup` for the editor's candidates. The
+composition roots that give them are `newsmap.wsgi` (gunicorn, `newsmap run`) and `app.py`
+(`flask --app app`, which also mounts the build commands); this package imports neither them
+nor the command line.
 """
 
 from __future__ import annotations
 
 import calendar
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xstatic.pkg.leaflet as leaflet
 from flask import Flask
@@ -16,6 +21,9 @@ from newsmap.adding import Adding, Geoparse, Limits
 from newsmap.geoparse_pool import GeoparsePool
 from newsmap.schema import category_family
 from newsmap.settings import Settings, bundled
+
+if TYPE_CHECKING:
+    from newsmap.serve.editing import Lookup
 
 
 def vendor_files() -> dict[str, Path]:
@@ -37,13 +45,15 @@ def month_year(value: str) -> str:
     return value
 
 
-def create_app(test_config: dict | None = None, *, geoparse: Geoparse | None = None) -> Flask:
+def create_app(
+    test_config: dict | None = None, *, geoparse: Geoparse | None = None, lookup: Lookup | None = None
+) -> Flask:
     """The app: configuration from the environment (`newsmap.settings`), then `test_config`.
 
     `geoparse` is how added articles are geoparsed (`newsmap.adding`); by default a pool of child
     processes with the NEWSMAP_GEOPARSE_TIMEOUT budget, so this process never loads the geoparser.
+    `lookup` answers the editor's candidates and gazetteer search; without one those answer 503.
     """
-    from newsmap.cli import build_command, validate_command
     from newsmap.serve import auth, bodies, editing, embed, headers, views, writes
     from newsmap.serve.site import Config, Site
 
@@ -89,6 +99,8 @@ def create_app(test_config: dict | None = None, *, geoparse: Geoparse | None = N
     )
     geoparse = geoparse or GeoparsePool(timeout=float(app.config["GEOPARSE_TIMEOUT"]))
     app.extensions[writes.ADDING] = Adding(geoparse, limits)
+    if lookup is not None:
+        app.extensions[editing.LOOKUP] = lookup
     app.register_blueprint(views.bp)
     app.register_blueprint(writes.bp)
     app.register_blueprint(editing.bp)
@@ -97,6 +109,4 @@ def create_app(test_config: dict | None = None, *, geoparse: Geoparse | None = N
     headers.init_app(app)
     auth.init_app(app)
     auth.exempt_from_limits(app, views.bp)  # reads are never rate-limited: skip the limiter's per-request check
-    app.cli.add_command(build_command, "build-data")
-    app.cli.add_command(validate_command, "validate-data")
     return app

@@ -10,17 +10,17 @@ send `If-Match` with the place's ETag, as `GET /api/articles/<slug>/places/<id>`
 without it); it is checked inside that transaction, and the second save gets 409 with the place
 as it is now. The page always sends it. Creations, undo and revert have their own checks.
 
-Candidates and gazetteer search need the gazetteer, which is build side: `newsmap.library.lookup`
-is imported by name on first use, as `writes.geoparser` is, so reading never loads it.
+Candidates and gazetteer search need the gazetteer, which the serve side never imports: the
+app's composition root (`newsmap.wsgi`) hands `create_app` a `Lookup` that loads it on first use
+(`newsmap.library.lookup`), so reading never loads it.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import generate_csrf
@@ -46,7 +46,7 @@ from newsmap.serve import auth, bodies
 from newsmap.serve.assets import content_etag
 from newsmap.serve.site import Site, place_document
 
-LOOKUP = "newsmap.library.lookup"
+LOOKUP = "newsmap.lookup"  # app.extensions key: the Lookup the app was given, if any
 PATCH_FIELDS = (*PLACE_TEXT_FIELDS, "precision", "lat", "lon", "candidate", "note")
 NEW_PLACE_FIELDS = ("name", "kind", "category", "status", "precision", "lat", "lon", "candidate")
 POINT_KEYS = ("lat", "lon", "precision", "country", "source")  # a chosen point: never the place's name or kind
@@ -59,9 +59,27 @@ def site() -> Site:
     return current_app.extensions["newsmap"]
 
 
-def lookup(name: str) -> Callable[..., Any]:
-    """A function of `newsmap.library.lookup`, imported on first use (see the module's docstring)."""
-    return getattr(importlib.import_module(current_app.config.get("LOOKUP", LOOKUP)), name)
+class Lookup(Protocol):
+    """What the editing page asks the gazetteer, as plain JSON-able dicts (`newsmap.library.lookup`
+    answers it; `create_app` is given one, so this side never imports the gazetteer)."""
+
+    def candidates(
+        self, names: list[str], lat: float | None = None, lon: float | None = None, limit: int = 20
+    ) -> list[dict[str, Any]]: ...
+
+    def search(
+        self, query: str, lat: float | None = None, lon: float | None = None, limit: int = 20
+    ) -> dict[str, Any]: ...
+
+    def place_for_key(self, key: str, lat: float | None = None, lon: float | None = None) -> dict[str, Any] | None: ...
+
+
+def lookup() -> Lookup:
+    """The app's Lookup; 503 when it was created without one (`newsmap.serve.create_app` alone)."""
+    found = current_app.extensions.get(LOOKUP)
+    if found is None:
+        abort(503, description="This server has no gazetteer to ask: start it with `newsmap run` or `newsmap serve`.")
+    return found
 
 
 class Conflict(CorrectionError):
@@ -123,7 +141,7 @@ def candidate_entry(key: Any) -> dict[str, Any]:
     """The gazetteer entry an editor chose by its key (as the candidates list gives it)."""
     if not isinstance(key, str) or not key:
         abort(400, description="candidate must be a gazetteer key, as the candidates list gives it.")
-    found = lookup("place_for_key")(key)
+    found = lookup().place_for_key(key)
     if not found:
         abort(422, description=f"No gazetteer entry {key!r}.")
     return found
@@ -401,7 +419,7 @@ def candidates(slug: str, place_id: str) -> Response:
         abort(404, description=f"No place with id {place_id!r} in article {slug!r}.")
     texts = [m["text"] for m in store.mentions(slug) if m["place_id"] == place_id and m["role"] == "toponym"]
     names = list(dict.fromkeys(" ".join(n.split()) for n in [place["name"], place["article_name"], *texts] if n))
-    found = lookup("candidates")(names, place["lat"], place["lon"])
+    found = lookup().candidates(names, place["lat"], place["lon"])
     for entry in found:
         entry["current"] = abs(entry["lat"] - place["lat"]) < 1e-4 and abs(entry["lon"] - place["lon"]) < 1e-4
     return _no_store(jsonify({"place": place_id, "names": names, "candidates": found}))
@@ -415,7 +433,7 @@ def search() -> Response:
     if len(query) < 2:
         abort(400, description="Search for at least 2 letters: ?q=name")
     lat, lon = _coordinate("lat", 90.0), _coordinate("lon", 180.0)
-    return _no_store(jsonify(lookup("search")(query, lat, lon)))
+    return _no_store(jsonify(lookup().search(query, lat, lon)))
 
 
 def _coordinate(key: str, bound: float) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-APP_SPEC = "newsmap.serve:create_app()"
+APP_SPEC = "newsmap.wsgi:create_app()"  # the composition root (newsmap/wsgi.py)
 
 
 def gunicorn_argv(host: str, port: int, app_spec: str = APP_SPEC) -> list[str]:

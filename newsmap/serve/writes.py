@@ -1,7 +1,7 @@
 """Writing routes (a Blueprint): editors add and delete articles, from the page or the API.
 
 Reading never loads the geoparser. Adding an article runs it where it cannot block readers: the
-app is given a `geoparse` function by its composition root (`create_app`; by default a
+app is given a `geoparse` function (`create_app(geoparse=...)`, by its composition root; by default a
 `GeoparsePool` of child processes with the NEWSMAP_GEOPARSE_TIMEOUT budget), and `newsmap.adding`
 stores what it finds. Every write is one SQLite transaction; bad input changes nothing and gets a
 one-line message (HTML form again, or JSON with the same message).
