@@ -1,4 +1,4 @@
-"""newsmap.ingest: pasted text, uploaded files and URLs become article drafts, or one-line refusals.
+"""newsmap.ingest and its HTTP client (newsmap.fetch): pasted text, uploaded files and URLs become article drafts, or one-line refusals.
 
 Every web page here is served locally, by a real `http.server.ThreadingHTTPServer` on 127.0.0.1
 in a thread, because no site on the internet can be reached from where the tests run. Loopback
@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from newsmap import __version__, ingest
+from newsmap import __version__
+from newsmap import fetch as http_client
 from newsmap.ingest import Draft, IngestError, fetch_url, from_text, from_upload, metadata_from_html
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ingest"
@@ -734,7 +735,7 @@ def tls_site(certificate: tuple[Path, Path]) -> Iterator[LocalSite]:
 def test_https_sends_the_host_name_as_sni_and_host(
     tls_site: LocalSite, network: Network, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest, "_tls_context", lambda: ssl.create_default_context(cafile=str(certificate[0])))
+    monkeypatch.setattr(http_client, "_tls_context", lambda: ssl.create_default_context(cafile=str(certificate[0])))
     network.dns["news.example"] = answers("127.0.0.1")
     tls_site.routes["/ferry"] = page(ARTICLE_HTML)
     draft = fetch(tls_site.url("/ferry", host="news.example", scheme="https"))
