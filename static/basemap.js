@@ -89,10 +89,37 @@
     return runs;
   }
 
-  function labelIcon(label) {
+  /* A label's text, its box's corner at (x, y) px from its point; `moved`: away from its point, so a
+     town's dot (drawn at the point otherwise) is left out. */
+  function labelIcon(label, x, y, moved) {
     var node = document.createElement("span");
     node.textContent = label.name;
-    return L.divIcon({ className: "nm-bm-label nm-bm-" + label.layer, html: node, iconSize: null });
+    node.style.left = x + "px";
+    node.style.top = y + "px";
+    return L.divIcon({ className: "nm-bm-label nm-bm-" + label.layer + (moved ? " nm-bm-moved" : ""), html: node, iconSize: null });
+  }
+
+  /* A label's size in px, measured as the page will draw it (STYLE's fonts), without a layout. */
+  var ruler = document.createElement("canvas").getContext("2d");
+  var FONTS = { town: [400, 0.72, 0], region: [400, 0.7, 0.06], country: [600, 0.85, 0.08] };  /* weight, rem, spacing em */
+  function measure(label) {
+    var font = FONTS[label.layer] || FONTS.town, rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    var px = font[1] * rem, text = label.layer === "town" ? label.name : label.name.toUpperCase();
+    ruler.font = font[0] + " " + px + "px " + getComputedStyle(document.body).fontFamily;
+    var dot = label.layer === "town" ? 7 : 0;  /* a town's dot and its gap, before the text */
+    return { w: Math.ceil(ruler.measureText(text).width + font[2] * px * text.length) + dot, h: Math.ceil(px * 1.1) };
+  }
+
+  /* Where a label may go around its point, first choice first: a town's text right of its dot, else
+     clear of a marker on or beside it (right, left, above, below); other names centred, else above
+     or below. [x, y, moved] of the box's corner. */
+  function spots(label, size) {
+    var w = size.w, h = size.h, m = 16;  /* past a marker on the point: its 12 px half, the 2 px halo, 2 px apart */
+    if (label.layer === "town") {
+      var text = w - 7;  /* without the dot and its gap */
+      return [[-2, -h / 2, false], [m, -h / 2, true], [-m - text, -h / 2, true], [-text / 2, -m - h, true], [-text / 2, m, true]];
+    }
+    return [[-w / 2, -h / 2, false], [-w / 2, -m - h, true], [-w / 2, m, true]];
   }
 
   function noStroke() {
@@ -137,8 +164,9 @@
     ".nm-bm-admin1{fill:none;stroke:#a39a8b;stroke-width:1;stroke-dasharray:4 3;stroke-opacity:.9}",
     ".nm-bm-border{fill:none;stroke:#7d6f86;stroke-width:1.6;stroke-opacity:1}",
     ".nm-bm-label{white-space:nowrap;pointer-events:none}",
-    ".nm-bm-label span{display:inline-block;transform:translate(-50%,-50%);color:#3b3f44;font-size:.72rem;line-height:1.1;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}",
+    ".nm-bm-label span{position:absolute;color:#3b3f44;font-size:.72rem;line-height:1.1;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}",
     '.nm-bm-town span::before{content:"";display:inline-block;width:4px;height:4px;margin-right:3px;vertical-align:middle;border-radius:50%;background:#55595e}',
+    ".nm-bm-moved span::before{display:none}",
     ".nm-bm-region span{color:#6d6458;font-size:.7rem;letter-spacing:.06em;text-transform:uppercase}",
     ".nm-bm-country span{color:#4a3f57;font-size:.85rem;font-weight:600;letter-spacing:.08em;text-transform:uppercase}"
   ].join("");
@@ -154,7 +182,7 @@
     var cells = {};     /* "level/x/y" -> Promise of the built cell (null when it could not be had) */
     var built = {};     /* "level/x/y" -> the built cell, once loaded */
     var groups = {};    /* level name -> L.layerGroup of its cells' shapes */
-    var shownLevel = null, latest = 0;
+    var shownLevel = null, latest = 0, current = null;
     var listed = {};
     ((limits && limits.detail) || []).forEach(function (key) { listed[key] = true; });
 
@@ -225,8 +253,24 @@
       });
     }
 
+    /* What a label must not go under: the markers and counts as they are drawn now (layer px). */
+    function markerBoxes() {
+      var box = map.getContainer().getBoundingClientRect(), origin = map.containerPointToLayerPoint([0, 0]);
+      return Array.prototype.map.call(map.getContainer().querySelectorAll(".nm-marker:not(.nm-gathered), .nm-count"), function (node) {
+        var r = node.getBoundingClientRect(), half = node.classList.contains("nm-count") ? 18 : 12;
+        var x = r.left + r.width / 2 - box.left + origin.x, y = r.top + r.height / 2 - box.top + origin.y;
+        return { l: x - half, t: y - half, r: x + half, b: y + half };
+      });
+    }
+
+    function overlaps(a, b) {
+      return a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b;
+    }
+
+    /* Labels by priority, each at its first spot clear of the markers and of the labels placed before it. */
     function relabel(level) {
-      var zoom = map.getZoom();
+      var zoom = map.getZoom(), markers = markerBoxes();
+      current = level;
       labelLayer.clearLayers();
       var labels = [];
       Object.keys(built).forEach(function (key) {
@@ -237,17 +281,24 @@
       for (var i = 0; i < labels.length && taken.length < MAX_LABELS; i++) {
         var label = labels[i], key = label.layer + ":" + label.name;
         if (seen[key] || !bounds.contains(label.at) || !wanted(label, zoom)) { continue; }
-        var point = map.latLngToLayerPoint(label.at);
-        var width = 7 * label.name.length + 10, height = label.layer === "town" ? 16 : 20;
-        var clash = taken.some(function (box) {
-          return Math.abs(box.x - point.x) * 2 < box.w + width && Math.abs(box.y - point.y) * 2 < box.h + height;
-        });
-        if (clash) { continue; }
+        var point = map.latLngToLayerPoint(label.at), size = measure(label);
+        var spot = spots(label, size).map(function (s) {
+          var l = point.x + s[0], t = point.y + s[1], w = s[2] && label.layer === "town" ? size.w - 7 : size.w;
+          return { s: s, box: { l: l - 2, t: t - 2, r: l + w + 2, b: t + size.h + 2 } };  /* 2 px: the halo */
+        }).filter(function (c) {
+          return !markers.concat(taken).some(function (other) { return overlaps(c.box, other); });
+        })[0];
+        if (!spot) { continue; }
         seen[key] = true;
-        taken.push({ x: point.x, y: point.y, w: width, h: height });
-        labelLayer.addLayer(L.marker(label.at, { icon: labelIcon(label), pane: "nm-bm-labels", interactive: false, keyboard: false }));
+        taken.push(spot.box);
+        labelLayer.addLayer(L.marker(label.at, {
+          icon: labelIcon(label, spot.s[0], spot.s[1], spot.s[2]), pane: "nm-bm-labels", interactive: false, keyboard: false
+        }));
       }
     }
+    map.on("nm:layout", function () {  /* markers spread or shown anew: labels give way again */
+      if (current) { relabel(current); }
+    });
 
     /* Fetch what the view lacks, then show its level (the old one stays until then: no blank map). */
     function update() {

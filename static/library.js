@@ -75,6 +75,7 @@
   }
   map.fitBounds(bounds, { padding: [20, 20], maxZoom: 8 });
   core.spreader(map, markers, function (key) { return names[key]; });
+  window.newsmapRegistry = { map: map, tiles: tiles, markers: markers };  /* as an article page has it, for tests and scripts */
   core.ground(map, tiles, data.basemap, dataElement.getAttribute("data-basemap-script"),
     document.querySelector(".library-map .map-status"));
 }());

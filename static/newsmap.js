@@ -48,10 +48,6 @@
       }
     });
     var list = element("ol", "nm-quotes");
-    if (embedded) {  /* no buttons in it to reach it by: the list itself takes focus, to scroll it by keyboard */
-      list.tabIndex = 0;
-      list.setAttribute("aria-label", "What the article says");
-    }
     var shown = {};
     sentences.forEach(function (sentence) {
       var text = sentence.textContent;
@@ -81,14 +77,21 @@
     return list;
   }
 
+  /* A place's details: its title, fixed (with a popup's close button beside it), over a body that
+   * scrolls when the map leaves it less room than it needs (--nm-popup-max, see fitPopup). */
   function popupContent(place) {
-    var root = element("div", "nm-popup");
+    var box = element("div", "nm-popup");
     var title = element("h2", null, place.shown);
     title.id = "nm-popup-title";
     title.tabIndex = -1;
-    root.setAttribute("role", "group");
-    root.setAttribute("aria-labelledby", title.id);
-    root.appendChild(title);
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-labelledby", title.id);
+    box.appendChild(title);
+    var root = box.appendChild(element("div", "nm-popup-body"));
+    if (embedded) {  /* no buttons in it to reach it by: the body itself takes focus, to scroll it by keyboard */
+      root.tabIndex = 0;
+      root.setAttribute("aria-label", "What the article says");
+    }
     /* The article's spelling is the title; the gazetteer's name, or the article's phrase, beside it. */
     root.appendChild(element("p", "nm-spelling", place.shown !== place.name
       ? "In the gazetteer: " + place.name
@@ -112,7 +115,7 @@
         if (popup && popup.isOpen() && popup.getElement().contains(source) && popup._updateLayout) {
           popup._updateLayout();
           popup._updatePosition();
-          popup._adjustPan();
+          fitPopup();
         }
       });
     }
@@ -121,8 +124,104 @@
       root.appendChild(element("p", "nm-corrected", "Corrected by " + by.by + " on " + by.at + (by.note ? ": " + by.note : "")));
     }
     hooks.popup.forEach(function (hook) { hook(place, root); });
-    return root;
+    return box;
   }
+
+  /* ---------------------------------------------------------------- popups laid out inside the map
+   * Leaflet's own auto-pan knows only the map's edges: a popup could open under the zoom buttons,
+   * "Show all places", the legend or a notice, or taller than the map. Here a popup is as tall as the
+   * map leaves between the controls above and below it (its body scrolls beyond), as wide as the map
+   * allows, and once open the map pans it, with its marker, inside the map and clear of them all. */
+
+  var EDGE = 8, BELOW = 38;  /* px kept free at the map's edges; the tip and the marker under a popup */
+  var shownPopup = null;
+
+  /* The map's size, the boxes of its controls and notices (in the map's pixels, with a margin), how
+   * far down those at the top reach and how far up those at the bottom, and the height a popup may take. */
+  function freeSpace() {
+    var box = map.getContainer().getBoundingClientRect(), size = map.getSize();
+    var space = { size: size, rects: [], top: 0, bottom: 0 };
+    document.querySelectorAll(".leaflet-control, .nm-notice, .legend").forEach(function (node) {
+      var r = node.getBoundingClientRect();
+      if (r.width && r.height && r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom) {
+        var o = { l: r.left - box.left - 4, t: r.top - box.top - 4, r: r.right - box.left + 4, b: r.bottom - box.top + 4 };
+        space.rects.push(o);
+        if (o.t + o.b < size.y) {
+          space.top = Math.max(space.top, o.b);
+        } else {
+          space.bottom = Math.max(space.bottom, size.y - o.t);
+        }
+      }
+    });
+    space.height = size.y - space.top - space.bottom - 2 * EDGE - BELOW;
+    return space;
+  }
+
+  /* The smallest pan that puts the open popup (and its marker below it) inside the map, overlapping
+   * no control or notice: tried against the map's edges and each control's sides. */
+  function fitPopup() {
+    if (!shownPopup || !shownPopup.isOpen() || (flying && Date.now() < flying.until)) {
+      return;  /* none open, or the map is still flying to it: a pan now would throw the flight off course */
+    }
+    var space = freeSpace(), size = space.size, box = map.getContainer().getBoundingClientRect();
+    var r = shownPopup.getElement().getBoundingClientRect();
+    if (!r.width) {
+      return;  /* not drawn (printing) */
+    }
+    var p = { l: r.left - box.left, t: r.top - box.top, r: r.right - box.left, b: r.bottom - box.top + BELOW };
+    function fits(x, y) {
+      return p.l + x >= EDGE && p.t + y >= EDGE && p.r + x <= size.x - EDGE && p.b + y <= size.y - EDGE &&
+        space.rects.every(function (o) { return p.r + x <= o.l || p.l + x >= o.r || p.b + y <= o.t || p.t + y >= o.b; });
+    }
+    var xs = [0, EDGE - p.l, size.x - EDGE - p.r], ys = [0, EDGE - p.t, size.y - EDGE - p.b];
+    space.rects.forEach(function (o) {
+      xs.push(o.r - p.l, o.l - p.r);
+      ys.push(o.b - p.t, o.t - p.b);
+    });
+    var best = null;
+    xs.forEach(function (x) {
+      ys.forEach(function (y) {
+        if (fits(x, y) && (!best || Math.hypot(x, y) < Math.hypot(best[0], best[1]))) {
+          best = [x, y];
+        }
+      });
+    });
+    /* Taller than the room (a tiny map): its header below the controls at the top, at least. */
+    best = best || [Math.max(Math.min(0, size.x - EDGE - p.r), EDGE - p.l), space.top + EDGE - p.t];
+    if (Math.abs(best[0]) > 1 || Math.abs(best[1]) > 1) {
+      map.panBy([-best[0], -best[1]], { animate: !reduceMotion });
+    }
+  }
+
+  /* Before Leaflet lays a popup out: its width and its height from the room the map has now. */
+  function popupFor(place) {
+    return function (marker) {
+      var space = freeSpace(), popup = marker.getPopup();
+      popup.options.maxWidth = Math.min(320, space.size.x - 2 * EDGE - 24);
+      popup.options.minWidth = Math.min(200, popup.options.maxWidth);
+      var content = popupContent(place);
+      content.style.setProperty("--nm-popup-max", Math.max(140, space.height - 26) + "px");
+      return content;
+    };
+  }
+  var flying = null;  /* where openPlace's flight goes: a popup opened on the way is laid out again there */
+  map.on("popupopen", function (event) {
+    shownPopup = event.popup;
+    fitPopup();
+  });
+  map.on("zoomend moveend", function () {  /* arrived (other moves may end before), or given up waiting */
+    var size = map.getSize();
+    if (flying && ((map.getZoom() === flying.zoom && map.latLngToContainerPoint(flying.to).distanceTo([size.x / 2, size.y / 2]) < 2) ||
+        Date.now() > flying.until)) {
+      flying = null;
+      fitPopup();
+    }
+  });
+  map.on("popupclose", function (event) {
+    if (shownPopup === event.popup) {
+      shownPopup = null;
+    }
+  });
 
   /* Each place's source comes with the article's JSON (data-details), fetched once: on the reader's
    * first move over or into the page, so it is there by the time a popup opens. */
@@ -173,9 +272,7 @@
     if (sheetQuery.matches) {
       marker.unbindPopup();
     } else if (!marker.getPopup()) {
-      marker.bindPopup(function () { return popupContent(place); }, {
-        maxWidth: 320, autoPanPadding: [24, 24], maxHeight: Math.max(240, map.getSize().y - 90)
-      });
+      marker.bindPopup(popupFor(place), { autoPan: false });  /* fitPopup pans instead */
     }
   }
 
@@ -343,6 +440,7 @@
     }
     var zoom = data.zoom[place.precision] || map.getZoom();
     map.once("moveend", open);
+    flying = { to: marker.getLatLng(), zoom: zoom, until: Date.now() + 3000 };
     map.flyTo(marker.getLatLng(), zoom, { animate: !reduceMotion, duration: 0.7 });
     window.setTimeout(open, reduceMotion ? 50 : 900);
     return true;

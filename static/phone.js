@@ -19,7 +19,8 @@
     ".nm-sheet-close:focus-visible{outline:3px solid #111}",
     ".nm-sheet-body{overflow-y:auto;padding:.8rem 3.2rem .8rem 1rem;overscroll-behavior:contain}",
     ".nm-sheet .nm-popup{max-width:none}",
-    ".nm-sheet .nm-popup button{min-height:44px}"
+    ".nm-sheet .nm-popup button{min-height:44px}",
+    ".nm-sheet-open .leaflet-bottom{visibility:hidden}"
   ].join(""));
 
   function make() {
@@ -63,6 +64,7 @@
     body.replaceChildren(nm.popupContent(nm.places[id]));
     body.scrollTop = 0;
     sheet.hidden = false;
+    map.getContainer().classList.add("nm-sheet-open");  /* the scale and credits it covers are out of the way */
     openId = id;
     nm.setActive(id);
     keepAbove(nm.registry.markers[id]);
@@ -77,6 +79,7 @@
       return false;
     }
     sheet.hidden = true;
+    map.getContainer().classList.remove("nm-sheet-open");
     openId = null;
     return true;
   }

@@ -134,7 +134,7 @@
       ctx.font = style.fontWeight + " " + style.fontSize + " " + style.fontFamily;
       ctx.textBaseline = "middle";
       var text = style.textTransform === "uppercase" ? label.textContent.toUpperCase() : label.textContent;
-      var x = box.x + (label.closest(".nm-bm-town") ? 7 : 0), y = box.y + box.h / 2;
+      var x = box.x + (label.closest(".nm-bm-town:not(.nm-bm-moved)") ? 7 : 0), y = box.y + box.h / 2;
       ctx.lineWidth = 3;
       ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
       ctx.strokeText(text, x, y);
@@ -207,6 +207,53 @@
     });
   }
 
+  /* The legend as the page shows it (its checked categories: what the map shows), in a white box at
+   * the map's bottom left: an image shared alone must say what its shapes and colours mean. Returns
+   * the box drawn, in the canvas's CSS pixels below the title line. */
+  function drawLegend(ctx, width, height) {
+    var rows = Array.prototype.filter.call(document.querySelectorAll(".legend label"), function (row) {
+      var box = row.querySelector("input");
+      return !box || box.checked;
+    }).map(function (row) {
+      var swatch = row.querySelector(".swatch");
+      var family = ((swatch && swatch.className.match(/nm-fam-(\w+)/)) || [])[1] || "other";
+      return { text: row.textContent.replace(/\s+/g, " ").trim(), family: family,
+        colour: swatch ? getComputedStyle(swatch).backgroundColor : "#59636e" };
+    });
+    if (!rows.length) {
+      return null;
+    }
+    var font = getComputedStyle(document.body).fontFamily, line = 18, pad = 8;
+    ctx.save();
+    ctx.font = "12px " + font;
+    var w = Math.min(width - 20, pad * 2 + 18 + Math.max.apply(null, rows.map(function (r) { return ctx.measureText(r.text).width; })));
+    var h = pad * 2 + line * rows.length, x = 10, y = height - h - 10;
+    ctx.fillStyle = "rgba(255, 255, 255, 0.94)";
+    ctx.strokeStyle = "#d9dee3";
+    ctx.beginPath();
+    ctx.rect(x, y, w, h);
+    ctx.fill();
+    ctx.stroke();
+    ctx.textBaseline = "middle";
+    rows.forEach(function (row, i) {
+      var cx = x + pad + 6, cy = y + pad + line * i + line / 2;
+      ctx.fillStyle = row.colour;
+      ctx.beginPath();
+      if (row.family === "military") {
+        ctx.moveTo(cx, cy - 6); ctx.lineTo(cx + 6, cy); ctx.lineTo(cx, cy + 6); ctx.lineTo(cx - 6, cy);
+      } else if (row.family === "proposed") {
+        ctx.rect(cx - 5, cy - 5, 10, 10);
+      } else {
+        ctx.arc(cx, cy, 5, 0, 2 * Math.PI);
+      }
+      ctx.fill();
+      ctx.fillStyle = "#1d232b";
+      ctx.fillText(fitText(ctx, row.text, w - pad * 2 - 18), x + pad + 18, cy);
+    });
+    ctx.restore();
+    return { x: x, y: y, w: w, h: h, rows: rows.length };
+  }
+
   function fitText(ctx, text, width) {
     if (ctx.measureText(text).width <= width) {
       return text;
@@ -250,6 +297,7 @@
     drawShapes(ctx, container, "path.nm-leg");
     drawMarkers(ctx, container, size.x, size.y);
     drawCounts(ctx, container, size.x, size.y);
+    canvas.nmLegend = drawLegend(ctx, size.x, size.y);
     ctx.restore();
     var attribution = container.querySelector(".leaflet-control-attribution");
     var credit = "newsmap · " + absolute(shareBox.getAttribute("data-page")) +

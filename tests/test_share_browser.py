@@ -315,6 +315,33 @@ def test_the_png_has_tiles_only_when_they_can_be_drawn(sharer):
     assert page.evaluate(SAMPLE, [5, 5])["pixel"] == TILE_GREY
 
 
+# The legend drawn on the PNG: its box, the colour at each row's swatch and near its top right corner.
+LEGEND = """async () => {
+  const canvas = await window.newsmap.mapCanvas();
+  const box = canvas.nmLegend, ratio = canvas.width / document.querySelector('.folium-map').getBoundingClientRect().width;
+  const ctx = canvas.getContext('2d');
+  const at = (x, y) => Array.from(ctx.getImageData(Math.round(x * ratio), Math.round((40 + y) * ratio), 1, 1).data.slice(0, 3));
+  return {box, swatches: [...Array(box.rows).keys()].map(i => at(box.x + 14, box.y + 17 + 18 * i)), corner: at(box.x + box.w - 3, box.y + 3)};
+}"""
+FAMILY_COLOURS = [[179, 38, 30], [179, 83, 0], [31, 95, 168], [89, 99, 110]]  # newsmap.css: military, proposed, meeting, other
+
+
+def test_the_png_carries_the_legend(sharer):
+    """A map image shared alone says what its shapes and colours mean: the legend's shown categories,
+    each swatch in its family's colour, on a white box inside the map's bottom left."""
+    page = sharer.page
+    track_motion(page)
+    settle(page)
+    legend = page.evaluate(LEGEND)
+    box = legend["box"]
+    width = page.locator(".folium-map").bounding_box()["width"]
+    assert box["rows"] == 4 and box["x"] >= 0 and box["x"] + box["w"] <= width
+    assert legend["swatches"] == FAMILY_COLOURS
+    assert all(channel > 240 for channel in legend["corner"])
+    page.uncheck(".legend input >> nth=0")  # a category hidden on the map is left out of its legend too
+    assert page.evaluate(LEGEND)["swatches"] == FAMILY_COLOURS[1:]
+
+
 def test_the_png_draws_the_country_outlines_offline(browser, built):
     server = LiveServer({**site_env(built), "NEWSMAP_TILES": "offline"})
     try:

@@ -44,6 +44,7 @@ CACHE_CONTROL = "public, max-age=86400"  # a cell changes only with the app's da
 LARGEST_MAP = (1920, 1200)  # px: a full-HD screen's map; a bigger one shows the region level at its edges
 DETAIL_ZOOM = 8  # basemap.js draws detail cells from this zoom in
 MAX_LATITUDE = 85.0511287798  # Leaflet's Web Mercator stops here
+SNAP = 2  # px each side: Leaflet snaps a view to whole pixels, so its edges may lie that much further out
 LAYER_ORDER = ("land", "lake", "river", "admin1", "border")
 _lock = threading.Lock()
 
@@ -165,7 +166,7 @@ def _detail_names() -> frozenset[str]:
 
 def view_box(lat: float, lon: float, zoom: int, size: tuple[int, int] = LARGEST_MAP) -> tuple[float, float, float, float]:
     """(west, south, east, north) of a Leaflet map of `size` pixels centred on (lat, lon) at `zoom`:
-    what `map.getBounds()` gives basemap.js (Web Mercator, 256-pixel tiles)."""
+    what `map.getBounds()` gives basemap.js (Web Mercator, 256-pixel tiles), SNAP pixels wider."""
     scale = 256 * 2**zoom
     lat = max(-MAX_LATITUDE, min(MAX_LATITUDE, lat))
     x = (lon + 180) / 360 * scale
@@ -174,8 +175,9 @@ def view_box(lat: float, lon: float, zoom: int, size: tuple[int, int] = LARGEST_
     def latitude(py: float) -> float:
         return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * py / scale))))
 
-    west, east = (x - size[0] / 2) / scale * 360 - 180, (x + size[0] / 2) / scale * 360 - 180
-    return west, latitude(y + size[1] / 2), east, latitude(y - size[1] / 2)
+    half_w, half_h = size[0] / 2 + SNAP, size[1] / 2 + SNAP
+    west, east = (x - half_w) / scale * 360 - 180, (x + half_w) / scale * 360 - 180
+    return west, latitude(y + half_h), east, latitude(y - half_h)
 
 
 def detail_around(centres: list[tuple[float, float]]) -> list[tuple[int, int]]:
