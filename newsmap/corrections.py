@@ -291,6 +291,8 @@ def new_place_row(place_id: str, slug: str, new: Any) -> dict[str, Any]:
         "article": slug,
         "country": point.get("country", ""),
         "context": "",
+        # what it is across the library: the entry it was made from, else the editor's own point
+        "key": point.get("candidate") or f"hand:{slug}/{place_id}",
     }
 
 

@@ -28,6 +28,25 @@ def category_family(label: str) -> str:
     return dict(zip(CATEGORY_ORDER, FAMILIES, strict=True)).get(label, "other")
 
 
+def fallback_key(row: dict, article: str) -> str:
+    """The identity of a row that carries no gazetteer key (written before rows had one): what its
+    source names, else the row itself (`article:<slug>/<id>`, shared with no other article)."""
+    source = str(row.get("source") or "")
+    if source.startswith("GeoNames country ") and row.get("country"):
+        return f"country:{row['country']}"
+    if source.startswith("GeoNames "):
+        return "geonames:" + source.removeprefix("GeoNames ").split(" ", 1)[0].rstrip(";,:")
+    if source.startswith("airportsdata ICAO "):
+        return "airport:" + source.removeprefix("airportsdata ICAO ")[:4]
+    return f"{'hand' if row.get('precision') == 'manual' else 'article'}:{article}/{row.get('id', '')}"
+
+
+def key_slug(key: str) -> str:
+    """A key as its page's URL writes it: "geonames:1527534" -> "geonames-1527534" (a colon is a poor
+    file name in a static export; the namespace has no hyphen, so the first hyphen is the colon)."""
+    return key.replace(":", "-", 1).replace("/", "--")
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -76,6 +95,14 @@ LOCATION_COLUMNS: tuple[Column, ...] = (
     Column("country", "text", "ISO 3166-1 alpha-2 code of the country the place is in (empty for none)."),
     Column(
         "context", "text", "Where it is relative to a nearby place, from geopy.distance, e.g. `20 km E of Bishkek`."
+    ),
+    Column(
+        "key",
+        "text",
+        "The place's identity across the library, shared by every article that names it (its page is "
+        "`/places/<key>` with `:` written `-`): the gazetteer's key (`geonames:<id>`, `curated:<id>`, "
+        "`country:<ISO>`, `airport:<ICAO>`, `osm:<type><id>`), the entry an editor chose, or "
+        "`hand:<article>/<id>` for a point placed by hand.",
     ),
 )
 MENTION_COLUMNS: tuple[Column, ...] = (

@@ -28,10 +28,20 @@ from typing import Any
 
 from newsmap.article import Article, Sentence
 from newsmap.corrections import Correction, CorrectionError, Materialised, check_correction, materialise
-from newsmap.schema import COLUMN_TYPES, LOCATION_FIELDS, MENTION_FIELDS
+from newsmap.schema import COLUMN_TYPES, LOCATION_FIELDS, MENTION_FIELDS, fallback_key
 from newsmap.slugs import slugify
 
 BUSY_TIMEOUT_MS = 30_000
+
+# The first and last day a publication date covers ("2019" -> 2019-01-01 .. 2019-12-31; "" -> NULL).
+_FIRST_DAY = (
+    "CASE length(published) WHEN 4 THEN published || '-01-01' WHEN 7 THEN published || '-01' "
+    "WHEN 10 THEN published END"
+)
+_LAST_DAY = (
+    "CASE length(published) WHEN 4 THEN published || '-12-31' "
+    "WHEN 7 THEN date(published || '-01', '+1 month', '-1 day') WHEN 10 THEN published END"
+)
 
 # Each step is applied once, in order, in one transaction; never edit a step that has shipped.
 # A step is a script split on ";", or a tuple of statements (a trigger holds ";" inside).
@@ -168,6 +178,40 @@ MIGRATIONS: tuple[str | tuple[str, ...], ...] = (
     CREATE INDEX sessions_user ON sessions (user);
     CREATE INDEX sessions_expires ON sessions (expires_at);
     """,
+    # 6: stories over time. A place's identity across the library (`key`: the gazetteer's key, an
+    # editor's choice, or for older rows what their source names, else the row itself); the days a
+    # partial publication date covers, indexed, so a date filter is one range scan at any size;
+    # collections, named and ordered sets of articles (an article's deletion takes it out of them)
+    (
+        "ALTER TABLE places ADD COLUMN key TEXT NOT NULL DEFAULT ''",
+        """UPDATE places SET key = CASE
+            WHEN source LIKE 'GeoNames country %' AND country != '' THEN 'country:' || country
+            WHEN source LIKE 'GeoNames %' THEN 'geonames:' ||
+                rtrim(substr(source, 10, instr(substr(source, 10) || ' ', ' ') - 1), ';,:')
+            WHEN source LIKE 'airportsdata ICAO %' THEN 'airport:' || substr(source, 19, 4)
+            ELSE 'article:' || article || '/' || id END""",
+        "CREATE INDEX places_key ON places (key, article)",
+        f"ALTER TABLE articles ADD COLUMN published_from TEXT GENERATED ALWAYS AS ({_FIRST_DAY}) VIRTUAL",
+        f"ALTER TABLE articles ADD COLUMN published_to TEXT GENERATED ALWAYS AS ({_LAST_DAY}) VIRTUAL",
+        "CREATE INDEX articles_published_span ON articles (published_from, published_to)",
+        """CREATE TABLE collections (
+            slug TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1
+        )""",
+        """CREATE TABLE collection_articles (
+            collection TEXT NOT NULL REFERENCES collections (slug) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            article TEXT NOT NULL REFERENCES articles (slug) ON DELETE CASCADE,
+            PRIMARY KEY (collection, article)
+        )""",
+        "CREATE INDEX collection_articles_order ON collection_articles (collection, position)",
+        "CREATE INDEX collection_articles_article ON collection_articles (article)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -440,7 +484,7 @@ class Store:
         self.conn.executemany(
             f"INSERT INTO places (position, {', '.join(LOCATION_FIELDS)}) "
             f"VALUES (?, {', '.join('?' for _ in LOCATION_FIELDS)})",
-            [(n, *(row[f] for f in LOCATION_FIELDS)) for n, row in enumerate(result.places)],
+            [(n, *(_with_key(row, article.slug)[f] for f in LOCATION_FIELDS)) for n, row in enumerate(result.places)],
         )
         self.conn.executemany(
             f"INSERT INTO mentions (position, {', '.join(_quoted(MENTION_FIELDS))}) "
@@ -665,6 +709,10 @@ def _search(query: str, only: Collection[str] | None = None) -> tuple[str, tuple
 
 def _quoted(fields: tuple[str, ...]) -> list[str]:
     return [f'"{field}"' for field in fields]
+
+
+def _with_key(row: dict[str, Any], slug: str) -> dict[str, Any]:
+    return row if row.get("key") else {**row, "key": fallback_key(row, slug)}
 
 
 def _typed(row: sqlite3.Row, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def write_payload_site(root: Path) -> tuple[Path, Path, list[dict]]:
                 "id": place_id, "name": payload, "article_name": surface, "kind": payload, "category": payload if number == 0 else "other mentioned place",
                 "status": payload, "lat": 40.0 + number, "lon": -70.0 - number, "precision": "settlement",
                 "quote": article.sentence_text(sentence), "mentions": 1, "source": payload, "article": SLUG, "country": "", "context": payload,
+                "key": f"curated:{place_id}",
             }
         )  # fmt: skip
         mentions.append(
