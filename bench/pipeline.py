@@ -37,9 +37,8 @@ sys.path.insert(0, str(ROOT))  # newsmap is not installed into the venv: the scr
 from pipeline_common import CORPORA, DEFAULT_CORPUS, floor_toponyms, load_corpus, ratio, write_report  # noqa: E402
 
 from newsmap.article import article_from_text  # noqa: E402
-from newsmap.geoparser import geoparse_article  # noqa: E402
+from newsmap.geoparser import geoparse, geoparse_article  # noqa: E402
 from newsmap.geoparser.gazetteer import DEFAULT_CURATED, Gazetteer  # noqa: E402
-from newsmap.geoparser.geoparse import geoparse  # noqa: E402
 
 COLD_RUNS = 3  # each one builds the ~50 MB index: seconds apiece
 WARM_RUNS = 10

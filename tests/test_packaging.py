@@ -52,6 +52,7 @@ def installed(tmp_path_factory) -> Path:
         "newsmap/serve/__init__.py",
         "newsmap/geoparser/__init__.py",
         "newsmap/geoparser/data/installations.csv",
+        "newsmap/geoparser/weights.json",
         "newsmap/library/pipeline.py",
     ):
         assert expected in names, expected

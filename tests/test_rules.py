@@ -10,15 +10,11 @@ import pytest
 
 from newsmap.article import article_from_text
 from newsmap.geoparser import geoparse
-from newsmap.geoparser.geoparse import (
+from newsmap.geoparser.mentions import ArticleWords, Drop, Mention, Name
+from newsmap.geoparser.recognition import Recognizer
+from newsmap.geoparser.resolution import Resolved, Resolver
+from newsmap.geoparser.rules import (
     RULES,
-    ArticleWords,
-    Drop,
-    Mention,
-    Name,
-    Recognizer,
-    Resolved,
-    Resolver,
     adjective_of_place,
     drop_common_word,
     drop_company_or_product,
@@ -34,6 +30,8 @@ from newsmap.geoparser.geoparse import (
     place_in_organisation,
     place_mention,
 )
+from newsmap.geoparser.tokens import Runs, Token, joined, tokenize
+from newsmap.geoparser.weights import WEIGHTS, WEIGHTS_FILE, Weights
 
 
 @pytest.fixture(scope="module")
@@ -299,12 +297,12 @@ def test_judge_stops_at_the_first_verdict(recognizer):
 # --------------------------------------------------------------------------- a sentence's runs
 
 
-def _walk(text: str, tokens: list[geoparse.Token], i: int, step: int) -> int:
+def _walk(text: str, tokens: list[Token], i: int, step: int) -> int:
     """How many capitalised words are joined to tokens[i] going left (-1) or right (+1), word by word."""
     count, j = 0, i + step
     while 0 <= j < len(tokens):
         left, right = (tokens[j], tokens[j - step]) if step < 0 else (tokens[j - step], tokens[j])
-        if not tokens[j].capitalized or not geoparse._joined(text, left, right):
+        if not tokens[j].capitalized or not joined(text, left, right):
             break
         count, j = count + 1, j + step
     return count
@@ -322,8 +320,8 @@ def _walk(text: str, tokens: list[geoparse.Token], i: int, step: int) -> int:
     ],
 )
 def test_runs_find_each_words_capitalised_neighbours_as_a_walk_would(text):
-    tokens = geoparse.tokenize(text, 0, len(text))
-    runs = geoparse.Runs(text, tokens)
+    tokens = tokenize(text, 0, len(text))
+    runs = Runs(text, tokens)
     for i in range(len(tokens)):
         assert runs.start[i] == i - _walk(text, tokens, i, -1), (text, i)
         assert runs.end[i] == i + 1 + _walk(text, tokens, i, +1), (text, i)
@@ -331,7 +329,7 @@ def test_runs_find_each_words_capitalised_neighbours_as_a_walk_would(text):
 
 def test_runs_reach_stops_at_the_first_word_a_test_refuses():
     text = "Fargo Mayor Dennis Walaker Jr"
-    runs = geoparse.Runs(text, geoparse.tokenize(text, 0, len(text)))
+    runs = Runs(text, tokenize(text, 0, len(text)))
     not_mayor = lambda token: token.text != "Mayor"  # noqa: E731
     assert runs.reach(0, 5, not_mayor) == 1 and runs.reach(2, 5, not_mayor) == 5 and runs.reach(2, 4, not_mayor) == 4
     assert runs.reach(3, 3, not_mayor) == 3  # an empty span
@@ -349,7 +347,7 @@ def test_learning_overlapping_runs_adds_each_word_once():
             super().add(word)
 
     text = "Aa Bb Cc Dd Ee Ff"
-    runs = geoparse.Runs(text, geoparse.tokenize(text, 0, len(text)))
+    runs = Runs(text, tokenize(text, 0, len(text)))
     words = ArticleWords(people=Counting())
     for start, stop in [(2, 5), (0, 6), (1, 4), (3, 6), (0, 6)]:
         words.learn(runs, start, stop)
@@ -384,10 +382,24 @@ def test_resolve_returns_decisions_and_leaves_the_mentions_alone(gazetteer, seed
 
 def test_geoparse_returns_the_decisions_and_the_recognition(gazetteer):
     article = article_from_text("t", "Troops flew from Bishkek to Osh, Kyrgyzstan.\n")
-    resolved, recognition = geoparse.geoparse(article, gazetteer)
+    resolved, recognition = geoparse(article, gazetteer)
     assert [(r.mention.text, r.place.country) for r in resolved] == [
         ("Bishkek", "KG"),
         ("Osh", "KG"),
         ("Kyrgyzstan", "KG"),
     ]
     assert [r.mention for r in resolved] == recognition.mentions
+
+
+def test_the_resolvers_weights_are_data_it_is_given(gazetteer):
+    """weights.json holds every weight and nothing else, and the resolver weighs with the set it is handed."""
+    assert Weights.from_file(WEIGHTS_FILE) == WEIGHTS
+    values = dataclasses.asdict(WEIGHTS)
+    with pytest.raises(ValueError, match=r"missing \['world_city_bonus'\], unknown none"):
+        Weights.from_dict({key: value for key, value in values.items() if key != "world_city_bonus"})
+    with pytest.raises(ValueError, match=r"missing none, unknown \['surprise'\]"):
+        Weights.from_dict({**values, "surprise": 1.0})
+    recognition = Recognizer(gazetteer).recognize(article_from_text("t", "Officials met in London on Monday.\n"))
+    assert Resolver(gazetteer).resolve(recognition)[0].place.country == "GB"
+    tiny = dataclasses.replace(WEIGHTS, world_city_bonus=-100.0)  # a world city now counts for nothing
+    assert Resolver(gazetteer, weights=tiny).resolve(recognition)[0].place.country != "GB"

@@ -17,8 +17,8 @@ from geopy.distance import geodesic
 from newsmap.article import Article, Sentence
 from newsmap.geo import compass_direction
 from newsmap.geoparser.gazetteer import Place
-from newsmap.geoparser.geoparse import Mention
 from newsmap.geoparser.lexicon import Lexicon
+from newsmap.geoparser.mentions import Mention
 from newsmap.schema import MEETING, MILITARY, OTHER, PROPOSED
 
 _MEETING_BEFORE = re.compile(

@@ -1,7 +1,7 @@
 """The geoparser's entry: one article in, its rows out (a place row per place, a mention row per mention).
 
-Recognise (`geoparse`'s Recognizer), resolve (its Resolver), check the limits, then describe
-(`rows.place_rows`). The build, the batch command and the geoparser child all call
+Recognise (`recognition.Recognizer`), resolve (`resolution.Resolver`), check the limits, then
+describe (`rows.place_rows`). The build, the batch command and the geoparser child all call
 `geoparse_article` (or `geoparse_within_limits`), so an article gets the same rows whichever
 way it comes in.
 """
@@ -9,15 +9,15 @@ way it comes in.
 from __future__ import annotations
 
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from newsmap.adding import Limits
 from newsmap.article import Article, ArticleError, article_from_text
 from newsmap.dataset import quote_core
 from newsmap.geoparser.gazetteer import Gazetteer
-from newsmap.geoparser.geoparse import CandidateSource, Recognizer, Resolver
+from newsmap.geoparser.mentions import Recognition
+from newsmap.geoparser.recognition import Recognizer
+from newsmap.geoparser.resolution import CandidateSource, Resolved, Resolver
 from newsmap.geoparser.rows import place_rows
 
 # Format characters that change no letter: zero-width space, non-joiner and joiner, word joiner,
@@ -112,11 +112,9 @@ def geoparse_within_limits(
     return geoparse_article(article, gazetteer, geocoder, limits)
 
 
-
-
-@cache
-def open_gazetteer(curated_path: Path, cache_dir: Path) -> Gazetteer:
-    """The gazetteer, opened once per process (the web's "add article" reuses it)."""
-    return Gazetteer.open(curated_path, cache_dir)
-
-
+def geoparse(
+    article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None = None
+) -> tuple[list[Resolved], Recognition]:
+    """Recognise and resolve: the mentions of `article` that could be placed, each with its place."""
+    recognition = Recognizer(gazetteer).recognize(article)
+    return Resolver(gazetteer, geocoder).resolve(recognition), recognition

@@ -13,8 +13,9 @@ from typing import Any
 from newsmap.article import Article, quote_window
 from newsmap.geoparser.describe import describe, named_mentions, relative_position
 from newsmap.geoparser.gazetteer import Gazetteer, Place, haversine_km
-from newsmap.geoparser.geoparse import Mention, Resolved
 from newsmap.geoparser.lexicon import load as load_lexicon
+from newsmap.geoparser.mentions import Mention
+from newsmap.geoparser.resolution import Resolved
 from newsmap.slugs import slugify
 
 CONTEXT_REACH_KM = 100.0
@@ -62,23 +63,30 @@ def place_rows(
                 "context": _context(place, grid, gazetteer),
             }
         )
-        for mention in group:
-            sentence = article.sentences[mention.sentence]
-            mention_rows.append(
-                {
-                    "place_id": ids[key],
-                    "article": article.slug,
-                    "role": mention.role,
-                    "sentence": sentence.index,
-                    "sentence_start": sentence.start,
-                    "sentence_end": sentence.end,
-                    "start": mention.start,
-                    "end": mention.end,
-                    "text": mention.text,
-                }
-            )
+        mention_rows.extend(_mention_rows(article, ids[key], group))
     mention_rows.sort(key=lambda row: (row["start"], -row["end"], row["place_id"]))
     return locations, mention_rows
+
+
+def _mention_rows(article: Article, place_id: str, group: list[Mention]) -> list[dict[str, Any]]:
+    """A mention row per mention of one place, with the sentence it stands in."""
+    rows = []
+    for mention in group:
+        sentence = article.sentences[mention.sentence]
+        rows.append(
+            {
+                "place_id": place_id,
+                "article": article.slug,
+                "role": mention.role,
+                "sentence": sentence.index,
+                "sentence_start": sentence.start,
+                "sentence_end": sentence.end,
+                "start": mention.start,
+                "end": mention.end,
+                "text": mention.text,
+            }
+        )
+    return rows
 
 
 def _assign_ids(places: list[Place]) -> dict[str, str]:

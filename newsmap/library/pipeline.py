@@ -39,7 +39,7 @@ from newsmap.geoparser.gazetteer import (
     NominatimGeocoder,
     default_cache_dir,
 )
-from newsmap.geoparser.geoparse import CandidateSource
+from newsmap.geoparser.resolution import CandidateSource
 from newsmap.settings import Settings
 from newsmap.store import Store, StoreError
 
