@@ -61,6 +61,7 @@ def place_rows(
                 "article": article.slug,
                 "country": place.country,
                 "context": _context(place, grid, gazetteer),
+                "key": place.key,  # its identity across the library: the same entry in every article
             }
         )
         mention_rows.extend(_mention_rows(article, ids[key], group))
