@@ -69,7 +69,8 @@ bench: $(VENV)/.installed-dev data/newsmap.db
 	-if [ -f bench/batch.py ] && [ -e $(CORPUS) ]; then $(BIN)/python bench/batch.py $(CORPUS); fi
 	$(BIN)/python bench/report.py --expect $(BENCH_EXPECT)
 
-# Accuracy of `newsmap geoparse` on the corpus dev slices, scored by the corpus's own score.py.
+# Accuracy on the corpus dev slices, 5-fold cross-validated (the resolver's weights fitted on the other
+# folds by tools/fit_weights.py), scored by the corpus's own score.py; a few minutes (bench/eval.py).
 eval: $(VENV)/.installed-dev
 	$(BIN)/python bench/eval.py $(CORPUS)
 

@@ -67,7 +67,7 @@ from newsmap.geoparser.cues import (
 from newsmap.geoparser.gazetteer import Gazetteer, Place
 from newsmap.geoparser.lexicon import Lexicon, load
 from newsmap.geoparser.mentions import ArticleWords, Mention, Name, Recognition, Scan, is_prominent
-from newsmap.geoparser.rules import RULES, place_mention
+from newsmap.geoparser.rules import RULES, Rule, place_mention
 from newsmap.geoparser.tokens import Runs, Token, joined, tokenize
 
 MAX_NAME_TOKENS = 6  # the most words of one name looked up in the gazetteer
@@ -130,9 +130,10 @@ def _facts(gazetteer: Gazetteer) -> _GazetteerFacts:
 class Recognizer:
     """Finds mentions in an article; stateless apart from the gazetteer and word lists."""
 
-    def __init__(self, gazetteer: Gazetteer, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer, lexicon: Lexicon | None = None, rules: tuple[Rule, ...] = RULES) -> None:
         self.gazetteer = gazetteer
         self.lexicon = lexicon or load()
+        self.rules = rules  # the rules `judge` asks, in order (an ablation leaves some out)
         kinds = sorted(self.lexicon.facility_kinds, key=len, reverse=True)
         kinds_re = "|".join(re.escape(k) for k in kinds)
         self._facility_before = re.compile(
@@ -385,7 +386,7 @@ class Recognizer:
 
     def judge(self, name: Name, words: ArticleWords) -> Mention | None:
         """The mention a found name makes, or None: the first rule with a verdict decides."""
-        for rule in RULES:
+        for rule in self.rules:
             verdict = rule(self, name, words)
             if verdict is not None:
                 return verdict if isinstance(verdict, Mention) else None
