@@ -112,14 +112,16 @@
 
   /* Where a label may go around its point, first choice first: a town's text right of its dot, else
      clear of a marker on or beside it (right, left, above, below); other names centred, else above
-     or below. [x, y, moved] of the box's corner. */
+     or below it, further, or beside. [x, y, moved] of the box's corner. */
   function spots(label, size) {
     var w = size.w, h = size.h, m = 16;  /* past a marker on the point: its 12 px half, the 2 px halo, 2 px apart */
     if (label.layer === "town") {
       var text = w - 7;  /* without the dot and its gap */
       return [[-2, -h / 2, false], [m, -h / 2, true], [-m - text, -h / 2, true], [-text / 2, -m - h, true], [-text / 2, m, true]];
     }
-    return [[-w / 2, -h / 2, false], [-w / 2, -m - h, true], [-w / 2, m, true]];
+    var far = 2 * m + h;  /* past a count or a ring of markers */
+    return [[-w / 2, -h / 2, false], [-w / 2, -m - h, true], [-w / 2, m, true], [-w / 2, -far - h, true], [-w / 2, far, true],
+      [m, -h / 2, true], [-m - w, -h / 2, true]];
   }
 
   function noStroke() {

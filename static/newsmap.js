@@ -22,12 +22,6 @@
   var statusLine = document.querySelector(".map-status");
   var reduceMotion = core.reduceMotion;
   var narrow = window.matchMedia ? window.matchMedia("(max-width: 700px)") : { matches: false };
-  var PRECISION = {
-    facility: "facility (the site itself)",
-    settlement: "settlement (placed at the town)",
-    region: "region (an approximate centre)",
-    country: "country (the country's centre)"
-  };
   var embedded = !!data.embed;  /* the embed page (/articles/<slug>/embed), maybe in another site's iframe */
   var activeId = null;
   var returnFocusTo = null;
@@ -36,192 +30,30 @@
   var element = core.element;
   var loadScript = core.loadScript;
 
-  /* Each sentence that mentions the place, once, in text order, with every mention of it marked:
-   * read from the page's own text, where each mention carries its place's id (data-place). */
-  function quotes(place) {
-    var sentences = [];
-    var id = CSS.escape(place.id);
-    document.querySelectorAll('[id^="sentence-"] [data-place="' + id + '"], [id^="sentence-"] [data-also~="' + id + '"]').forEach(function (mark) {
-      var sentence = mark.closest('[id^="sentence-"]');
-      if (sentences.indexOf(sentence) < 0) {
-        sentences.push(sentence);
-      }
-    });
-    var list = element("ol", "nm-quotes");
-    var shown = {};
-    sentences.forEach(function (sentence) {
-      var text = sentence.textContent;
-      if (shown[text]) {
-        return;  /* a headline printed twice is quoted once */
-      }
-      shown[text] = true;
-      var quote = element("blockquote");
-      sentence.childNodes.forEach(function (node) {
-        var own = node.nodeType === 1 && (node.getAttribute("data-place") === place.id ||
-          (node.getAttribute("data-also") || "").split(" ").indexOf(place.id) >= 0);
-        quote.appendChild(own ? element("mark", null, node.textContent) : document.createTextNode(node.textContent));
-      });
-      var index = Number(sentence.id.slice("sentence-".length));
-      var item = element("li");
-      item.appendChild(quote);
-      if (!embedded) {  /* the embed page has no article to show it in */
-        var show = element("button", "nm-show", "Show in article");
-        show.type = "button";
-        show.addEventListener("click", function () {
-          showSentence(index);
-        });
-        item.appendChild(show);
-      }
-      list.appendChild(item);
-    });
-    return list;
+  /* ---------------------------------------------------------------- a place's details
+   * What a popup (or the phone's sheet) shows, and how a popup is laid out inside the map, are in
+   * static/details.js, fetched on the reader's first move over or into the page (or at once for a
+   * link to a place): a reader who opens no place never downloads it. A popup asked for before it
+   * is there shows "…", filled as soon as it comes. */
+
+  function withDetails(run) {
+    return loadScript(dataElement.getAttribute("data-details-script"), "newsmapDetails").then(run);
   }
 
-  /* A place's details: its title, fixed (with a popup's close button beside it), over a body that
-   * scrolls when the map leaves it less room than it needs (--nm-popup-max, see fitPopup). */
-  function popupContent(place) {
-    var box = element("div", "nm-popup");
-    var title = element("h2", null, place.shown);
-    title.id = "nm-popup-title";
-    title.tabIndex = -1;
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-labelledby", title.id);
-    box.appendChild(title);
-    var root = box.appendChild(element("div", "nm-popup-body"));
-    if (embedded) {  /* no buttons in it to reach it by: the body itself takes focus, to scroll it by keyboard */
-      root.tabIndex = 0;
-      root.setAttribute("aria-label", "What the article says");
-    }
-    /* The article's spelling is the title; the gazetteer's name, or the article's phrase, beside it. */
-    root.appendChild(element("p", "nm-spelling", place.shown !== place.name
-      ? "In the gazetteer: " + place.name
-      : "In the article: “" + place.article_name + "”"));
-    root.appendChild(element("p", "nm-meta", [place.kind, place.status, place.category].filter(Boolean).join(" · ")));
-    root.appendChild(quotes(place));
-    var where = place.lat.toFixed(5) + ", " + place.lon.toFixed(5) + (place.context ? " · " + place.context : "");
-    root.appendChild(element("p", "nm-where", where));
-    root.appendChild(element("p", "nm-where", "Precision: " + (PRECISION[place.precision] || place.precision)));
-    var source = element("p", "nm-source", "Source: " + (place.source === undefined ? "…" : place.source));
-    root.appendChild(source);
-    if (place.source === undefined) {
-      loadSources().then(function () {
-        source.textContent = "Source: " + place.source;
-      }, function () {
-        source.textContent = "Source: not loaded (offline?); the downloads carry it.";
-      }).then(function () {
-        /* A popup grows upwards: lay it out and pan it into view again. Not popup.update(), which
-         * would build the content anew (and lose the focus a keyboard reader has in it). */
-        var popup = registry.markers[place.id] && registry.markers[place.id].getPopup();
-        if (popup && popup.isOpen() && popup.getElement().contains(source) && popup._updateLayout) {
-          popup._updateLayout();
-          popup._updatePosition();
-          fitPopup();
-        }
-      });
-    }
-    if (place.corrected) {
-      var by = place.corrected;
-      root.appendChild(element("p", "nm-corrected", "Corrected by " + by.by + " on " + by.at + (by.note ? ": " + by.note : "")));
-    }
-    hooks.popup.forEach(function (hook) { hook(place, root); });
-    return box;
-  }
-
-  /* ---------------------------------------------------------------- popups laid out inside the map
-   * Leaflet's own auto-pan knows only the map's edges: a popup could open under the zoom buttons,
-   * "Show all places", the legend or a notice, or taller than the map. Here a popup is as tall as the
-   * map leaves between the controls above and below it (its body scrolls beyond), as wide as the map
-   * allows, and once open the map pans it, with its marker, inside the map and clear of them all. */
-
-  var EDGE = 8, BELOW = 38;  /* px kept free at the map's edges; the tip and the marker under a popup */
-  var shownPopup = null;
-
-  /* The map's size, the boxes of its controls and notices (in the map's pixels, with a margin), how
-   * far down those at the top reach and how far up those at the bottom, and the height a popup may take. */
-  function freeSpace() {
-    var box = map.getContainer().getBoundingClientRect(), size = map.getSize();
-    var space = { size: size, rects: [], top: 0, bottom: 0 };
-    document.querySelectorAll(".leaflet-control, .nm-notice, .legend").forEach(function (node) {
-      var r = node.getBoundingClientRect();
-      if (r.width && r.height && r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom) {
-        var o = { l: r.left - box.left - 4, t: r.top - box.top - 4, r: r.right - box.left + 4, b: r.bottom - box.top + 4 };
-        space.rects.push(o);
-        if (o.t + o.b < size.y) {
-          space.top = Math.max(space.top, o.b);
-        } else {
-          space.bottom = Math.max(space.bottom, size.y - o.t);
-        }
-      }
-    });
-    space.height = size.y - space.top - space.bottom - 2 * EDGE - BELOW;
-    return space;
-  }
-
-  /* The smallest pan that puts the open popup (and its marker below it) inside the map, overlapping
-   * no control or notice: tried against the map's edges and each control's sides. */
-  function fitPopup() {
-    if (!shownPopup || !shownPopup.isOpen() || (flying && Date.now() < flying.until)) {
-      return;  /* none open, or the map is still flying to it: a pan now would throw the flight off course */
-    }
-    var space = freeSpace(), size = space.size, box = map.getContainer().getBoundingClientRect();
-    var r = shownPopup.getElement().getBoundingClientRect();
-    if (!r.width) {
-      return;  /* not drawn (printing) */
-    }
-    var p = { l: r.left - box.left, t: r.top - box.top, r: r.right - box.left, b: r.bottom - box.top + BELOW };
-    function fits(x, y) {
-      return p.l + x >= EDGE && p.t + y >= EDGE && p.r + x <= size.x - EDGE && p.b + y <= size.y - EDGE &&
-        space.rects.every(function (o) { return p.r + x <= o.l || p.l + x >= o.r || p.b + y <= o.t || p.t + y >= o.b; });
-    }
-    var xs = [0, EDGE - p.l, size.x - EDGE - p.r], ys = [0, EDGE - p.t, size.y - EDGE - p.b];
-    space.rects.forEach(function (o) {
-      xs.push(o.r - p.l, o.l - p.r);
-      ys.push(o.b - p.t, o.t - p.b);
-    });
-    var best = null;
-    xs.forEach(function (x) {
-      ys.forEach(function (y) {
-        if (fits(x, y) && (!best || Math.hypot(x, y) < Math.hypot(best[0], best[1]))) {
-          best = [x, y];
-        }
-      });
-    });
-    /* Taller than the room (a tiny map): its header below the controls at the top, at least. */
-    best = best || [Math.max(Math.min(0, size.x - EDGE - p.r), EDGE - p.l), space.top + EDGE - p.t];
-    if (Math.abs(best[0]) > 1 || Math.abs(best[1]) > 1) {
-      map.panBy([-best[0], -best[1]], { animate: !reduceMotion });
-    }
-  }
-
-  /* Before Leaflet lays a popup out: its width and its height from the room the map has now. */
   function popupFor(place) {
     return function (marker) {
-      var space = freeSpace(), popup = marker.getPopup();
-      popup.options.maxWidth = Math.min(320, space.size.x - 2 * EDGE - 24);
-      popup.options.minWidth = Math.min(200, popup.options.maxWidth);
-      var content = popupContent(place);
-      content.style.setProperty("--nm-popup-max", Math.max(140, space.height - 26) + "px");
-      return content;
+      if (window.newsmapDetails) {
+        return window.newsmapDetails.content(place, marker);
+      }
+      withDetails(function (details) {
+        if (marker.isPopupOpen()) {
+          marker.getPopup().update();
+          details.fit(marker.getPopup());
+        }
+      });
+      return element("p", "nm-popup", "…");
     };
   }
-  var flying = null;  /* where openPlace's flight goes: a popup opened on the way is laid out again there */
-  map.on("popupopen", function (event) {
-    shownPopup = event.popup;
-    fitPopup();
-  });
-  map.on("zoomend moveend", function () {  /* arrived (other moves may end before), or given up waiting */
-    var size = map.getSize();
-    if (flying && ((map.getZoom() === flying.zoom && map.latLngToContainerPoint(flying.to).distanceTo([size.x / 2, size.y / 2]) < 2) ||
-        Date.now() > flying.until)) {
-      flying = null;
-      fitPopup();
-    }
-  });
-  map.on("popupclose", function (event) {
-    if (shownPopup === event.popup) {
-      shownPopup = null;
-    }
-  });
 
   /* Each place's source comes with the article's JSON (data-details), fetched once: on the reader's
    * first move over or into the page, so it is there by the time a popup opens. */
@@ -248,8 +80,12 @@
     document.addEventListener(type, function first() {
       document.removeEventListener(type, first, true);
       loadSources().catch(function () { /* a popup says so if it is still missing */ });
+      withDetails(function () {}).catch(function () { /* tried again when a place opens */ });
     }, true);
   });
+  if (location.hash) {
+    withDetails(function () {}).catch(function () {});
+  }
 
   /* Markers: a label and a title for assistive tech, rebuilt whenever Leaflet re-creates the icon. */
   function decorate(place, marker) {
@@ -272,7 +108,7 @@
     if (sheetQuery.matches) {
       marker.unbindPopup();
     } else if (!marker.getPopup()) {
-      marker.bindPopup(popupFor(place), { autoPan: false });  /* fitPopup pans instead */
+      marker.bindPopup(popupFor(place), { autoPan: false });  /* details.js's fit pans instead */
     }
   }
 
@@ -333,7 +169,9 @@
    * bottom of the screen instead of a popup. */
 
   function withSheet(run) {
-    return loadScript(dataElement.getAttribute("data-phone-script"), "newsmapSheet").then(run);
+    return withDetails(function () {
+      return loadScript(dataElement.getAttribute("data-phone-script"), "newsmapSheet");
+    }).then(run);
   }
 
   function prefetchSheet() {
@@ -370,13 +208,14 @@
       openSheet(id, focus);
       return;
     }
-    registry.markers[id].openPopup();
-    if (focus) {
+    function show() {
+      registry.markers[id].openPopup();
       var title = document.getElementById("nm-popup-title");
-      if (title) {
+      if (focus && title) {
         title.focus({ preventScroll: true });
       }
     }
+    withDetails(show).catch(show);  /* without details.js, the popup says "…" */
   }
 
   function setActive(id) {
@@ -440,11 +279,24 @@
     }
     var zoom = data.zoom[place.precision] || map.getZoom();
     map.once("moveend", open);
-    flying = { to: marker.getLatLng(), zoom: zoom, until: Date.now() + 3000 };
+    window.newsmap.flight = { to: marker.getLatLng(), zoom: zoom, until: Date.now() + 3000 };
     map.flyTo(marker.getLatLng(), zoom, { animate: !reduceMotion, duration: 0.7 });
     window.setTimeout(open, reduceMotion ? 50 : 900);
     return true;
   }
+
+  /* openPlace's flight has arrived (other moves may end before it), or is given up on: a popup opened
+   * on the way (or while details.js came) is laid out where it ended. */
+  map.on("zoomend moveend", function () {
+    var flight = window.newsmap && window.newsmap.flight, size = map.getSize();
+    if (flight && ((map.getZoom() === flight.zoom && map.latLngToContainerPoint(flight.to).distanceTo([size.x / 2, size.y / 2]) < 2) ||
+        Date.now() > flight.until)) {
+      window.newsmap.flight = null;
+      if (window.newsmapDetails) {
+        window.newsmapDetails.fit();
+      }
+    }
+  });
 
   function showSentence(index) {
     var sentence = document.getElementById("sentence-" + index);
@@ -565,8 +417,9 @@
   /* What the editing page's script (editor.js) builds on; mapCanvas is the share control's drawing. */
   window.newsmap = {
     map: map, registry: registry, data: data, places: places, hooks: hooks, openPlace: openPlace, element: element,
-    popupContent: popupContent, setActive: setActive, closeDetails: closeDetails, returnFocus: returnFocus,
-    adoptStyle: core.adoptStyle, hit: HIT, reduceMotion: reduceMotion
+    setActive: setActive, closeDetails: closeDetails, returnFocus: returnFocus, loadSources: loadSources,
+    showSentence: showSentence, adoptStyle: core.adoptStyle, hit: HIT, reduceMotion: reduceMotion, flight: null,
+    popupContent: function (place) { return window.newsmapDetails.popupContent(place); }  /* once details.js is there */
   };
 
   /* ---------------------------------------------------------------- share: links, embed code, PNG

@@ -188,7 +188,7 @@ def test_embed_of_hostile_text_carries_no_live_payload(tmp_path):
     html = app_for(tmp_path).test_client().get(f"/articles/{PAYLOAD_SLUG}/embed").get_data(as_text=True)
     assert re.findall(r"<script[^>]*>", html) == [
         '<script type="application/json" id="newsmap-data" data-basemap-script="/static/basemap.js"'
-        f' data-phone-script="/static/phone.js" data-details="/api/articles/{PAYLOAD_SLUG}">',
+        f' data-phone-script="/static/phone.js" data-details-script="/static/details.js" data-details="/api/articles/{PAYLOAD_SLUG}">',
         '<script src="/vendor/leaflet/leaflet.js">',
         "<script>",
         '<script src="/static/newsmap.js">',

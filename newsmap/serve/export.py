@@ -59,7 +59,7 @@ MANIFEST_FORMAT = "newsmap-export/1"
 # Exports made before the manifest marked themselves with this file alone (and were swapped in
 # whole): such a folder is adopted (see `_previous_export`) and the mark removed.
 LEGACY_MARK = ".newsmap-export"
-_ATTRIBUTE = re.compile(r'(\s(?:href|src|data-page|data-embed|data-path|data-basemap-script|data-phone-script|data-details|data-script)=")(/[^"/][^"]*|/)(")')
+_ATTRIBUTE = re.compile(r'(\s(?:href|src|data-page|data-embed|data-path|data-basemap-script|data-phone-script|data-details-script|data-details|data-script)=")(/[^"/][^"]*|/)(")')
 _CANONICAL = re.compile(r'<link rel="canonical" href="[^"]*">\n?')
 _OEMBED = re.compile(r'<link rel="alternate" type="application/json\+oembed"[^>]*>\n?')
 _FEED_LINK = re.compile(r'<link rel="alternate" type="application/atom\+xml"[^>]*>\n?| · <a href="/feed.atom">[^<]*</a>')

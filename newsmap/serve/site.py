@@ -106,9 +106,10 @@ STREAMS: dict[str, tuple[str, str, Callable[[Store], Iterator[bytes]]]] = {
 }
 
 
-# Scripts sent in front of others as one file: the map core that the article page and the library
-# share (static/mapcore.js) costs neither page a request of its own (its headers weigh as much as it).
-BUNDLES = {"newsmap.js": ("mapcore.js",), "library.js": ("mapcore.js",)}
+# Files sent in front of others as one: the map core that the article page and the library share
+# (static/mapcore.js) costs neither page a request of its own, nor does the library page's
+# stylesheet (newsmap.css, then its own rules): a request's headers weigh as much as a small file.
+BUNDLES = {"newsmap.js": ("mapcore.js",), "library.js": ("mapcore.js",), "library.css": ("newsmap.css",)}
 
 FEED_ENTRIES = 50
 SMALL_DOWNLOAD = 4_000_000  # bytes: a whole-library download up to this size is built and cached, larger streamed
