@@ -60,6 +60,7 @@ def test_the_rules_run_in_a_fixed_order():
         "drop_stopword_or_title",
         "drop_known_person",
         "drop_obscure_acronym",
+        "name_in_a_feature",
         "drop_designated_thing",
         "named_facility",
         "place_in_organisation",

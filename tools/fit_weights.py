@@ -18,10 +18,12 @@ gold toponyms with coordinates found and placed within 161 km), over every menti
 writes. Recognition runs once per article (it reads no weight); each trial resolves every
 training article again (about 0.1 s for all 257).
 
-Held fixed, and why (`FIXED`): `facility_reach_km` (a radius of what counts as "near" a phrase's
-place: a definition the facility tests rely on, not a preference); `city_over_region_population`
-(the smallest town that takes a name from the region called after it: "Naryn" is the town of
-41,000, not Naryn Region; the tests of that class pin it).
+Held fixed, and why (`FIXED`): the weights that define a class of the geoparser's promise, which
+the dev slices hardly test and tests/test_facilities.py pins: `facility_reach_km` (what counts as
+"near" a phrase's place), `facility_nearby_bonus` and `facility_named_bonus` (the town with the
+airfield named after it, not a larger namesake 100 km off), `city_over_its_region` and
+`city_over_region_population` (a town of 10,000 or more that gives its name to a region is the
+town: "Naryn" is the town of 41,000, not Naryn Region, unless the text says "region").
 
 The corpus files are read in place, never copied (see ../shared/corpus/README.md).
 """
@@ -57,7 +59,13 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 FOLDS = 5
 PASSES = 3
 MIN_GAIN = 1e-4  # a change must raise the objective by more than this (noise of one article's mention)
-FIXED = ("facility_reach_km", "city_over_region_population")
+FIXED = (
+    "facility_reach_km",
+    "facility_nearby_bonus",
+    "facility_named_bonus",
+    "city_over_its_region",
+    "city_over_region_population",
+)
 R_EARTH = 6371.0088  # km, as score.py
 
 START_FILE = Path(__file__).resolve().with_name("weights_start.json")

@@ -17,7 +17,11 @@ LOCATIVE = re.compile(
     re.IGNORECASE,
 )
 # Prepositions that put what follows on the ground ("in Fargo"), unlike "according to Orlov".
-IN_PLACE = re.compile(r"\b(?:in|at|near|outside|from|into|across|around)\s+(?:the\s+)?$", re.IGNORECASE)
+IN_PLACE = re.compile(
+    r"\b(?:in|at|near|outside|from|into|across|around|(?:north|south|east|west)(?:-?(?:east|west))?\s+of|"
+    r"(?:km|kilometres|kilometers|miles)\s+from)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 # After a name, words that make it a town's: "a Palestine man", "Palestine police", "the Fargo area".
 LOCAL_USE = re.compile(
     r"(?:[’']s)?[ \u00a0]+(?:man|woman|men|women|boy|girl|teen|teenager|youth|resident|residents|native|couple|family|"

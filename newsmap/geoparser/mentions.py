@@ -28,10 +28,18 @@ class Mention:
     anchors: list[Mention] = field(default_factory=list)  # the place names that locate it
     candidates: list[Place] = field(default_factory=list)  # what the gazetteer holds for the name
     weak: bool = False  # a single common-ish word: needs context to count
+    local: bool = (
+        False  # a feature's name the gazetteer knows only as towns ("Cape Horn"): a town only where the article is
+    )
+    feature: str = (
+        ""  # "Mount Sinjar" with no mountain in the gazetteer: the kind of feature, placed at its namesake town
+    )
     fixed: bool = False  # an abbreviation ("U.S.", "Ky."): the word list already says which place
     cue_before: str = ""  # the words just before, for the locative test
     cue_after: str = ""  # the words just after ("man", "police": a town's people and services)
     operator: str = ""  # a facility phrase: who the text says runs it (ISO code), "" when it does not say
+    unit: str = ""  # a facility phrase's unit number ("102nd"), "" when it gives none
+    phrase: bool = False  # a facility phrase ("air base in Kant"): placed by its anchor or owner, not by a name
 
 
 @dataclass

@@ -28,16 +28,20 @@ towns inside them), then weeds out what is a place name only by accident:
   (here or elsewhere in the article), and the article never uses the word in lower case.
 - **Abbreviations** count only as written ("U.S.", "UK", "S.C.", and "Ky." after "Town, ");
   **acronyms** ("NATO") only when they are a prominent place's name.
-- **Designators**: a name followed by "County", "Drive", "river", ... is a thing GeoNames'
-  towns cannot place, not the town of that name (unless the gazetteer holds the whole name).
+- **Features**: "Cape Horn", "Lake Geneva", "the Irtysh river", "the Strait of Kerch" are the
+  feature, never a town of that name abroad (`rules.name_in_a_feature`).
+- **Designators**: a name followed by "County", "Drive", ... is a thing GeoNames' towns cannot
+  place, not the town of that name (unless the gazetteer holds the whole name).
 
 On top of place names, two kinds of phrase name things that are *at* places:
 
-- **Facilities**: "air base in Kant", "seismological center in the town of Mailuu-Suu" (the
-  phrase is the facility's mention, and the place name inside it is also a mention of that
+- **Facilities** (`facilities`): "air base in Kant", "seismological center in the town of
+  Mailuu-Suu", "the Altenstadt airfield", "Russia's 102nd base", "India's listening post in X"
+  (the phrase is the facility's mention, and the place name inside it is also a mention of that
   place, used as a location), or a proper name "Kant Air Base" (one mention: a place name
   inside a proper name is part of the name). A phrase is placed at a known facility of its
-  kind near its place (the curated rows and the gazetteer's airfields), else at the place.
+  kind, owner and unit near its place (the curated rows and the gazetteer's airfields), else it
+  is a row of its own at the place.
 - **Routes**: "Uzbekistan-China-Kyrgyzstan railway" (the route, and each place it joins).
 
 Each rule that weeds out a name is a function of its own in `rules` (`adjective_of_place`,
@@ -46,7 +50,6 @@ Each rule that weeds out a name is a function of its own in `rules` (`adjective_
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import re
@@ -58,12 +61,11 @@ from newsmap.geoparser.cues import (
     IN_PLACE,
     NAME_ENDS,
     OF_PLACE,
-    OPERATES,
     PERSON_AFTER,
     PERSON_BEFORE,
-    SETTLEMENT_NOUNS,
     WORD_AFTER,
 )
+from newsmap.geoparser.facilities import FacilityFinder
 from newsmap.geoparser.gazetteer import Gazetteer, Place
 from newsmap.geoparser.lexicon import Lexicon, load
 from newsmap.geoparser.mentions import ArticleWords, Mention, Name, Recognition, Scan, is_prominent
@@ -75,9 +77,6 @@ COMPASS = frozenset(
     {"North", "South", "East", "West", "Northern", "Southern", "Eastern", "Western", "Central", "Northeast",
      "Northwest", "Southeast", "Southwest", "Northeastern", "Northwestern", "Southeastern", "Southwestern"}
 )  # fmt: skip
-# How far before a facility phrase its operator may be named ("China opened its first overseas base"):
-# more than OPERATES (a verb with at most 60 characters either side) and a possessive can span.
-OPERATOR_REACH = 240
 
 
 @dataclass
@@ -134,14 +133,8 @@ class Recognizer:
         self.gazetteer = gazetteer
         self.lexicon = lexicon or load()
         self.rules = rules  # the rules `judge` asks, in order (an ablation leaves some out)
-        kinds = sorted(self.lexicon.facility_kinds, key=len, reverse=True)
-        kinds_re = "|".join(re.escape(k) for k in kinds)
-        self._facility_before = re.compile(
-            rf"(?<![\w-])(?P<kind>{kinds_re})\s+(?:in|at|near|on|outside)\s+(?:the\s+)?"
-            rf"(?:{SETTLEMENT_NOUNS}\s+of\s+(?:the\s+)?)?$",
-            re.IGNORECASE,
-        )
-        self.facility_after = re.compile(rf"[ \u00a0](?P<kind>{kinds_re})(?![\w-])", re.IGNORECASE)
+        self.facilities = FacilityFinder(self.lexicon)
+        self.facility_after = self.facilities.after  # "Kant Air Base": `rules.named_facility` reads it
         routes_re = "|".join(re.escape(k) for k in sorted(self.lexicon.route_kinds, key=len, reverse=True))
         self._route_after = re.compile(rf"\s+(?P<kind>{routes_re})(?![\w-])", re.IGNORECASE)
         self._two_word_adjectives = _first_words(self.lexicon)  # "North" of "North Korean"
@@ -227,7 +220,7 @@ class Recognizer:
     def recognize(self, article: Article) -> Recognition:
         scan = self.scan(article)
         mentions = [m for m in (self.judge(name, scan.words) for name in scan.names) if m is not None]
-        mentions = self._add_facilities(article.text, article, mentions)
+        mentions = mentions + self.facilities.find(article.text, article, mentions)
         mentions = self._add_routes(article.text, mentions)
         mentions.sort(key=lambda m: (m.start, -m.end))
         return Recognition(mentions, scan.adjectives)
@@ -391,60 +384,6 @@ class Recognizer:
             if verdict is not None:
                 return verdict if isinstance(verdict, Mention) else None
         return place_mention(self, name)
-
-    def _add_facilities(self, text: str, article: Article, mentions: list[Mention]) -> list[Mention]:
-        """ "air base in Kant": a facility mention spanning the phrase, located by the name.
-
-        `mentions` are in text order (the scan's), so the mentions before a phrase and the named
-        facilities around it are found by bisection: a text of thousands of facility phrases
-        stays linear.
-        """
-        named = sorted((m.start, m.end) for m in mentions if m.role == "facility")
-        named_starts = [start for start, _ in named]
-        reach = list(itertools.accumulate((end for _, end in named), max))  # the furthest end so far
-        starts = [m.start for m in mentions]
-        added: list[Mention] = []
-        for mention in mentions:
-            if mention.role != "toponym":
-                continue
-            sentence = article.sentences[mention.sentence]
-            window_start = max(sentence.start, mention.start - 120)
-            found = self._facility_before.search(text, window_start, mention.start)
-            if found is None or found.end() != mention.start:
-                continue
-            kind_start = found.start("kind")
-            inside = bisect.bisect_right(named_starts, kind_start)  # the named facilities starting at or before it
-            if inside and reach[inside - 1] > kind_start:
-                continue  # "Kant Air Base in Kyrgyzstan": the kind belongs to a proper name
-            near = bisect.bisect_left(starts, kind_start - OPERATOR_REACH), bisect.bisect_left(starts, kind_start)
-            operator = self._operator_before(text, sentence.start, kind_start, mentions[near[0] : near[1]])
-            added.append(
-                Mention(kind_start, mention.end, text[kind_start : mention.end], mention.sentence, role="facility",
-                        kind=self.lexicon.family(found.group("kind")), anchors=[mention], operator=operator)
-            )  # fmt: skip
-        return mentions + added
-
-    def _operator_before(self, text: str, sentence_start: int, kind_start: int, mentions: list[Mention]) -> str:
-        """Who the text says runs a facility, as an ISO code: "the Russian air base", "Russia's air
-        base", "China opened its first overseas base"; "" when it does not say.
-
-        `mentions` are the text's mentions that start within OPERATOR_REACH characters before the
-        phrase, in text order: both phrasings are short (a possessive and two words; a verb with
-        at most 60 characters on either side), and looking further back made a text of many
-        facility phrases cost their number squared.
-        """
-        words = re.findall(r"[\w’']+", text[max(sentence_start, kind_start - 40) : kind_start])[-3:]
-        for word in reversed(words):
-            if self.lexicon.demonyms.get(word):
-                return self.lexicon.demonyms[word]
-        for mention in reversed(mentions):
-            if not (sentence_start <= mention.start and mention.end <= kind_start) or mention.role == "facility":
-                continue
-            country = next((p.country for p in mention.candidates if p.kind == "country" and p.primary), "")
-            between = text[mention.end : kind_start]
-            if country and (re.fullmatch(r"[’']s\s+(?:\w+\s+){0,2}", between) or OPERATES.match(between)):
-                return country
-        return ""
 
     def _add_routes(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """ "Uzbekistan-China-Kyrgyzstan railway": the route, joined by hyphens, then its kind."""

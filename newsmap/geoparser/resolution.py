@@ -33,10 +33,12 @@ from newsmap.geoparser.context import (
     votes_of,
 )
 from newsmap.geoparser.cues import CLOSED, IN_PLACE, LOCAL_USE, LOCATIVE, REGION_AFTER, REGION_BEFORE
-from newsmap.geoparser.gazetteer import Gazetteer, OfflineGeocoder, Place, haversine_km, location_to_place
+from newsmap.geoparser.facilities import FacilityPlacer
+from newsmap.geoparser.gazetteer import Gazetteer, OfflineGeocoder, Place, location_to_place
 from newsmap.geoparser.lexicon import Lexicon, load
 from newsmap.geoparser.mentions import Mention, Recognition
 from newsmap.geoparser.weights import WEIGHTS, Weights
+from newsmap.slugs import slugify
 
 
 class CandidateSource(Protocol):
@@ -61,6 +63,23 @@ class Resolved:
     place: Place
 
 
+def namesake(mention: Mention, town: Place) -> Place:
+    """ "Mount Sinjar", which the gazetteer lacks, at the town it is named after: a place of its own (its key,
+    name and kind), the town's point, and a source that says so."""
+    name = " ".join(mention.text.split())
+    return Place(
+        key=f"feature:{town.country or 'XX'}/{slugify(name)}",
+        name=name,
+        lat=town.lat,
+        lon=town.lon,
+        country=town.country,
+        kind=mention.feature,
+        precision="settlement",
+        source=f"the {mention.feature}'s own point is not in the gazetteer: placed at its namesake, {town.name} ({town.source})",
+        slug=slugify(name),
+    )
+
+
 class Resolver:
     """Chooses one place per mention, using the article's own context; the mentions are left as they are.
 
@@ -79,7 +98,7 @@ class Resolver:
         self.lexicon = lexicon or load()
         self.weights = weights
         self._found: dict[str, list[Place]] = {}  # the geocoder's answers, by name
-        self._facilities: dict[tuple[object, ...], list[Place]] = {}  # facilities_near's answers
+        self.facilities = FacilityPlacer(gazetteer, self.lexicon, weights)  # facility phrases: where each goes
 
     def candidates(self, mention: Mention) -> list[Place]:
         """The geocoder's candidates for the name; curated entries (cited expert knowledge) always join."""
@@ -108,16 +127,19 @@ class Resolver:
         candidates = self._candidate_lists(toponyms)  # parallel to toponyms
         choices = self._choices(recognition, toponyms, candidates, facility_kinds)
         for mention, place in self._one_sense(toponyms, choices):
-            placed[id(mention)] = place
+            placed[id(mention)] = namesake(mention, place) if mention.feature else place
         # "Russian" goes where "Russia" went: the geocoder's entry for the country, if it placed one.
         countries = {p.country: p for p in placed.values() if p.kind == "country" and p.country}
         for mention in recognition.mentions:
             if mention.role == "adjective" and mention.candidates[0].kind == "country":
                 placed[id(mention)] = countries.get(mention.candidates[0].country, mention.candidates[0])
         resolved = []
+        facilities: list[
+            Place
+        ] = []  # the facilities placed so far, in text order ("the Turkish base" after its first naming)
         for mention in recognition.mentions:
-            if mention.anchors and mention.role == "facility":
-                place = self._facility_place(mention, placed)
+            if mention.role == "facility" and (mention.anchors or mention.phrase):
+                place = self.facilities.place(mention, placed, facilities)
             elif mention.anchors and mention.role == "route":
                 place = self._route_place(mention, placed)
             else:
@@ -136,7 +158,7 @@ class Resolver:
         toponyms = [
             m
             for m in recognition.mentions
-            if m.role in ("toponym", "organisation") or (m.role == "facility" and not m.anchors)
+            if m.role in ("toponym", "organisation") or (m.role == "facility" and not m.anchors and not m.phrase)
         ]
         facility_kinds: dict[int, set[str]] = {}
         listed = {id(m) for m in toponyms}
@@ -219,11 +241,12 @@ class Resolver:
         local = bool(LOCAL_USE.match(mention.cue_after))
         regional = bool(REGION_BEFORE.search(mention.cue_before) or REGION_AFTER.match(mention.cue_after))
         setting = (id(candidates), id(context), id(near), frozenset(qualifier), frozenset(facility_kinds))
-        setting += (local, regional)
+        name = mention.text if facility_kinds else ""
+        setting += (local, regional, name)
         if ranked is not None and setting in ranked:
             best = ranked[setting]
         else:
-            best = self._best(candidates, context, qualifier, facility_kinds, near, local, regional)
+            best = self._best(candidates, context, qualifier, facility_kinds, near, local, regional, name)
             if ranked is not None:
                 ranked[setting] = best
         if best is None:
@@ -240,6 +263,7 @@ class Resolver:
         near: AbstractSet[str],
         local: bool,
         regional: bool,
+        name: str = "",
     ) -> Place | None:
         """The best-scoring candidate (see `_choose`), None when there are none."""
         weights = self.weights
@@ -263,8 +287,12 @@ class Resolver:
             if place.key in near:
                 score += weights.neighbour_bonus  # another name of the article may be a place close by
             check = facility_kinds and len(candidates) <= 50 and place.precision != "country"
-            if check and any(self.facilities_near(place, kind) for kind in facility_kinds):
-                score += weights.facility_nearby_bonus
+            if check:
+                near_facilities = [f for kind in facility_kinds for f in self.facilities.near(place, kind)]
+                if near_facilities:
+                    score += weights.facility_nearby_bonus
+                if name and any(self.facilities.named_after(f, name) for f in near_facilities):
+                    score += weights.facility_named_bonus  # "the Altenstadt airfield": the Altenstadt with that field
             scored.append((score, place.key, place))
         scored.sort(key=lambda item: (-item[0], item[1]))
         return scored[0][2] if scored else None
@@ -388,10 +416,16 @@ class Resolver:
         known by their other names too ("Peking", "Burma"). An alternate name wants a
         preposition that puts it on the ground ("in", "near"), not just "and" or "of".
         """
+        weights = self.weights
+        if mention.local and not (  # "Cape Horn" the town: only in the article's country, or a big one
+            qualifier
+            or context.get(best.country, 0.0) >= weights.accept_weak_context
+            or (not mention.feature and best.population >= weights.accept_weak_population)
+        ):
+            return False
         located = bool(qualifier or IN_PLACE.search(mention.cue_before))
         supported = located or bool(LOCATIVE.search(mention.cue_before))
         alternate = not best.primary and not best.curated and best.kind not in ("country", "US state")
-        weights = self.weights
         if alternate and best.population < weights.world_city_population:
             return located or context.get(best.country, 0.0) >= weights.accept_alternate_context
         if mention.weak:
@@ -401,65 +435,6 @@ class Resolver:
                 or best.population >= weights.accept_weak_population
             )
         return True
-
-    def facilities_near(self, place: Place, kind: str) -> list[Place]:
-        """Known facilities of a family ("air base") that a phrase "<kind> in <place>" may mean, nearest first.
-
-        Within `weights.facility_reach_km` of a town or region; anywhere in the country when the place is a
-        country. Two sources: the curated rows (cited expert knowledge; they win a tie) and, when
-        the gazetteer has one, its own facility index (`Gazetteer.facilities_near(lat, lon, kind,
-        km)`: airfields, military installations), of which the same family is kept.
-        """
-        asked = (place.key, place.lat, place.lon, place.precision, place.country, kind)
-        if asked not in self._facilities:  # asked for every mention of a place: once per place and kind
-            self._facilities[asked] = self._find_facilities(place, kind)
-        return list(self._facilities[asked])
-
-    def _find_facilities(self, place: Place, kind: str) -> list[Place]:
-        reach = self.weights.facility_reach_km.get(place.precision)
-        found: dict[str, tuple[float, int, str, Place]] = {}
-        for facility in self.gazetteer.curated:
-            if facility.precision not in ("facility", "settlement") or self.lexicon.family(facility.kind) != kind:
-                continue
-            if reach is None:
-                if facility.country and facility.country == place.country:
-                    found[facility.key] = (0.0, 0, facility.key, facility)
-                continue
-            distance = haversine_km(place.lat, place.lon, facility.lat, facility.lon)
-            if distance <= reach:
-                found[facility.key] = (distance, 0, facility.key, facility)
-        finder = getattr(self.gazetteer, "facilities_near", None)
-        if callable(finder) and reach is not None:
-            for item in finder(place.lat, place.lon, kind, reach) or ():
-                facility = item if isinstance(item, Place) else next((x for x in item if isinstance(x, Place)), None)
-                if facility is None or facility.key in found or self.lexicon.family(facility.kind) != kind:
-                    continue
-                distance = haversine_km(place.lat, place.lon, facility.lat, facility.lon)
-                if distance <= reach:
-                    found[facility.key] = (distance, 1, facility.key, facility)
-        return [entry[3] for entry in sorted(found.values(), key=lambda entry: entry[:3])]
-
-    def _facility_place(self, mention: Mention, placed: dict[int, Place]) -> Place | None:
-        """The facility a phrase names: a known one of its kind near the place that locates it, else
-        that place itself (the row's `precision` and `source` say so)."""
-        anchor = placed.get(id(mention.anchors[0]))
-        if anchor is None:
-            return None
-        matches = self.facilities_near(anchor, mention.kind)
-        if mention.operator:  # "the Chinese base in Djibouti" is not the American one there
-            matches = [m for m in matches if not m.operator or m.operator == mention.operator]
-        if len(matches) == 1 or (matches and anchor.precision in self.weights.facility_reach_km):
-            return matches[0]
-        return Place(
-            key=f"facility:{mention.kind}:{anchor.key}",
-            name=f"{anchor.name} {mention.kind}",
-            lat=anchor.lat,
-            lon=anchor.lon,
-            country=anchor.country,
-            kind=mention.kind,
-            precision=anchor.precision,
-            source=f"{anchor.source}; the {mention.kind}'s own site is not in the gazetteer, so it is placed at {anchor.name}",
-        )
 
     def _route_place(self, mention: Mention, placed: dict[int, Place]) -> Place | None:
         parts = [placed.get(id(a)) for a in mention.anchors]

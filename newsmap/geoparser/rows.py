@@ -34,7 +34,7 @@ def place_rows(
     # A place's first naming orders the rows; "Russian" before "Russia" does not move Russia up.
     order = sorted(groups, key=lambda key: (min(m.start for m in named_mentions(groups[key])), key))
     ids = _assign_ids([places[key] for key in order])
-    grid = SettlementGrid(places.values())
+    grid = SettlementGrid(p for p in places.values() if lexicon.family(p.kind) not in lexicon.facility_kinds)
     countries = sorted(  # where the article names each country (or its adjective): who runs a facility
         (d.mention.start, d.mention.end, d.place.country)
         for d in resolved
@@ -123,12 +123,16 @@ def _quote(article: Article, sentence_index: int, group: list[Mention]) -> str:
 
 
 class SettlementGrid:
-    """The article's settlements in 1-degree cells: "which named settlement is near" in constant time."""
+    """The article's settlements in 1-degree cells: "which named settlement is near" in constant time.
+
+    Only towns: a facility or a feature placed at a town (precision `settlement` too) is no reference,
+    nor is a place of a facility kind."""
 
     def __init__(self, places: Any) -> None:
         self.cells: dict[tuple[int, int], list[Place]] = {}
         for place in places:
-            if place.precision == "settlement" and not place.kind.endswith(("base", "station", "centre")):
+            own = place.key.startswith(("facility:", "feature:"))
+            if place.precision == "settlement" and not own and not place.kind.endswith(("base", "station", "centre")):
                 self.cells.setdefault((math.floor(place.lat), math.floor(place.lon)), []).append(place)
 
     def nearest(self, place: Place, reach_km: float = CONTEXT_REACH_KM) -> Place | None:

@@ -26,6 +26,7 @@ from newsmap.geoparser.cues import (
     WORD_AFTER,
 )
 from newsmap.geoparser.mentions import ArticleWords, Drop, Mention, Name, Verdict
+from newsmap.geoparser.tokens import joined
 
 if TYPE_CHECKING:
     from newsmap.geoparser.recognition import Recognizer
@@ -124,6 +125,61 @@ def drop_obscure_acronym(r: Recognizer, name: Name, words: ArticleWords) -> Verd
     text = name.first.text
     if name.single and text.isupper() and len(text) <= 5 and not name.strong:
         return Drop("an acronym")
+    return None
+
+
+def name_in_a_feature(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
+    """ "Cape Horn", "Lake Geneva", "the Strait of Kerch", "the Irtysh river": a place's name inside a feature's.
+
+    The feature is what the text names, never a town or region of that name as such. The whole
+    phrase is one mention: of a feature of that kind by the name (the curated rows), if the
+    gazetteer has one; else of the feature placed at its namesake town (a cape, a mountain or a
+    river named after a town lies near it), which only a town in the article's own countries can be
+    (`local`: "Mount Sinjar" in an article about Iraq; never "Cape Horn" placed at a Horn in
+    Austria); else the name is left out. The words come from `lexicon/feature_words.csv` ("Cape X",
+    "X river", "Gulf of X").
+    """
+    found = _feature_phrase(r, name)
+    if found is None:
+        return None
+    kinds, start, end = found
+    named = [*name.places, *r.gazetteer.lookup(name.text[start:end])]  # "the Orange river": "Orange River"
+    features = list({p.key: p for p in named if p.precision == "region" and p.kind in kinds}.values())
+    towns = [p for p in name.places if p.precision == "settlement"]
+    if not (features or towns):
+        return Drop("part of a feature's name, not the place")
+    return Mention(
+        start,
+        end,
+        name.text[start:end],
+        name.sentence,
+        candidates=features or towns,
+        fixed=True,
+        local=not features,
+        feature="" if features else kinds[0],
+        cue_before=name.text[max(0, start - 40) : start],
+        cue_after=name.text[end : end + 40],
+    )
+
+
+def _feature_phrase(r: Recognizer, name: Name) -> tuple[tuple[str, ...], int, int] | None:
+    """(the feature kinds the words around the name give, where the phrase starts and ends), or None."""
+    features, tokens, text = r.lexicon.feature_words, name.tokens, name.text
+    if name.i > 0:
+        word = tokens[name.i - 1]
+        entry = features.get(word.text.lower())
+        if entry and "before" in entry[1] and word.capitalized and joined(text, word, name.first):
+            return entry[0], word.start, name.last.end  # "Cape Horn", "Lake Baikal"
+        if word.text == "of" and name.i > 1:
+            head = tokens[name.i - 2]
+            entry = features.get(head.text.lower())
+            spaced = text[head.end : word.start] == " " and text[word.end : name.first.start] == " "
+            if entry and "of" in entry[1] and head.capitalized and spaced:
+                return entry[0], head.start, name.last.end  # "the Strait of Kerch"
+    after = WORD_AFTER.match(text, name.last.end)
+    entry = features.get(after.group(1).lower()) if after and not name.last.possessive else None
+    if entry and "after" in entry[1]:
+        return entry[0], name.first.start, after.end(1)  # "the Irtysh river", "Kerch Strait"
     return None
 
 
@@ -300,6 +356,7 @@ RULES: tuple[Rule, ...] = (
     drop_stopword_or_title,
     drop_known_person,
     drop_obscure_acronym,
+    name_in_a_feature,
     drop_designated_thing,
     named_facility,
     place_in_organisation,
@@ -315,7 +372,11 @@ def place_mention(r: Recognizer, name: Name) -> Mention:
 
     A lone word that names no prominent place is weak: the resolver wants context for it.
     """
-    facility = all(p.precision == "facility" for p in name.places)
+    # Only facilities bear the name: airfields, and curated installations (some placed at their town).
+    facility = all(p.precision == "facility" or (p.curated and _is_facility_kind(r, p.kind)) for p in name.places)
+    # "Cape Horn", "Lake Placid": a feature's name that the gazetteer knows only as towns is a town only
+    # where the article is ("local"); a town so called abroad is not meant.
+    local = all(p.precision == "settlement" for p in name.places) and _feature_form(r, name)
     return Mention(
         name.first.start,
         name.last.end,
@@ -325,6 +386,23 @@ def place_mention(r: Recognizer, name: Name) -> Mention:
         kind=r.lexicon.family(name.places[0].kind) if facility else "",
         candidates=name.places,
         weak=name.single and not name.strong,
+        local=local,
         cue_before=name.cue,
         cue_after=name.text[name.last.end : name.last.end + 40],
     )
+
+
+def _feature_form(r: Recognizer, name: Name) -> bool:
+    """A name that begins or ends as a feature's does: "Cape Horn", "Lake Placid", "Grand Island"."""
+    if name.single:
+        return False
+    first, last = (
+        r.lexicon.feature_words.get(name.first.text.lower()),
+        r.lexicon.feature_words.get(name.last.text.lower()),
+    )
+    return bool((first and "before" in first[1]) or (last and "after" in last[1]))
+
+
+def _is_facility_kind(r: Recognizer, kind: str) -> bool:
+    """ "military base", "naval test base": a kind the facility word list knows (a town's is not)."""
+    return r.lexicon.family(kind) in r.lexicon.facility_kinds

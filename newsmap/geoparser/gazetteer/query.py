@@ -48,6 +48,7 @@ class Gazetteer:
 
     index_path: Path
     curated: list[Place] = field(default_factory=list)
+    curated_names: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)  # key -> name, aliases
     _curated_by_name: dict[str, list[Place]] = field(default_factory=dict, repr=False)
     _db: sqlite3.Connection | None = field(default=None, repr=False)
     _cache: dict[str, list[Place]] = field(default_factory=dict, repr=False)
@@ -84,6 +85,7 @@ class Gazetteer:
                 raise GazetteerError(f"{path}: the id {place.slug} is used by another curated row")
             known.add(place.key)
             self.curated.append(place)
+            self.curated_names[place.key] = (place.name, *aliases)
             for number, name in enumerate([place.name, *aliases]):
                 entry = place if number == 0 else _replace(place, primary=False)
                 bucket = self._curated_by_name.setdefault(normalize(name), [])

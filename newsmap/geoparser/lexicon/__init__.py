@@ -30,11 +30,15 @@ class Lexicon:
     connectors: frozenset[str]  # lower-case words inside multi-word names
     demonyms: dict[str, str]  # "Kyrgyz" -> "KG" ("" when no single country)
     facility_kinds: dict[str, tuple[str, bool]]  # "airfield" -> ("air base", military)
+    owned_kinds: frozenset[str]  # "base": a facility only after an owner or a unit number ("Russia's base")
     route_kinds: dict[str, str]  # "railroad" -> "railway"
     given_names: frozenset[str]  # "Christopher": the word after it is a surname
     designators: frozenset[str]  # lower case: "county", "street", "river" after a name
     abbreviations: dict[str, tuple[str, str, bool]]  # "Ky." -> ("Kentucky", "US state", only after a comma)
     place_adjectives: dict[str, tuple[str, str]]  # "European" -> ("Europe", "continent"): not a country's
+    # "cape" -> (kinds of feature it names, the first its own; where it stands: "before" the name, "after"
+    # it, or "of" before it)
+    feature_words: dict[str, tuple[tuple[str, ...], frozenset[str]]]
 
     def adjective_for(self, country: str) -> str:
         """The shortest adjective for a country: RU -> "Russian", KG -> "Kyrgyz"."""
@@ -61,7 +65,9 @@ def load() -> Lexicon:
     with open(HERE / "demonyms.csv", encoding="utf-8", newline="") as handle:
         demonyms = {row["word"]: row["country"] for row in csv.DictReader(handle)}
     with open(HERE / "facility_kinds.csv", encoding="utf-8", newline="") as handle:
-        facilities = {row["phrase"]: (row["kind"], row["military"] == "yes") for row in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    facilities = {row["phrase"]: (row["kind"], row["military"] == "yes") for row in rows}
+    owned = frozenset(row["phrase"] for row in rows if row["alone"] == "no")
     with open(HERE / "route_kinds.csv", encoding="utf-8", newline="") as handle:
         routes = {row["word"]: row["kind"] for row in csv.DictReader(handle)}
     with open(HERE / "abbreviations.csv", encoding="utf-8", newline="") as handle:
@@ -71,6 +77,11 @@ def load() -> Lexicon:
     with open(HERE / "place_adjectives.csv", encoding="utf-8", newline="") as handle:
         lines = (line for line in handle if not line.startswith("#"))
         place_adjectives = {row["word"]: (row["name"], row["kind"]) for row in csv.DictReader(lines)}
+    with open(HERE / "feature_words.csv", encoding="utf-8", newline="") as handle:
+        feature_words = {
+            row["word"]: (tuple(row["kinds"].split(";")), frozenset(row["where"].split(";")))
+            for row in csv.DictReader(handle)
+        }
     return Lexicon(
         common_words=_words("common_words.txt"),
         stopwords=_words("stopwords.txt"),
@@ -79,9 +90,11 @@ def load() -> Lexicon:
         connectors=_words("connectors.txt"),
         demonyms=demonyms,
         facility_kinds=facilities,
+        owned_kinds=owned,
         route_kinds=routes,
         given_names=_words("given_names.txt"),
         designators=_words("designators.txt"),
         abbreviations=abbreviations,
         place_adjectives=place_adjectives,
+        feature_words=feature_words,
     )
