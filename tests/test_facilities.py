@@ -201,3 +201,29 @@ def test_a_city_is_a_settlement_whatever_list_it_comes_from(gazetteer):
     assert rows and all(precision == "settlement" for _, precision in rows)
     bender = [p for p in gazetteer.lookup("Bender") if p.country == "MD"]
     assert bender and all(p.precision == "settlement" for p in bender)
+
+
+# --------------------------------------------------------------------------- de facto states and disputed territories
+
+
+@pytest.mark.parametrize(
+    ("name", "country"),
+    [
+        ("Transnistria", "MD"),
+        ("Abkhazia", "GE"),
+        ("South Ossetia", "GE"),
+        ("Northern Cyprus", "CY"),
+        ("Somaliland", "SO"),
+        ("Nagorno-Karabakh", "AZ"),
+        ("Kosovo", "XK"),
+        ("Donetsk People's Republic", "UA"),
+    ],
+)
+def test_de_facto_states_are_places_of_their_own(gazetteer, name, country):
+    rows, mentions = parse(gazetteer, f"Observers travelled to {name} last week.")
+    row = place_of(rows, mentions, name)
+    assert row["country"] == country and row["key"].startswith("curated:")
+    assert row["kind"] in ("de facto state", "partially recognised state", "disputed territory")
+    assert row["precision"] in ("region", "country") and row["source"]
+    # Never the recognised state's own marker: "Northern Cyprus" is not Cyprus.
+    assert not any(r["key"] == f"country:{country}" for r in rows.values())

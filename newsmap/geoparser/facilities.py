@@ -48,6 +48,17 @@ from newsmap.slugs import slugify
 if TYPE_CHECKING:
     from newsmap.geoparser.weights import Weights
 
+# How a field or port named after a town is called: "Ayni Air Base", "Gwadar Port" (airportsdata's names and ours).
+NAMED_SUFFIXES = (
+    "Air Base",
+    "Airbase",
+    "Airfield",
+    "Air Field",
+    "Airport",
+    "International Airport",
+    "Port",
+    "Naval Base",
+)
 UNNAMED_AIRFIELD_KM = 10.0  # an airfield not named after a town is "the air base in" it only this close
 _COMPASS = r"(?:north|south|east|west)(?:-?(?:east|west))?"
 # Between a facility noun and the place that locates it: "in", "near the town of", "30 km north of".
@@ -262,6 +273,9 @@ class FacilityPlacer:
         if named:
             return named[0]
         if anchor.precision in ("settlement", "facility"):
+            named = self._named_in_country(mention, anchor)
+            if len(named) == 1:  # "the airfield in Ayni": Ayni Air Base, though the town found is another Ayni
+                return named[0]
             close = [
                 m
                 for m in matches
@@ -272,6 +286,20 @@ class FacilityPlacer:
         elif len(matches) == 1 and (matches[0].curated or anchor.precision == "region"):
             return matches[0]
         return self.own(mention, anchor)
+
+    def _named_in_country(self, mention: Mention, anchor: Place) -> list[Place]:
+        """Facilities of the phrase's kind in the anchor's country named after it, wherever its town lies."""
+        name = mention.anchors[0].text
+        found = {
+            f.key: f
+            for f in self.gazetteer.curated
+            if f.country == anchor.country and self.fits(f, mention.kind) and self.named_after(f, name)
+        }
+        for suffix in NAMED_SUFFIXES:
+            for f in self.gazetteer.lookup(f"{name} {suffix}"):
+                if f.country == anchor.country and f.precision == "facility" and self.fits(f, mention.kind):
+                    found.setdefault(f.key, f)
+        return self._matching(mention, list(found.values()))
 
     def _unanchored(self, mention: Mention, placed: dict[int, Place], earlier: list[Place]) -> Place | None:
         """ "Russia's 102nd base", "the Turkish base": by unit number and owner, else an earlier facility of

@@ -173,16 +173,19 @@ class Recognizer:
 
     def _longest_name(self, text: str, tokens: list[Token], i: int) -> tuple[int, list[Place]]:
         """The longest name the gazetteer knows that starts at tokens[i]: capitalised words and
-        connectors ("Gulf of Mexico"), joined, ending in a capitalised word, no possessive inside."""
+        connectors ("Gulf of Mexico"), joined, ending in a capitalised word, no possessive inside
+        but a people's ("Donetsk People's Republic")."""
         run = 0  # how many words from i may stand in one name
         for j in range(i, min(i + MAX_NAME_TOKENS, len(tokens))):
             token = tokens[j]
+            left = tokens[j - 1] if j > i else None
+            peoples = left is not None and left.text == "People" and text[left.end + 2 : token.start] == " "
             if not (token.capitalized or self._is_connector(token)) or (
-                j > i and not joined(text, tokens[j - 1], token)
+                left is not None and not (joined(text, left, token) or peoples)
             ):
                 break
             run += 1
-            if token.possessive:
+            if token.possessive and token.text != "People":
                 break  # "Russia's": the name ends here
         for n in range(run, 0, -1):
             last = tokens[i + n - 1]

@@ -2,7 +2,8 @@
 
 `data/gazetteer.csv` (the project's own facilities and places, `DEFAULT_CURATED`), and the files
 shipped in `newsmap/geoparser/data/` (`BUNDLED_CURATED`): physical features the news names (seas,
-straits, rivers, ranges, ...) and well-known military installations abroad. They are read on
+straits, rivers, ranges, ...), well-known military installations abroad (and ports, radar and space
+sites), and de facto states and disputed territories. They are read on
 every build, so an edit applies at once; every row must place itself and cite its source.
 """
 
@@ -20,6 +21,7 @@ DEFAULT_CURATED = bundled("data/gazetteer.csv")
 BUNDLED_CURATED = (
     Path(__file__).resolve().parent.parent / "data" / "features.csv",
     Path(__file__).resolve().parent.parent / "data" / "installations.csv",
+    Path(__file__).resolve().parent.parent / "data" / "territories.csv",
 )
 CURATED_COLUMNS = (
     "id", "name", "aliases", "kind", "precision", "lat", "lon", "country", "population",
