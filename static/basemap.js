@@ -278,7 +278,9 @@
       Object.keys(built).forEach(function (key) {
         if (key.indexOf(level.name + "/") === 0) { labels = labels.concat(built[key].labels); }
       });
-      labels.sort(function (a, b) { return (priority(a) - priority(b)) || (b.rank - a.rank); });
+      labels.sort(function (a, b) {  /* the same order whichever cell came first: ties by name */
+        return (priority(a) - priority(b)) || (b.rank - a.rank) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+      });
       var bounds = map.getBounds().pad(0.1), taken = [], seen = {};
       for (var i = 0; i < labels.length && taken.length < MAX_LABELS; i++) {
         var label = labels[i], key = label.layer + ":" + label.name;
