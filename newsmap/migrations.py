@@ -186,5 +186,30 @@ MIGRATIONS: tuple[str | tuple[str, ...], ...] = (
         "CREATE INDEX collection_articles_order ON collection_articles (collection, position)",
         "CREATE INDEX collection_articles_article ON collection_articles (article)",
     ),
+    # 7: a place across the library, oldest first, from one index. Each place row carries its
+    # article's first day (NULL: undated) and when it was added, kept by triggers whoever writes the
+    # rows, so `/places/<key>` reads a page of 50 in date order from `places_timeline` however many
+    # articles name the place (a join sorted per request grew with them), statuses included (the
+    # timeline before a page); `place_timeline` is that list as a view, for Datasette
+    (
+        "ALTER TABLE places ADD COLUMN published_from TEXT",
+        "ALTER TABLE places ADD COLUMN added_at TEXT NOT NULL DEFAULT ''",
+        """UPDATE places SET (published_from, added_at) =
+            (SELECT a.published_from, a.added_at FROM articles a WHERE a.slug = places.article)""",
+        "CREATE INDEX places_timeline ON places (key, published_from IS NULL, published_from, added_at, article, id, status)",
+        """CREATE TRIGGER places_dated AFTER INSERT ON places BEGIN
+            UPDATE places SET (published_from, added_at) =
+                (SELECT a.published_from, a.added_at FROM articles a WHERE a.slug = NEW.article)
+            WHERE article = NEW.article AND id = NEW.id;
+        END""",
+        """CREATE TRIGGER articles_redated AFTER UPDATE OF published, added_at ON articles BEGIN
+            UPDATE places SET (published_from, added_at) = (NEW.published_from, NEW.added_at) WHERE article = NEW.slug;
+        END""",
+        """CREATE VIEW place_timeline AS
+            SELECT p.key, p.published_from, a.published, a.title, a.publisher, p.article, p.id, p.name, p.kind,
+                p.status, p.quote, p.lat, p.lon
+            FROM places p JOIN articles a ON a.slug = p.article
+            ORDER BY p.key, p.published_from IS NULL, p.published_from, p.added_at, p.article, p.id""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
