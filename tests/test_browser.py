@@ -271,3 +271,25 @@ def test_screenshots_of_the_page_and_a_popup(watched, live_server):
     wait_until_still(page)  # its auto-pan, the tiles of the new zoom and the fade-in are over
     page.screenshot(path=str(ARTIFACTS / "popup.png"))
     assert (ARTIFACTS / "page.png").stat().st_size > 10_000 and (ARTIFACTS / "popup.png").stat().st_size > 10_000
+
+
+def test_a_popup_asked_for_before_its_script_comes_fills_in_and_fits(watched, live_server):
+    """details.js (what a popup shows) is fetched on the reader's first move: a marker clicked before it
+    has come opens a popup saying "…", filled in and laid out inside the map as soon as it arrives."""
+    page = watched.page
+    held: list[object] = []
+    page.route("**/static/details.js", lambda route: held.append(route))  # answered below, when the test says
+    page.goto(live_server.url + PAGE)
+    page.wait_for_selector(".nm-marker:not(.nm-gathered)")
+    page.evaluate(
+        "() => { const m = newsmapRegistry.markers['osh']; newsmapRegistry.map.setView(m.getLatLng(), 8, {animate: false}); }"
+    )
+    page.click('.nm-marker[data-place="osh"]')
+    page.wait_for_selector(".leaflet-popup .nm-popup", timeout=5000)
+    assert page.inner_text(".leaflet-popup .nm-popup") == "…" and held
+    held[0].continue_()
+    assert popup_title(page, "Osh") == "Osh"
+    wait_until_still(page)
+    box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 900
+    assert watched.errors == []
