@@ -237,6 +237,10 @@ def _gone(slug: str) -> Callable[[Reader], None]:
     return check
 
 
+def _gone_collection(reader: Reader) -> None:
+    assert reader.get("/api/collections/russia-in-central-asia")[0] == 404
+
+
 def _osh_moved(reader: Reader) -> None:
     place = reader.get_json(f"/api/articles/{SEED_SLUG}/places/osh")
     assert isinstance(place, dict) and (place["lat"], place["lon"]) == (40.53, 72.8), place
@@ -276,6 +280,10 @@ PATCH = (
     """-d '{"lat": 40.53, "lon": 72.80, "note": "city centre, not the airport"}'"""
 )
 
+COLLECTION = "http://127.0.0.1:5000/api/collections/russia-in-central-asia"
+COLLECTION_ETAG = f"ETAG=$(curl -s -o /dev/null -w '%header{{etag}}' {COLLECTION})"
+
+
 RUN: dict[str, Run] = {
     # Quick start
     ".venv/bin/newsmap --help": Run(shows=("build", "serve", "user", "token")),
@@ -298,6 +306,19 @@ RUN: dict[str, Run] = {
     "ETAG=$(curl -s -o /dev/null -w '%header{etag}' "
     "http://127.0.0.1:5000/api/articles/kyrgyzstan-russian-bases-2019/places/osh)": Run(),
     PATCH: Run(shows=("city centre, not the airport",), then=_osh_moved),
+    # Collections: the API
+    'curl -X POST http://127.0.0.1:5000/api/collections -H "Authorization: Bearer $TOKEN" '
+    """-H 'Content-Type: application/json' -d '{"title": "Russia in Central Asia", "articles": """
+    """["kyrgyzstan-russian-bases-2019"]}'""": Run(shows=('"slug": "russia-in-central-asia"',)),
+    COLLECTION_ETAG: Run(),
+    f'curl -X PATCH {COLLECTION} -H "Authorization: Bearer $TOKEN" -H "If-Match: $ETAG" '
+    """-H 'Content-Type: application/json' -d '{"description": "Russian bases, 2019 to now."}'""": Run(
+        shows=('"description": "Russian bases, 2019 to now."', f'"{SEED_SLUG}"')
+    ),
+    "curl -O http://127.0.0.1:5000/collections/russia-in-central-asia/locations.csv": Run(
+        then=_file_holds("locations.csv", "kant-air-base,Kant Air Base")
+    ),
+    f'curl -X DELETE {COLLECTION} -H "Authorization: Bearer $TOKEN" -H "If-Match: $ETAG"': Run(then=_gone_collection),
     # Install as a package (pip install . is not run: see NOT_RUN)
     "mkdir mymaps && cd mymaps && mkdir seeds": Run(),
     "cp /path/to/my-article.txt seeds/": Run(),

@@ -5,7 +5,7 @@
   keeps the article page's CSP (its script hash) with one change, `frame-ancestors`, which
   NEWSMAP_EMBED_ORIGINS sets. It is the only page that may be framed (`headers.allow_framing`).
   Rendered once per article version and policy, and kept in the site's LRU cache beside it.
-- `/oembed?url=...` answers oEmbed 1.0 "rich" JSON for an article's page or embed URL, so a
+- `/oembed?url=...` answers oEmbed 1.0 "rich" JSON for an article's (or a collection's) page or embed URL, so a
   CMS that takes a link can embed the map. Article pages are cached without the request's
   host, so their discovery `<link>` gives a path as the url; a path is taken as this site's.
 """
@@ -31,6 +31,7 @@ bp = Blueprint("embed", __name__)
 EMBED_PATH = "/articles/{slug}/embed"
 WIDTH, HEIGHT = 640, 480  # the iframe's size unless the consumer asks for less (the share control's too)
 ARTICLE_URL = re.compile(r"/articles/([^/]+)(/embed)?/?")
+COLLECTION_URL = re.compile(r"/collections/([^/]+)(/embed)?/?")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -162,6 +163,23 @@ def requested_article(url: str) -> tuple[str, str] | None:
     return (home, unquote(parts.fragment)) if home else None
 
 
+def requested_collection(url: str) -> tuple[str, str] | None:
+    """(embed path, title) of a collection's page or embed URL of this site (a path counts as this site's)."""
+    from newsmap.serve import collection_pages  # which builds its embed with this module's policy
+
+    try:
+        parts = urlsplit(url)
+        if (parts.scheme or parts.netloc) and not same_site(parts.scheme or request.scheme, parts.netloc):
+            return None
+    except ValueError:
+        return None
+    found = COLLECTION_URL.fullmatch(unquote(parts.path))
+    built = collection_pages.built(site(), found[1]) if found else None
+    if found is None or built is None or not built.page:
+        return None
+    return collection_pages.EMBED.format(slug=quote(found[1])), built.page["collection"].title
+
+
 def pixels(name: str, default: int) -> int:
     """`maxwidth`/`maxheight`: the iframe is never larger, as oEmbed requires."""
     value = request.args.get(name, "")
@@ -174,7 +192,7 @@ def pixels(name: str, default: int) -> int:
 
 @bp.get("/oembed")
 def oembed() -> Response:
-    """oEmbed 1.0: `?url=<article page or embed URL>&format=json[&maxwidth=&maxheight=]`."""
+    """oEmbed 1.0: `?url=<article or collection page, or its embed URL>&format=json[&maxwidth=&maxheight=]`."""
     url = request.args.get("url", "").strip()
     if not url:
         abort(400, description="url is required: the address of an article's page, e.g. ?url=/articles/<slug>.")
@@ -182,14 +200,18 @@ def oembed() -> Response:
         abort(501, description="Only format=json is available.")
     found = requested_article(url)
     built = site().article(found[0]) if found else None
-    if found is None or built is None or not built.page:
-        abort(404, description="The url is not an article of this site.")
-    slug, place = found
+    if found is not None and built is not None and built.page:
+        slug, place = found
+        path, title = EMBED_PATH.format(slug=quote(slug)), built.page["article"].title
+        if place in {p["id"] for p in built.page["places"]}:
+            path += "#" + quote(place)
+    else:
+        story = requested_collection(url)
+        if story is None:
+            abort(404, description="The url is not an article or a collection of this site.")
+        path, title = story
     width, height = pixels("maxwidth", WIDTH), pixels("maxheight", HEIGHT)
-    src = request.host_url.rstrip("/") + EMBED_PATH.format(slug=quote(slug))
-    if place in {p["id"] for p in built.page["places"]}:
-        src += "#" + quote(place)
-    title = built.page["article"].title
+    src = request.host_url.rstrip("/") + path
     answer: dict[str, Any] = {
         "version": "1.0", "type": "rich", "title": title,
         "provider_name": "newsmap", "provider_url": request.host_url,

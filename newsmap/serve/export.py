@@ -9,7 +9,9 @@ so a CDN may cache them for ever. The same data exported twice gives the same by
 Layout: `index.html` and `pages/<n>.html` (the library), `articles/<slug>/index.html` with the
 article's downloads beside it (`locations.csv`, `locations-excel.csv`, `mentions.csv`,
 `locations.geojson`, `locations.kml`, `article.json`, `places.json`, `corrections.csv`,
-`corrections.json`, `basemap.geojson`, and `embed/index.html`), `data/` (the whole library's
+`corrections.json`, `basemap.geojson`, and `embed/index.html`), `collections/index.html` and
+`collections/<slug>/` (each collection's page, its downloads, `embed/index.html` and, with a base
+URL, `feed.atom`), `data/` (the whole library's
 CSV, GeoJSON and KML), `articles.json`, `feed.atom`, `static/`, `vendor/`, and `basemap/<level>/<x>/<y>.json`:
 the offline basemap's cells, each written once for all the articles whose pages may ask for it.
 
@@ -49,6 +51,8 @@ from jinja2 import Environment
 from newsmap.atomic import replace_file
 from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, iter_csv, iter_geojson, iter_kml
 from newsmap.serve import basemap
+from newsmap.serve.collection_pages import export_collections
+from newsmap.serve.collection_pages import export_target as collection_target
 from newsmap.serve.embed import render_embed
 from newsmap.serve.pages import csp_without
 from newsmap.serve.site import Config, Site
@@ -62,7 +66,7 @@ LEGACY_MARK = ".newsmap-export"
 _ATTRIBUTE = re.compile(r'(\s(?:href|src|data-page|data-embed|data-path|data-basemap-script|data-phone-script|data-details-script|data-details|data-script)=")(/[^"/][^"]*|/)(")')
 _CANONICAL = re.compile(r'<link rel="canonical" href="[^"]*">\n?')
 _OEMBED = re.compile(r'<link rel="alternate" type="application/json\+oembed"[^>]*>\n?')
-_FEED_LINK = re.compile(r'<link rel="alternate" type="application/atom\+xml"[^>]*>\n?| · <a href="/feed.atom">[^<]*</a>')
+_FEED_LINK = re.compile(r'<link rel="alternate" type="application/atom\+xml"[^>]*>\n?| · <a href="(?:/collections/[^"/]+)?/feed.atom">[^<]*</a>')
 _CHARSET = '<meta charset="utf-8">'
 ARTICLE_FILES = {  # server path under /articles/<slug>/ -> file beside the article's page
     "locations.csv": "locations.csv",
@@ -124,6 +128,8 @@ def target(url: str) -> str | None:
         found = f"data/{segments[1]}"
     elif path in ("/feed.atom", "/favicon.ico"):
         found = path[1:]
+    elif segments[:1] == ["collections"]:
+        found = collection_target(segments, query.get("bom") == ["1"])
     return found + fragment if found is not None else None
 
 
@@ -276,7 +282,8 @@ def _write_all(site: Site, store: Store, writer: _Writer, chosen: list[str], pro
         [p for info in store.listing("", site.config.page_size, offset, site.config.only) for p in store.places(info.slug)]
         for offset in range(0, pages * site.config.page_size, site.config.page_size)
     ]
-    _write_basemap(writer, [store.places(slug) for slug in chosen] + library_pages)
+    collection_pages = export_collections(site, store, writer)  # their pages, downloads, embeds and feeds
+    _write_basemap(writer, [store.places(slug) for slug in chosen] + library_pages + collection_pages)
     if writer.base_url:  # links in a feed must be absolute to be followed from a feed reader
         writer.write("feed.atom", site.feed(writer.base_url.rstrip("/")).assets["/feed.atom"].body)
 

@@ -38,12 +38,14 @@ def atom_feed(
     updated: str,
     title: str = "newsmap",
     counts: dict[str, int] | None = None,
+    alternate: str = "/",
 ) -> bytes:
     """The feed, an entry per article in the order given (newest first, as `Store.listing` reads).
 
     `site_url` is the site's absolute http(s) address ("https://example.org", a path prefix
     allowed) or "" for relative links; `updated` is the library's last write (an ISO 8601 time);
-    `counts` maps slug -> places, for the summaries. Anything else is a ValueError, raised
+    `counts` maps slug -> places, for the summaries; `alternate` is the page the feed is of (a
+    collection's feed is its page's, with a `tag:` id of its own). Anything else is a ValueError, raised
     before a byte is written: a feed with a malformed id or date is one readers drop silently.
     """
     base = _site_base(site_url)
@@ -52,16 +54,21 @@ def atom_feed(
     head = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="{ATOM_NS}">',
-        f"<id>{_text(base + feed_path if base else FEED_TAG)}</id>",
+        f"<id>{_text(base + feed_path if base else _feed_tag(feed_path))}</id>",
         f"<title>{_text(title) or 'newsmap'}</title>",
         f"<updated>{_rfc3339(updated, 'updated')}</updated>",
         f'<link rel="self" type="{ATOM_TYPE}" href="{_text(base + feed_path)}"/>',
-        f'<link rel="alternate" type="text/html" href="{_text(base + "/")}"/>',
+        f'<link rel="alternate" type="text/html" href="{_text(base + alternate)}"/>',
         f'<generator version="{__version__}">newsmap</generator>',
         "<author><name>newsmap</name></author>",
     ]
     entries = [_entry(article, base, (counts or {}).get(article.slug)) for article in articles]
     return "\n".join([*head, *entries, "</feed>", ""]).encode("utf-8")
+
+
+def _feed_tag(feed_path: str) -> str:
+    """The id of a feed whose site's address is unknown: the library's FEED_TAG, or one per feed path."""
+    return FEED_TAG if feed_path == "/feed.atom" else f"tag:{TAG_AUTHORITY},2026:{quote(feed_path.lstrip('/'))}"
 
 
 def _site_base(site_url: str) -> str:

@@ -31,7 +31,7 @@ OPEN_DATA_PREFIXES = ("/data/", "/api/")
 
 def wants_json(path: str) -> bool:
     """API paths and data files answer errors in JSON; pages (an article's page included) in HTML."""
-    if path.startswith("/articles/"):
+    if path.startswith(("/articles/", "/collections/")):
         return path.count("/") > 2 and "." in path.rsplit("/", 1)[-1]  # /articles/<slug>/<file>, not .../edit
     return path.startswith(JSON_PREFIXES)
 
