@@ -217,6 +217,19 @@
     shownPopup = event.popup;
     fitPopup();
   });
+  /* openPlace's flight (nm.flight) has arrived (other moves may end before it), or is given up on: a
+   * popup opened on the way is laid out where it ended. Checked at once too: it may have ended before
+   * this script came. */
+  function arrived() {
+    var flight = nm.flight, size = map.getSize();
+    if (flight && ((map.getZoom() === flight.zoom && map.latLngToContainerPoint(flight.to).distanceTo([size.x / 2, size.y / 2]) < 2) ||
+        Date.now() > flight.until)) {
+      nm.flight = null;
+      fitPopup();
+    }
+  }
+  map.on("zoomend moveend", arrived);
+  arrived();
   map.on("popupclose", function (event) {
     if (shownPopup === event.popup) {
       shownPopup = null;

@@ -285,19 +285,6 @@
     return true;
   }
 
-  /* openPlace's flight has arrived (other moves may end before it), or is given up on: a popup opened
-   * on the way (or while details.js came) is laid out where it ended. */
-  map.on("zoomend moveend", function () {
-    var flight = window.newsmap && window.newsmap.flight, size = map.getSize();
-    if (flight && ((map.getZoom() === flight.zoom && map.latLngToContainerPoint(flight.to).distanceTo([size.x / 2, size.y / 2]) < 2) ||
-        Date.now() > flight.until)) {
-      window.newsmap.flight = null;
-      if (window.newsmapDetails) {
-        window.newsmapDetails.fit();
-      }
-    }
-  });
-
   function showSentence(index) {
     var sentence = document.getElementById("sentence-" + index);
     if (!sentence) {
