@@ -316,7 +316,8 @@ def export_command(out: Path, slugs: tuple[str, ...], base_url: str, tiles: str 
     for url in sorted(set(done.unmapped)):
         click.echo(f"warning: a page links to {url}, which only a server answers: the link leads nowhere", err=True)
     seconds = time.monotonic() - started
-    click.echo(f"exported {done.articles} articles: {done.files} files, {done.bytes / 1e6:.1f} MB -> {out} in {seconds:.1f} s")
+    articles = f"{done.articles} article{'s' if done.articles != 1 else ''}"
+    click.echo(f"exported {articles}: {done.files} files, {done.bytes / 1e6:.1f} MB -> {out} in {seconds:.1f} s")
 
 
 def _register() -> None:

@@ -286,7 +286,7 @@ def test_the_command_line_exports(built, tmp_path):
                           "https://maps.example.org/story/", "--tiles", "offline"],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert re.search(r"exported 1 articles: \d+ files, [\d.]+ MB -> ", run.stdout)
+    assert re.search(r"exported 1 article: \d+ files, [\d.]+ MB -> ", run.stdout)
     page = (out / ARTICLE / "index.html").read_text()
     assert f'<link rel="canonical" href="https://maps.example.org/story/{ARTICLE}/">' in page
     feed = (out / "feed.atom").read_text()
