@@ -1,7 +1,8 @@
 """Library size: the server with 10,000 articles against the same server with 10 -> bench/out/library.json.
 
 The issue: with 10,000 articles, starting the server, memory per worker and the latency of one
-article page stay within 1.5x of what they are with 10 articles.
+article page stay within 1.5x of what they are with 10 articles; and (issue 21) so does a place's
+page across the library, though thousands of articles name it instead of a few.
 
 1. **Two libraries from the fixtures.** `newsmap build` of the three fixture articles (the real
    build, offline geocoder), then two databases of 10 and 10,000 articles, each article a copy
@@ -16,8 +17,11 @@ article page stay within 1.5x of what they are with 10 articles.
    workers of each warmed (checked from their CPU time in /proc); then on one keep-alive
    connection per server, one request at a time: article pages never asked for before (cache
    misses: 9 per round with 10 articles, all of them but the hot one; 120 per round with 10,000, none repeated; the three fixtures in equal
-   shares in both), library pages and searches never asked for before (`/?page=k`, `/?q=word`),
-   then `/`, one article page (always the same: cached) and its `locations.csv`, in turns; the
+   shares in both), place pages never asked for before (`/places/<key>`: every key of the fixtures,
+   the same ~50 in both libraries, named by 3 to 10 articles in one and 3,333 to 10,000 in the
+   other: the first page, 50 articles), library pages and searches never asked for before
+   (`/?page=k`, `/?q=word`), then `/`, one article page (always the same: cached), its
+   `locations.csv` and one place page (the Kant air base's, cached), in turns; the
    RSS of each worker after that. In the last round, 1,100 more different articles (all 10 with
    10) on two connections: the RSS of a worker whose cache is full (512 built articles). Pages
    are asked for as browsers do (Accept-Encoding: gzip).
@@ -26,8 +30,8 @@ article page stay within 1.5x of what they are with 10 articles.
    nature: reported, no target.
 
 Targets: every ratio (10,000 / 10) <= 1.5x: start time; RSS per worker after the run and with a
-full cache; p50 and p95 of `/`, of the cached article page, of its CSV and of article pages that
-miss the cache. Informational: RSS after the warm-up, the first `/`, `/?page=k`, `/?q=word`.
+full cache; p50 and p95 of `/`, of the cached article page, of its CSV, of article pages that
+miss the cache, of the cached place page and of place pages that miss the cache. Informational: RSS after the warm-up, the first `/`, `/?page=k`, `/?q=word`.
 
 Usage: python bench/library.py [--rounds N] [--keep DIR] [--profile]
   --profile  also profile (cProfile, in process, Flask test client) article-page misses on both
@@ -70,6 +74,9 @@ if TYPE_CHECKING:
 SIZES = (10, 10_000)
 ROUNDS = 3
 HOT = 9  # the index of the hot article: a copy of the first (largest) fixture in both libraries
+HOT_PLACE = "/places/curated-kant-air-base"  # the hot place page: 4 articles name it with 10, 3,334 with 10,000
+DEEP_PLACE = "/places/country-RU"  # every article names Russia: 200 pages of 50 with 10,000
+DEEP_PAGES = 15  # its pages 2 to 199 asked for once each per round (misses), with 10,000 only
 MISSES_PER_FIXTURE = 40  # per round with 10,000 articles: 120 misses, never repeated
 HITS = 150  # requests of each cached route per round
 LIBRARY_MISSES = 10  # `/?page=k` and `/?q=word` never asked for before, per round
@@ -132,7 +139,9 @@ def make_library(source: Path, dest: Path, count: int, seed: int = 20240501) -> 
     try:
         with transaction(store.conn):
             for table, items in new.items():
-                columns = list(items[0])
+                # generated columns (articles.published_from/_to) are read by SELECT * but never written
+                generated = {row[1] for row in store.conn.execute(f"PRAGMA table_xinfo({table})") if row[6] in (2, 3)}
+                columns = [c for c in items[0] if c not in generated]
                 store.conn.executemany(
                     f"INSERT INTO {table} ({', '.join(json.dumps(c) for c in columns)}) "
                     f"VALUES ({', '.join('?' for _ in columns)})",
@@ -143,6 +152,19 @@ def make_library(source: Path, dest: Path, count: int, seed: int = 20240501) -> 
     finally:
         store.close()
     return time.perf_counter() - started
+
+
+def place_pages(db: Path) -> dict[str, int]:
+    """Every place page of a library but the hot one (warmed), `/places/<key>` by key, with how many
+    articles its first page lists (50 at most)."""
+    from newsmap.serve.placelinks import place_path
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        keys = conn.execute("SELECT key, count(*) FROM places GROUP BY key ORDER BY key").fetchall()
+    finally:
+        conn.close()
+    return {place_path(key): min(50, n) for key, n in keys if place_path(key) != HOT_PLACE}
 
 
 def slugs_of(db: Path) -> list[str]:
@@ -265,8 +287,12 @@ ROUTES = {
     "article": "one article page, the same each time (cached)",
     "csv": "its `locations.csv` (cached)",
     "miss": "article pages, a different one each time (cache misses)",
+    "place": f"one place page, `{HOT_PLACE}`, the same each time (cached)",
+    "place-per": "place pages never asked for before, per article they list (ms / articles on the page)",
 }
 INFO_ROUTES = {
+    "place-miss": "place pages, every place of the fixtures once a round (cache misses; 3 to 10 articles name each "
+    "with 10 and list them all, 3,333 to 10,000 with 10,000 and list 50)",
     "page": "`/?page=k`, a different k each time (misses)",
     "search": "`/?q=word`, a different word each time (misses)",
 }
@@ -280,6 +306,7 @@ class Library:
     db: Path
     slugs: list[str]
     plan: list[list[int]]  # per round, the articles to ask for once (misses)
+    places: dict[str, int] = field(default_factory=dict)  # every place page but the hot one -> articles it lists
     sample: Sample = field(default_factory=Sample)
     server: LiveServer | None = None
     client: Client | None = None
@@ -302,7 +329,7 @@ def one_round(libraries: list[Library], round_: int, fill: bool) -> None:
             lib.sample.first_library_ms.append(ms)
             hot = lib.slugs[HOT]
             lib.sample.warmed.append(
-                warm_workers(lib.server, [f"/articles/{hot}", f"/articles/{hot}/locations.csv", "/"])
+                warm_workers(lib.server, [f"/articles/{hot}", f"/articles/{hot}/locations.csv", "/", HOT_PLACE])
             )
             lib.sample.rss_warm_kib.append(max(gunicorn_workers_rss_kib(lib.server).values()))
             lib.client = Client(lib.server.port)  # the run's connection: whichever worker it reaches, it is warm
@@ -316,11 +343,21 @@ def one_round(libraries: list[Library], round_: int, fill: bool) -> None:
                         lib.sample.add(route, lib.client.get(paths[lib.size][i]))
 
         in_turns("miss", {lib.size: [f"/articles/{lib.slugs[i]}" for i in lib.plan[round_]] for lib in libraries})
+        for path in libraries[0].places:  # the same keys in both, in turns; also per article the page lists
+            for lib in libraries:
+                assert lib.client is not None
+                result = lib.client.get(path)
+                lib.sample.add("place-miss", result)
+                if result[1] == 200:
+                    lib.sample.latency.setdefault("place-per", []).append(result[0] / lib.places[path])
+        deep = [f"{DEEP_PLACE}?page={2 + (round_ * DEEP_PAGES + k) % 198}" for k in range(DEEP_PAGES)]
+        in_turns("place-deep", {lib.size: deep if lib.size == SIZES[-1] else [] for lib in libraries})
         js = [round_ * LIBRARY_MISSES + k for k in range(LIBRARY_MISSES)]  # never the same page or word twice
         in_turns("page", {lib.size: [f"/?page={page_number(lib.size, j)}" for j in js] for lib in libraries})
         in_turns("search", {lib.size: [f"/?q={SEARCH_WORDS[j % len(SEARCH_WORDS)]}" for j in js] for lib in libraries})
         for _ in range(HITS):
-            for route, path in (("/", "/"), ("article", "/articles/{}"), ("csv", "/articles/{}/locations.csv")):
+            for route, path in (("/", "/"), ("article", "/articles/{}"), ("csv", "/articles/{}/locations.csv"),
+                                ("place", HOT_PLACE)):
                 in_turns(route, {lib.size: [path.format(lib.slugs[HOT])] for lib in libraries})
         for lib in libraries:
             assert lib.server is not None
@@ -463,6 +500,13 @@ def report_rows(samples: dict[int, Sample], datasets: dict[int, dict[str, Any]])
     for key, label in ROUTES.items():
         for share, name in ((0.5, "p50"), (0.95, "p95")):
             compare(f"{label}, {name} ms", "ms", small.latency[key], large.latency[key], True, share)
+    first, deep = large.latency["place-miss"], large.latency["place-deep"]
+    ratio = percentile(deep, 0.5) / percentile(first, 0.5)
+    rows.append([f"`{DEEP_PLACE}?page=k` (k = 2 to 199, misses) against the first pages (misses), with 10,000, p50 ms",
+                 fmt(percentile(first, 0.5), "ms"), fmt(percentile(deep, 0.5), "ms"), f"{ratio:.2f}×",
+                 f"{len(first)} / {len(deep)}", "target"])  # fmt: skip
+    targets.append({"what": "a place's deep pages cost what its first does (both 50 articles, 10,000 in the library)",
+                    "target": f"≤ {TARGET_RATIO}×", "measured": f"{ratio:.2f}×", "met": ratio <= TARGET_RATIO})  # fmt: skip
     compare("RSS per worker after the warm-up, median MiB", "MiB", mib(small.rss_warm_kib), mib(large.rss_warm_kib),
             False)  # fmt: skip
     compare("first `/` after start (builds the library page), median ms", "ms", small.first_library_ms,
@@ -501,8 +545,10 @@ def main() -> int:
             make_seconds[size] = make_library(source, dbs[size], size)
             db_mb[size] = dbs[size].stat().st_size / 1e6
             print(f"  {size} articles: made in {make_seconds[size]:.1f} s, {db_mb[size]:.1f} MB")
-        libraries = [Library(size, dbs[size], slugs_of(dbs[size]), miss_plan(size, fixtures, args.rounds))
-                     for size in SIZES]  # fmt: skip
+        libraries = [Library(size, dbs[size], slugs_of(dbs[size]), miss_plan(size, fixtures, args.rounds),
+                             place_pages(dbs[size])) for size in SIZES]  # fmt: skip
+        if list(libraries[0].places) != list(libraries[1].places):
+            raise RuntimeError("the two libraries should name the same places")
         for round_ in range(args.rounds):
             order = libraries if round_ % 2 == 0 else libraries[::-1]
             one_round(order, round_, fill=round_ == args.rounds - 1)
@@ -548,6 +594,15 @@ def main() -> int:
         "once per library in a child process with the Flask test client (no gunicorn: its 30 s worker timeout "
         "could cut it short), with that process's peak RSS.",
     ]
+    notes.append(
+        f"Place pages (issue 21): `/places/<key>` for each of the {len(libraries[0].places)} other keys of the fixtures "
+        "(the same in both libraries) once a round, never asked for before: with 10 articles a page lists the 3 to 10 "
+        "that name the place, with 10,000 the first 50 of the 3,333 to 10,000 that do. A page's cost grows with the "
+        "articles it lists, at most 50 (that is what the pagination is for), so the target is the time per article "
+        "listed, with the raw times beside it; the cached page is the same for every reader until the library "
+        f"changes. `{HOT_PLACE}` is asked {HITS} times a round (cached); `{DEEP_PLACE}?page=k`, pages 2 to 199 of "
+        "Russia's 200, once each (10,000 only), against the first pages of the same run."
+    )
     notes.append(
         f"One article in a worker's cache (the hot article, {len(cached)} built responses) holds "
         f"{sum(cached.values()) / 1024:.0f} KiB of bodies, plain + gzip: "

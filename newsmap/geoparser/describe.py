@@ -19,6 +19,7 @@ from newsmap.geo import compass_direction
 from newsmap.geoparser.gazetteer import Place
 from newsmap.geoparser.lexicon import Lexicon
 from newsmap.geoparser.mentions import Mention
+from newsmap.geoparser.status import facility_status
 from newsmap.schema import MEETING, MILITARY, OTHER, PROPOSED
 
 _MEETING_BEFORE = re.compile(
@@ -47,20 +48,6 @@ _PAST = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"[.;:!?,()“”\"]")
-# What the text says against a facility: its presence denied, or its closing.
-_DENIED = re.compile(
-    r"\b(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed)?|reject(?:s|ed)?|refut(?:es|ed))\b[^.;!?]{0,120}$", re.IGNORECASE
-)
-_CLOSED_FACILITY = re.compile(
-    r"\b(?:closed|closing|closure\s+of|shut(?:\s+down)?|withdr[ae]w(?:n)?\s+from|vacat(?:ed|ing)|abandon(?:ed|ing)|"
-    r"handed\s+over|dismantl(?:ed|ing)|no\s+longer|former)\b[^.;!?]{0,60}$",
-    re.IGNORECASE,
-)
-_CLOSED_AFTER = re.compile(
-    r"^[^.;!?]{0,40}?\b(?:(?P<future>will\s+be|is\s+to\s+be|are\s+to\s+be)|was|were|has\s+been|have\s+been|"
-    r"had\s+been)\s+(?:closed|shut(?:\s+down)?|vacated|abandoned|handed\s+over|dismantled)\b",
-    re.IGNORECASE,
-)
 # Who runs a facility, when the text says so after it: "the base in X, run by Russia".
 _RUN_BY = re.compile(
     r"^[^.;!?]{0,30}?\b(?:run|operated|used|controlled|leased|manned|built|held)\s+by\s+(?:the\s+)?$", re.IGNORECASE
@@ -179,20 +166,10 @@ def _meeting_status(article: Article, mention: Mention, meeting: re.Match[str]) 
 
 
 def _facility_status(place: Place, mentions: list[Mention], article: Article) -> str:
-    """The gazetteer's status of a facility, unless the text denies it is there or says it closed
-    ("officials deny that troops remain at X", "the former base in X", "the base in X was closed")."""
-    for mention in mentions:
-        before = _before(article, mention)
-        sentence = article.sentences[mention.sentence]
-        after = article.text[mention.end : min(sentence.end, mention.end + 80)]
-        if _DENIED.search(before):
-            return "presence denied"
-        closing = _CLOSED_AFTER.match(after)
-        if closing:
-            return "closure planned" if closing.group("future") else "closed"
-        if _CLOSED_FACILITY.search(before):
-            return "closed"
-    return place.status or "mentioned"
+    """What this article's own words say of the facility (`newsmap.geoparser.status`: tense, modality,
+    negation), never the gazetteer's status, which would be the same in every article: "" when the
+    text says nothing of its state."""
+    return facility_status(article, mentions, place.kind)
 
 
 def _operator(mentions: list[Mention], article: Article, lexicon: Lexicon, countries: Countries) -> str:

@@ -54,7 +54,7 @@ def create_app(
     processes with the NEWSMAP_GEOPARSE_TIMEOUT budget, so this process never loads the geoparser.
     `lookup` answers the editor's candidates and gazetteer search; without one those answer 503.
     """
-    from newsmap.serve import auth, bodies, collections, editing, embed, headers, views, writes
+    from newsmap.serve import auth, bodies, collections, editing, embed, headers, places, views, writes
     from newsmap.serve.site import Config, Site
 
     app = Flask(__name__, static_folder=None, template_folder=str(bundled("templates")))  # static: see views
@@ -106,8 +106,10 @@ def create_app(
     app.register_blueprint(editing.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(collections.bp)
+    app.register_blueprint(places.bp)
     bodies.init_app(app)  # first: a body is bounded before any other hook may read it
     headers.init_app(app)
     auth.init_app(app)
     auth.exempt_from_limits(app, views.bp)  # reads are never rate-limited: skip the limiter's per-request check
+    auth.exempt_from_limits(app, places.bp)
     return app

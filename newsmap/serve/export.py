@@ -11,7 +11,9 @@ article's downloads beside it (`locations.csv`, `locations-excel.csv`, `mentions
 `locations.geojson`, `locations.kml`, `article.json`, `places.json`, `corrections.csv`,
 `corrections.json`, `basemap.geojson`, and `embed/index.html`), `collections/index.html` and
 `collections/<slug>/` (each collection's page, its downloads, `embed/index.html` and, with a base
-URL, `feed.atom`), `data/` (the whole library's
+URL, `feed.atom`), `places/<key>/` (a place two or more exported articles name: its pages `index.html` and
+`pages/<n>.html`, their JSON `place.json` and `pages/<n>.json`, and every mention of it, `mentions.csv`,
+`.geojson`, `.kml` and `.json`), `data/` (the whole library's
 CSV, GeoJSON and KML), `articles.json`, `feed.atom`, `static/`, `vendor/`, and `basemap/<level>/<x>/<y>.json`:
 the offline basemap's cells, each written once for all the articles whose pages may ask for it.
 
@@ -44,17 +46,22 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from jinja2 import Environment
 
 from newsmap.atomic import replace_file
 from newsmap.dataset import LOCATION_FIELDS, MENTION_FIELDS, iter_csv, iter_geojson, iter_kml
+from newsmap.placequeries import key_candidates, place_name, shared_keys
+from newsmap.schema import key_slug
 from newsmap.serve import basemap
 from newsmap.serve.collection_pages import export_collections
 from newsmap.serve.collection_pages import export_target as collection_target
 from newsmap.serve.embed import render_embed
 from newsmap.serve.pages import csp_without
+from newsmap.serve.placefiles import FILES as PLACE_FILES
+from newsmap.serve.placefiles import file_bytes as place_file_bytes
+from newsmap.serve.placepage import export_files as place_export_files
 from newsmap.serve.site import Config, Site
 from newsmap.store import Store, StoreError
 
@@ -124,6 +131,8 @@ def target(url: str) -> str | None:
         if len(segments) in (3, 4) and segments[3:] in ([], ["places"], ["corrections"]):
             name = {(): "article.json", ("places",): "places.json", ("corrections",): "corrections.json"}
             found = f"articles/{segments[2]}/{name[tuple(segments[3:])]}"
+    elif segments[:1] == ["places"] or segments[:2] == ["api", "places"]:
+        found = _place_target(segments, query)
     elif segments and segments[0] == "data" and len(segments) == 2:
         found = f"data/{segments[1]}"
     elif path in ("/feed.atom", "/favicon.ico"):
@@ -131,6 +140,21 @@ def target(url: str) -> str | None:
     elif segments[:1] == ["collections"]:
         found = collection_target(segments, query.get("bom") == ["1"])
     return found + fragment if found is not None else None
+
+
+def _place_target(segments: list[str], query: dict[str, list[str]]) -> str | None:
+    """A place's page (`/places/<key>?page=n`), its JSON twin (`/api/places/<key>`) or its downloads,
+    as files under `places/<key>/` (`index.html`, `pages/<n>.html`, `place.json`, `pages/<n>.json`)."""
+    api = segments[0] == "api"
+    rest = [unquote(s) for s in segments[2 if api else 1 :]]
+    page = query.get("page", ["1"])[0]
+    if not rest or not key_candidates(rest[0]) or not page.isdigit() or int(page) < 1:
+        return None  # not a key (`/api/places/<id>` of an old link: the server's alone)
+    folder = f"places/{rest[0]}"
+    if len(rest) == 1:
+        name = ("place.json" if api else "index.html") if int(page) == 1 else f"pages/{int(page)}.{'json' if api else 'html'}"
+        return f"{folder}/{name}"
+    return f"{folder}/{rest[1]}" if not api and len(rest) == 2 and rest[1] in PLACE_FILES else None
 
 
 def relative(file: str, page: str) -> str:
@@ -186,7 +210,7 @@ class _Writer:
         if found is None:
             self.result.unmapped.append(url)
             return "#"
-        return relative(found, page)
+        return quote(relative(found, page), safe="/#:")  # a key may hold a space: written %20 in a link
 
     def _hashed(self, url: str) -> str:
         """`/static/newsmap.js` -> `static/newsmap.<hash>.js`, written once. Leaflet's images keep
@@ -284,6 +308,7 @@ def _write_all(site: Site, store: Store, writer: _Writer, chosen: list[str], pro
     ]
     collection_pages = export_collections(site, store, writer)  # their pages, downloads, embeds and feeds
     _write_basemap(writer, [store.places(slug) for slug in chosen] + library_pages + collection_pages)
+    _write_places(site, store, writer)
     if writer.base_url:  # links in a feed must be absolute to be followed from a feed reader
         writer.write("feed.atom", site.feed(writer.base_url.rstrip("/")).assets["/feed.atom"].body)
 
@@ -303,6 +328,22 @@ def _write_article(site: Site, writer: _Writer, slug: str) -> None:
     embed = render_embed(site, slug)
     if embed is not None:
         writer.page(f"articles/{slug}/embed/index.html", *embed)
+
+
+def _write_places(site: Site, store: Store, writer: _Writer) -> None:
+    """The page (and JSON twin) of every place two or more exported articles name, with its downloads:
+    exactly the places whose article pages link a place page ("Also in N other articles"). A place one
+    article names has nothing its article's page does not show, and a page per place would double
+    the files of an export."""
+    for key in shared_keys(store.conn, site.config.only):
+        for name, body, csp in place_export_files(site, store, key):
+            if csp:
+                writer.page(name, body, csp)
+            else:
+                writer.write(name, body)
+        title = f"{place_name(store.conn, key)} across the library"
+        for name in PLACE_FILES:
+            writer.write(f"places/{key_slug(key)}/{name}", place_file_bytes(store, key, name, title, site.config.only))
 
 
 def _write_basemap(writer: _Writer, places_by_page: list[list[dict]]) -> None:

@@ -169,10 +169,13 @@ def page_data(
     tiles: str,
     basemap: dict[str, Any],
     history: History | None = None,
+    also: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """What newsmap.js needs, beyond the page's own text (whose mention marks give the popups their
-    quotes): places, who corrected them, settings."""
+    quotes): places, who corrected them, which other articles name them (`also`: a link to the
+    place's page, only for those; see `placelinks.also_in`), settings."""
     history = history or History([], [])
+    also = also or {}
     shown = shown_names(places, mentions, history.renamed())
     corrected = history.corrected()
     return {
@@ -183,6 +186,7 @@ def page_data(
                 "cat": index[p["category"]],
                 "family": category_family(p["category"]),
                 **({"corrected": corrected[p["id"]]} if p["id"] in corrected else {}),
+                **({"also": also[p["id"]]} if p["id"] in also else {}),
             }
             for p in places
         ],

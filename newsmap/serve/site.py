@@ -59,6 +59,7 @@ from newsmap.serve.pages import (
     sentence_segments,
     shown_names,
 )
+from newsmap.serve.placelinks import also_in, with_place_links
 from newsmap.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,9 @@ class Site:
         version = self.store().version(slug)  # one indexed lookup per request
         if version is None:
             return None
-        return self.cache.get(("article", slug, version), lambda: self._read(lambda s: self._build_article(s, slug)))
+        # ...and the library's revision: the page says which of its places other articles name too
+        key = ("article", slug, version, self.store().revision())
+        return self.cache.get(key, lambda: self._read(lambda s: self._build_article(s, slug)))
 
     def library(self, query: str, page: int) -> Built:
         revision = self.store().revision()
@@ -342,9 +345,10 @@ class Site:
         modified = _time(info.updated_at if info else "")
         built = Built()
         base, api = f"/articles/{slug}", f"/api/articles/{slug}"
-        detail = {**_meta(article), "added_at": info.added_at if info else "", "page": base, "places": places}
+        linked = with_place_links(places, slug)  # each place's page across the library, and its JSON
+        detail = {**_meta(article), "added_at": info.added_at if info else "", "page": base, "places": linked}
         built.assets[api] = Asset.make(to_json_bytes(detail), JSON, modified)
-        built.assets[f"{api}/places"] = Asset.make(to_json_bytes(places), JSON, modified)
+        built.assets[f"{api}/places"] = Asset.make(to_json_bytes(linked), JSON, modified)
         by_place: dict[str, list[dict[str, Any]]] = {}
         for mention in mentions:
             by_place.setdefault(mention["place_id"], []).append(mention)
@@ -358,7 +362,8 @@ class Site:
             built.assets[f"{base}/basemap.geojson"] = Asset.make(
                 ground, GEOJSON, modified, headers=attachment(f"{slug}-basemap.geojson")
             )
-        self._add_page(built, article, places, mentions, modified, history)
+        also = also_in(store.conn, places, slug, exported=self.config.exported, only=self.config.only)
+        self._add_page(built, article, places, mentions, modified, history, also)
         return built
 
     def _add_history(self, built: Built, slug: str, history: History, modified: datetime) -> None:
@@ -413,6 +418,7 @@ class Site:
         mentions: list[dict[str, Any]],
         modified: datetime,
         history: History,
+        also: dict[str, dict[str, str]],
     ) -> None:
         """The article beside its map; one `Asset` and its CSP (with the inline script's hash).
 
@@ -438,13 +444,14 @@ class Site:
                     "family": category_family(p["category"]),
                     "corrected": corrected.get(p["id"]),
                     "list_quote": list_quote(p["quote"], [*names.get(p["id"], []), shown[p["id"]], p["name"]]),
+                    "also": also.get(p["id"]),
                 }
                 for p in places
             ],
             categories=legend(places, index),
             paragraphs=sentence_segments(article, mentions),
             spans=mention_spans(mentions),
-            data=page_data(places, mentions, index, self.config.tiles, self._basemap_spec(places), history),
+            data=page_data(places, mentions, index, self.config.tiles, self._basemap_spec(places), history, also),
             map=parts,
             map_script=script,
             downloads=article_downloads(article.slug),

@@ -10,6 +10,7 @@ import re
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
 
+from newsmap.serve import places
 from newsmap.serve.basemap import cell_asset
 from newsmap.serve.headers import error_answer
 from newsmap.serve.site import Built, Site, Unavailable
@@ -96,8 +97,12 @@ def article_place(slug: str, place_id: str) -> Response:
 
 @bp.get("/api/places/<place_id>")
 def place(place_id: str) -> Response:
-    """The place behind an old `/#<id>` link, made when `/` was the only article's page: the home
-    article's place, else the earliest-added article's with that id."""
+    """A place across the library (its key, as `/places/<key>` writes it: the page's JSON twin), or the
+    place behind an old `/#<id>` link, made when `/` was the only article's page: the home article's
+    place, else the earliest-added article's with that id."""
+    across = places.place_json(place_id)
+    if across is not None:
+        return across
     home = site().home_slug()
     store = site().store()
     slug = home if home and store.places_with_id(home, place_id) else store.first_with_place(place_id)

@@ -20,6 +20,7 @@ from newsmap.dates import DateError, check_published
 from newsmap.ingest import Draft, IngestError, fetch_url, from_text, from_upload
 from newsmap.serve import auth
 from newsmap.serve.bodies import HTML_ALLOWANCE, json_body
+from newsmap.serve.placelinks import with_place_links
 from newsmap.serve.site import Site
 
 ADDING = "newsmap.adding"  # app.extensions key: the app's Adding (its geoparse function and limits)
@@ -176,7 +177,7 @@ def api_add() -> Response:
         abort(outcome.status, description=outcome.message)
     url = f"/articles/{outcome.slug}"  # the new article, or the one the text duplicates
     if outcome.status == 201:
-        body = {"slug": outcome.slug, "url": url, "places": outcome.places}
+        body = {"slug": outcome.slug, "url": url, "places": with_place_links(outcome.places or [], outcome.slug)}
     else:
         body = {"error": "Conflict", "status": 409, "message": outcome.message, "slug": outcome.slug, "url": url}
     response = jsonify(body)
