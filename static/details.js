@@ -43,7 +43,8 @@
     ".nm-popup .nm-share { display: flex; flex-wrap: wrap; gap: .2rem .8rem; align-items: center; border-top: 1px solid var(--rule); padding-top: .3rem; }",
     ".nm-popup .nm-share-status { color: #1b5e20; font-size: .8rem; }",
     ".nm-popup .share-fallback { font-size: .8rem; }",
-    ".nm-popup .nm-corrected { display: block; color: #6a4a00; font-size: .82rem; }"
+    ".nm-popup .nm-corrected { display: block; color: #6a4a00; font-size: .82rem; }",
+    ".nm-popup .nm-also-line { font-size: .85rem; font-weight: 600; }"
   ].join(""));
 
   /* Each sentence that mentions the place, once, in text order, with every mention of it marked:
@@ -132,6 +133,10 @@
     if (place.corrected) {
       var by = place.corrected;
       root.appendChild(element("p", "nm-corrected", "Corrected by " + by.by + " on " + by.at + (by.note ? ": " + by.note : "")));
+    }
+    if (place.also && !embedded) {  /* other articles name it too: its page across the library */
+      var also = root.appendChild(element("p", "nm-also-line")).appendChild(element("a", "nm-also", place.also.label));
+      also.href = place.also.url;
     }
     nm.hooks.popup.forEach(function (hook) { hook(place, root); });
     return box;

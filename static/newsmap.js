@@ -409,16 +409,6 @@
     popupContent: function (place) { return window.newsmapDetails.popupContent(place); }  /* once details.js is there */
   };
 
-  /* A place other articles name too links its page across the library from its popup and sheet
-   * ("Also in 3 other articles": data.places[].also, given only for those). */
-  hooks.popup.push(function (place, root) {
-    if (place.also && !embedded) {
-      var link = element("a", "nm-also", place.also.label);
-      link.href = place.also.url;
-      root.appendChild(element("p", "nm-also-line")).appendChild(link);
-    }
-  });
-
   /* ---------------------------------------------------------------- share: links, embed code, PNG
    * The buttons are here; what they do is in share.js, fetched on the first press (a reader who never
    * shares never downloads it). */
