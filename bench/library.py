@@ -31,7 +31,9 @@ page across the library, though thousands of articles name it instead of a few.
 
 Targets: every ratio (10,000 / 10) <= 1.5x: start time; RSS per worker after the run and with a
 full cache; p50 and p95 of `/`, of the cached article page, of its CSV, of article pages that
-miss the cache, of the cached place page and of place pages that miss the cache. Informational: RSS after the warm-up, the first `/`, `/?page=k`, `/?q=word`.
+miss the cache, of the cached place page and of place pages that miss the cache, of a cached filtered library
+map (bench/librarymap.py; and its payload, bounded whatever the library holds). Informational: RSS after the
+warm-up, the first `/`, `/?page=k`, `/?q=word`, filtered maps never asked for before.
 
 Usage: python bench/library.py [--rounds N] [--keep DIR] [--profile]
   --profile  also profile (cProfile, in process, Flask test client) article-page misses on both
@@ -65,6 +67,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from common import ROOT, LiveServer, bench_server, build_fixtures, exit_status, gunicorn_workers_rss_kib, write_result
+from librarymap import HOT_MAP, NEAR_LIMIT, distinct_library, miss_paths, payload_walk
+from librarymap import report as map_report
 
 from newsmap.store import Store, transaction
 
@@ -289,12 +293,14 @@ ROUTES = {
     "miss": "article pages, a different one each time (cache misses)",
     "place": f"one place page, `{HOT_PLACE}`, the same each time (cached)",
     "place-per": "place pages never asked for before, per article they list (ms / articles on the page)",
+    "map": f"a filtered library map, `{HOT_MAP}`, the same each time (cached)",
 }
 INFO_ROUTES = {
     "place-miss": "place pages, every place of the fixtures once a round (cache misses; 3 to 10 articles name each "
     "with 10 and list them all, 3,333 to 10,000 with 10,000 and list 50)",
     "page": "`/?page=k`, a different k each time (misses)",
     "search": "`/?q=word`, a different word each time (misses)",
+    "map-miss": "filtered library maps never asked for before (a month to five years; misses)",
 }
 
 
@@ -329,7 +335,7 @@ def one_round(libraries: list[Library], round_: int, fill: bool) -> None:
             lib.sample.first_library_ms.append(ms)
             hot = lib.slugs[HOT]
             lib.sample.warmed.append(
-                warm_workers(lib.server, [f"/articles/{hot}", f"/articles/{hot}/locations.csv", "/", HOT_PLACE])
+                warm_workers(lib.server, [f"/articles/{hot}", f"/articles/{hot}/locations.csv", "/", HOT_PLACE, HOT_MAP])
             )
             lib.sample.rss_warm_kib.append(max(gunicorn_workers_rss_kib(lib.server).values()))
             lib.client = Client(lib.server.port)  # the run's connection: whichever worker it reaches, it is warm
@@ -355,9 +361,10 @@ def one_round(libraries: list[Library], round_: int, fill: bool) -> None:
         js = [round_ * LIBRARY_MISSES + k for k in range(LIBRARY_MISSES)]  # never the same page or word twice
         in_turns("page", {lib.size: [f"/?page={page_number(lib.size, j)}" for j in js] for lib in libraries})
         in_turns("search", {lib.size: [f"/?q={SEARCH_WORDS[j % len(SEARCH_WORDS)]}" for j in js] for lib in libraries})
+        in_turns("map-miss", {lib.size: miss_paths(round_) for lib in libraries})
         for _ in range(HITS):
             for route, path in (("/", "/"), ("article", "/articles/{}"), ("csv", "/articles/{}/locations.csv"),
-                                ("place", HOT_PLACE)):
+                                ("place", HOT_PLACE), ("map", HOT_MAP)):
                 in_turns(route, {lib.size: [path.format(lib.slugs[HOT])] for lib in libraries})
         for lib in libraries:
             assert lib.server is not None
@@ -559,12 +566,16 @@ def main() -> int:
         slugs = {lib.size: lib.slugs for lib in libraries}
         datasets = {size: dataset_cost(db) for size, db in dbs.items()}
         cached = cached_article_bytes(dbs[SIZES[-1]], slugs[SIZES[-1]][HOT])
+        distinct = distinct_library(dbs[SIZES[-1]], folder / "library-distinct.db")
+        walk = payload_walk(distinct) + payload_walk(distinct, NEAR_LIMIT)
         if args.profile:
             profile_misses(dbs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     rows, targets = report_rows(samples, datasets)
+    map_rows, map_targets, map_note = map_report(walk, walk[0]["count"])
+    rows, targets = rows + map_rows, targets + map_targets
     bad = {size: {k: v for k, v in samples[size].statuses.items() if k != 200} for size in SIZES}
     targets.append({"what": "every measured request answered 200", "target": "0 other statuses",
                     "measured": json.dumps(bad), "met": not any(bad.values())})  # fmt: skip
@@ -609,6 +620,7 @@ def main() -> int:
         + ", ".join(f"{path} {size / 1024:.1f}" for path, size in list(cached.items())[:6])
         + " KiB, … (a worker keeps up to 512 articles and library pages)."
     )
+    notes.append(map_note)
     for size in SIZES:
         sizes = samples[size].sizes
         notes.append(f"Body bytes (gzip) with {size:,}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(sizes.items())))

@@ -51,6 +51,7 @@ RUNS = 5
 TARGET_BYTES_RATIO = 1.3
 OFFLINE_TARGET_RATIO = 1.5  # issue 13: the offline page stays within 1.5× a bare Leaflet page
 BASEMAP_BUDGET = 8 * 1024  # bytes on the wire of the basemap cells at the start view
+LIBRARY_START_RATIO = 1.164  # issue 21: the library page before its map's data, at most 3 % over issue 15's 1.13×
 BASEMAP_DRAWN = 'path.nm-land:not([d="M0 0"])'  # a land shape drawn on the map: the offline page is ready
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -277,7 +278,7 @@ def load_page(browser: Browser, origin: str, url: str, cdn: Cdn, cdn_urls: set[s
         cdp.on("Network.responseReceived", received)
         cdp.on("Network.loadingFinished", lambda e: finished.__setitem__(e["requestId"], int(e["encodedDataLength"])))
         page.goto(url, wait_until="load")
-        page.wait_for_function("window.__benchFirstMarker !== undefined", timeout=30_000)
+        page.wait_for_function("() => window.__benchFirstMarker !== undefined", timeout=30_000)  # CSP: no eval
         load.first_marker_ms = page.evaluate("window.__benchFirstMarker")
         if ready:
             page.wait_for_selector(ready, state="attached", timeout=30_000)
@@ -302,6 +303,11 @@ def median(values: list[float]) -> float:
 
 ARTICLE, LIBRARY, BARE, FOLIUM = "article page", "library page", "bare Leaflet, 1 marker", "folium default"
 OFFLINE = "article page, offline basemap"
+
+
+def map_data_bytes(load: Load) -> int:
+    """Bytes on the wire of the library map's data (`/api/library/map`, fetched once the page is drawn)."""
+    return sum(size for url, size in load.wire.items() if urlsplit(url).path.startswith("/api/library/map"))
 
 
 def basemap_bytes(load: Load) -> int:
@@ -413,6 +419,17 @@ def measure(db: Path) -> int:
                 "met": not any(r.failed or r.errors for r in runs),
             },
         ]
+    start = median([sum(r.wire.values()) - map_data_bytes(r) for r in loads[LIBRARY]])
+    targets.append(
+        {
+            "what": f"{LIBRARY} before its map's data (`/api/library/map`, fetched once the page is drawn), bytes on "
+            "the wire vs the bare Leaflet page",
+            "target": f"≤ {LIBRARY_START_RATIO}×",
+            "measured": f"{start / bare['bytes']:.2f}× ({start / 1024:.1f} KiB; the map's data "
+            f"{median([map_data_bytes(r) for r in loads[LIBRARY]]) / 1024:.1f} KiB more)",
+            "met": start <= LIBRARY_START_RATIO * bare["bytes"],
+        }
+    )
     cells = median([basemap_bytes(r) for r in loads[OFFLINE]])
     targets.append(
         {

@@ -42,3 +42,44 @@ def is_published(value: str) -> bool:
     except DateError:
         return False
     return True
+
+
+def span(value: str) -> tuple[str, str]:
+    """The first and last day (`YYYY-MM-DD`) a date covers: "2019" -> ("2019-01-01", "2019-12-31").
+
+    The same rule as the store's generated columns `articles.published_from`/`published_to`, so a
+    filter's ends and an article's dates compare as text, day by day. DateError for "" or a bad date.
+    """
+    check_published(value)
+    if not value:
+        raise DateError(f"a date must be written {FORMAT_HELP}")
+    year, _, rest = value.partition("-")
+    month, _, day = rest.partition("-")
+    if day:
+        return value, value
+    if month:
+        last = calendar.monthrange(int(year), int(month))[1]
+        return f"{value}-01", f"{value}-{last:02d}"
+    return f"{value}-01-01", f"{value}-12-31"
+
+
+def date_range(start: str, end: str) -> tuple[str, str] | None:
+    """A `from`/`to` filter as the days it keeps, both ends inclusive at their own precision (`to=2019`
+    keeps all of 2019): (first day of `start`, last day of `end`), an open end as "" / "9999-12-31";
+    None when neither is given. DateError, saying which end, for a bad date or `start` after `end`."""
+    if not start and not end:
+        return None
+    ends = []
+    for name, value, which in (("from", start, 0), ("to", end, 1)):
+        if not value:
+            ends.append(("", "9999-12-31")[which])
+            continue
+        if not _SHAPE.fullmatch(value):
+            raise DateError(f"{name} must be a date written {FORMAT_HELP}, not {value!r}")
+        try:
+            ends.append(span(value)[which])
+        except DateError as error:
+            raise DateError(f"{name}: {error}") from None
+    if ends[0] > ends[1]:
+        raise DateError(f"from ({start}) is after to ({end}): no day is in that range")
+    return ends[0], ends[1]

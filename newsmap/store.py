@@ -188,16 +188,24 @@ class Store:
         rows = self.conn.execute(f"SELECT * FROM mentions {where} ORDER BY article, position", args).fetchall()
         return [_typed(row, MENTION_FIELDS) for row in rows]
 
-    def count(self, query: str = "", only: Collection[str] | None = None) -> int:
-        where, args = _search(query, only)
+    def count(
+        self, query: str = "", only: Collection[str] | None = None, days: tuple[str, ...] | None = None
+    ) -> int:
+        where, args = _search(query, only, days)
         return int(self.conn.execute(f"SELECT count(*) FROM articles a {where}", args).fetchone()[0])
 
     def listing(
-        self, query: str = "", limit: int = 20, offset: int = 0, only: Collection[str] | None = None
+        self,
+        query: str = "",
+        limit: int = 20,
+        offset: int = 0,
+        only: Collection[str] | None = None,
+        days: tuple[str, ...] | None = None,
     ) -> list[ArticleInfo]:
         """Articles newest first (by date published, then added) whose title or place names match
-        `query`, among the slugs `only` names when given (a static export of some articles)."""
-        where, args = _search(query, only)
+        `query`, among the slugs `only` names when given (a static export of some articles), published
+        in `days` when given (see `_search`)."""
+        where, args = _search(query, only, days)
         rows = self.conn.execute(
             f"SELECT {_INFO_COLUMNS} FROM articles a {where} "
             "ORDER BY a.published DESC, a.added_at DESC, a.slug LIMIT ? OFFSET ?",
@@ -227,9 +235,12 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
-    def iter_places(self) -> Iterator[dict[str, Any]]:
-        """Every place of the library, by article and position, read with a cursor (never all at once)."""
-        for row in self.conn.execute("SELECT * FROM places ORDER BY article, position"):
+    def iter_places(self, days: tuple[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every place of the library (of the articles published in `days` when given: `article_filter`),
+        by article and position, read with a cursor (never all at once)."""
+        where, args = _search("", None, days)
+        query = f"SELECT p.* FROM articles a JOIN places p ON p.article = a.slug {where} ORDER BY p.article, p.position"
+        for row in self.conn.execute(query if days else "SELECT * FROM places ORDER BY article, position", args):
             yield _typed(row, LOCATION_FIELDS)
 
     def iter_mentions(self) -> Iterator[dict[str, Any]]:
@@ -509,12 +520,28 @@ def _correction(row: sqlite3.Row) -> Correction:
 _INFO_COLUMNS = ", ".join(ArticleInfo.__dataclass_fields__)
 
 
-def _search(query: str, only: Collection[str] | None = None) -> tuple[str, tuple[str, ...]]:
-    """A WHERE clause for articles whose title or place names hold every word of `query` (as a
-    word or the start of one; accents and case ignored), through the full-text index: its cost
-    does not grow with the library the way a scan would. `only`: among these slugs."""
+def _search(
+    query: str, only: Collection[str] | None = None, days: tuple[str, ...] | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """`article_filter`'s conditions as a WHERE clause (or none)."""
+    clauses, args = article_filter(query, only, days)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+
+
+def article_filter(
+    query: str, only: Collection[str] | None = None, days: tuple[str, ...] | None = None
+) -> tuple[list[str], list[str]]:
+    """Conditions on articles `a` (and their arguments) whose title or place names hold every word of
+    `query` (as a word or the start of one; accents and case ignored), through the full-text index: its
+    cost does not grow with the library the way a scan would. `only`: among these slugs. `days`, a first
+    and last day (`dates.date_range`): published on any of them, so a partial date ("2019-03")
+    belongs to every day it covers (an overlap, one range of `articles_published_span`); `()`: the
+    articles without a date, which a filtered view leaves out and counts."""
     clauses: list[str] = []
     args: list[str] = []
+    if days is not None:
+        clauses.append("a.published_from <= ? AND a.published_to >= ?" if days else "a.published_from IS NULL")
+        args += [days[1], days[0]] if days else []
     if only is not None:
         clauses.append("a.slug IN (SELECT value FROM json_each(?))")
         args.append(json.dumps(sorted(only)))
@@ -524,7 +551,7 @@ def _search(query: str, only: Collection[str] | None = None) -> tuple[str, tuple
     elif words:
         clauses.append("a.slug IN (SELECT slug FROM search WHERE search MATCH ?)")
         args.append(" ".join('"' + word.replace('"', '""') + '"*' for word in words[:20]))
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+    return clauses, args
 
 
 def _quoted(fields: tuple[str, ...]) -> list[str]:

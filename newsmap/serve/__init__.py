@@ -88,6 +88,7 @@ def create_app(
         tiles=app.config["TILES"],
         tiles_attribution=app.config["TILES_ATTRIBUTION"],
         home_article=app.config["HOME_ARTICLE"],
+        map_limit=int(app.config.get("LIBRARY_MAP_LIMIT", Config.map_limit)),  # tests gather at a few places
     )
     app.jinja_env.filters["month_year"] = month_year
     app.jinja_env.filters["family"] = category_family

@@ -6,7 +6,9 @@ are relative: the folder works wherever it is put, under any path, and from `fil
 browser allows it. Scripts and stylesheets get content-hashed names (`newsmap.3f2a1c9b0d.js`),
 so a CDN may cache them for ever. The same data exported twice gives the same bytes.
 
-Layout: `index.html` and `pages/<n>.html` (the library), `articles/<slug>/index.html` with the
+Layout: `index.html` and `pages/<n>.html` (the library; its map's data, every place of the exported
+articles, in `library/map.json` and, past `Config.map_limit` places, the tiles it gathers them in,
+`library/map/<z>/<x>/<y>.json`), `articles/<slug>/index.html` with the
 article's downloads beside it (`locations.csv`, `locations-excel.csv`, `mentions.csv`,
 `locations.geojson`, `locations.kml`, `article.json`, `places.json`, `corrections.csv`,
 `corrections.json`, `basemap.geojson`, and `embed/index.html`), `collections/index.html` and
@@ -58,6 +60,7 @@ from newsmap.serve import basemap
 from newsmap.serve.collection_pages import export_collections
 from newsmap.serve.collection_pages import export_target as collection_target
 from newsmap.serve.embed import render_embed
+from newsmap.serve.librarymap import Filter, export_map
 from newsmap.serve.pages import csp_without
 from newsmap.serve.placefiles import FILES as PLACE_FILES
 from newsmap.serve.placefiles import file_bytes as place_file_bytes
@@ -70,7 +73,7 @@ MANIFEST_FORMAT = "newsmap-export/1"
 # Exports made before the manifest marked themselves with this file alone (and were swapped in
 # whole): such a folder is adopted (see `_previous_export`) and the mark removed.
 LEGACY_MARK = ".newsmap-export"
-_ATTRIBUTE = re.compile(r'(\s(?:href|src|data-page|data-embed|data-path|data-basemap-script|data-phone-script|data-details-script|data-details|data-script)=")(/[^"/][^"]*|/)(")')
+_ATTRIBUTE = re.compile(r'(\s(?:href|src|data-page|data-embed|data-path|data-basemap-script|data-phone-script|data-details-script|data-details|data-script|data-tiles-script)=")(/[^"/][^"]*|/)(")')
 _CANONICAL = re.compile(r'<link rel="canonical" href="[^"]*">\n?')
 _OEMBED = re.compile(r'<link rel="alternate" type="application/json\+oembed"[^>]*>\n?')
 _FEED_LINK = re.compile(r'<link rel="alternate" type="application/atom\+xml"[^>]*>\n?| · <a href="(?:/collections/[^"/]+)?/feed.atom">[^<]*</a>')
@@ -291,7 +294,7 @@ def _write_all(site: Site, store: Store, writer: _Writer, chosen: list[str], pro
             progress(f"{number} of {len(chosen)} articles")
     pages = max(1, -(-store.count("", site.config.only) // site.config.page_size))
     for page in range(1, pages + 1):
-        built = site.library("", page)
+        built = site.library(Filter(), page)
         writer.page("index.html" if page == 1 else f"pages/{page}.html", built.assets["/"].body, built.csp["/"])
     keep = set(chosen)
     places = lambda: (row for row in store.iter_places() if row["article"] in keep)  # noqa: E731
@@ -302,12 +305,9 @@ def _write_all(site: Site, store: Store, writer: _Writer, chosen: list[str], pro
     writer.write("data/locations.kml", iter_kml(places()))
     writer.write("articles.json", site.library_index().assets["/api/articles"].body)
     writer.write("favicon.ico", writer.static["/static/favicon.ico"])  # where browsers ask for it at a site's root
-    library_pages = [  # the library's maps show the places of their articles
-        [p for info in store.listing("", site.config.page_size, offset, site.config.only) for p in store.places(info.slug)]
-        for offset in range(0, pages * site.config.page_size, site.config.page_size)
-    ]
+    export_map(site, writer.write)  # the library's map: every place of the exported articles
     collection_pages = export_collections(site, store, writer)  # their pages, downloads, embeds and feeds
-    _write_basemap(writer, [store.places(slug) for slug in chosen] + library_pages + collection_pages)
+    _write_basemap(writer, [store.places(slug) for slug in chosen] + [list(places())] + collection_pages)
     _write_places(site, store, writer)
     if writer.base_url:  # links in a feed must be absolute to be followed from a feed reader
         writer.write("feed.atom", site.feed(writer.base_url.rstrip("/")).assets["/feed.atom"].body)

@@ -223,28 +223,6 @@ class History:
         return latest
 
 
-LIBRARY_FIELDS = ("id", "name", "article", "title", "category", "lat", "lon", "precision")
-
-
-def library_data(
-    places: list[dict[str, Any]],
-    tiles: str,
-    basemap: dict[str, Any],
-    article_link: str = "/articles/{slug}",
-    old_links: str = "/api/places/",
-) -> dict[str, Any]:
-    """What library.js needs for the map of every listed article's places (`article_link` and
-    `old_links` differ in a static export: relative files, and no API to ask; `basemap` is the
-    offline basemap's spec, as an article page's)."""
-    return {
-        "places": [{**{k: p[k] for k in LIBRARY_FIELDS}, "family": category_family(p["category"])} for p in places],
-        "tiles": tiles,
-        "basemap": basemap,
-        "oldLinks": old_links,
-        "articleLink": article_link,
-    }
-
-
 def script_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
 

@@ -45,13 +45,13 @@ from newsmap.schema import category_family
 from newsmap.serve import basemap
 from newsmap.serve.assets import Asset, file_time, minified
 from newsmap.serve.feed import ATOM_TYPE, atom_feed
+from newsmap.serve.librarymap import Filter, library_data, time_slider
 from newsmap.serve.mapview import build_map
 from newsmap.serve.pages import (
     History,
     category_index,
     compact_script,
     legend,
-    library_data,
     list_quote,
     mention_spans,
     page_csp,
@@ -82,6 +82,7 @@ class Config:
     cache_bytes: int = 24_000_000  # ...and at most this many bytes of them (about 80 articles)
     exported: bool = False  # pages for a static export (`newsmap export`): no server-only links or calls
     only: frozenset[str] | None = None  # the articles a static export holds (None: all)
+    map_limit: int = 2000  # places the library map shows one by one; beyond, counts (`librarymap`)
 
 
 @dataclass
@@ -229,10 +230,10 @@ class Site:
         key = ("article", slug, version, self.store().revision())
         return self.cache.get(key, lambda: self._read(lambda s: self._build_article(s, slug)))
 
-    def library(self, query: str, page: int) -> Built:
+    def library(self, view: Filter, page: int) -> Built:
         revision = self.store().revision()
-        key = ("library", revision, query, page)
-        return self.cache.get(key, lambda: self._read(lambda s: self._build_library(s, query, page)))
+        key = ("library", revision, view, page)
+        return self.cache.get(key, lambda: self._read(lambda s: self._build_library(s, view, page)))
 
     def health(self) -> dict[str, int]:
         """Articles and places in the library: counted once per revision (a health check comes often,
@@ -467,27 +468,25 @@ class Site:
         in a static export the folder `basemap/` at its root, seen from `articles/<slug>/index.html`."""
         return basemap.spec(places, "../../basemap" if self.config.exported else "/basemap", self.config.exported)
 
-    def _build_library(self, store: Store, query: str, page: int) -> Built:
-        """The library page: articles newest first, searchable, paginated, with a map of their places."""
-        only = self.config.only
-        total = store.count(query, only)
-        pages = max(1, -(-total // self.config.page_size))
+    def _build_library(self, store: Store, view: Filter, page: int) -> Built:
+        """The library page: articles newest first, searchable, filtered by date, paginated; its map (of
+        every place of the articles in range, fetched by library.js: `librarymap`) with a time slider."""
+        only, size = self.config.only, self.config.page_size
+        total = store.count(view.query, only, view.days)
+        pages = max(1, -(-total // size))
         page = min(max(page, 1), pages)
-        articles, places = [], []
-        for info in store.listing(query, self.config.page_size, (page - 1) * self.config.page_size, only):
-            own = store.places(info.slug)  # read once: the map's markers and the counts by category
+        articles = []
+        for info in store.listing(view.query, size, (page - 1) * size, only, view.days):
+            own = store.places(info.slug)  # the counts by category
             articles.append({**dataclasses.asdict(info), "places": len(own),
                              "categories": dict(sorted(Counter(p["category"] for p in own).items()))})  # fmt: skip
-            places += [{**place, "title": info.title} for place in own]
-        if self.config.exported:  # library pages are index.html and pages/<n>.html
-            up = "" if page == 1 else "../"
-            ground = basemap.spec(places, f"{up}basemap", exported=True)
-            data = library_data(places, self.config.tiles, ground, f"{up}articles/{{slug}}/index.html", old_links="")
-        else:
-            data = library_data(places, self.config.tiles, basemap.spec(places, "/basemap", exported=False))
+        up = "" if page == 1 else "../"  # exported library pages are index.html and pages/<n>.html
+        data = library_data(self, view, up)
+        everything = store.count("", only)
         html = self.templates.get_template("library.html").render(
-            articles=articles, query=query, page=page, pages=pages, total=total, data=data,
-            everything=store.count("", only), has_map=bool(places), exported=self.config.exported,
+            articles=articles, query=view.query, page=page, pages=pages, total=total, data=data,
+            everything=everything, has_map=everything > 0, exported=self.config.exported, view=view,
+            undated=store.count(view.query, only, ()) if view.days else 0, slider=time_slider(self, store, view),
         )  # fmt: skip
         built = Built()
         built.assets["/"] = Asset.make(html.encode("utf-8"), HTML, _time(store.meta("updated_at") or ""))

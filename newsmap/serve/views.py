@@ -10,9 +10,12 @@ import re
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
 
+from newsmap.dates import DateError
+from newsmap.placemap import Tile
 from newsmap.serve import places
 from newsmap.serve.basemap import cell_asset
 from newsmap.serve.headers import error_answer
+from newsmap.serve.librarymap import Filter, filtered_places, map_built, map_path
 from newsmap.serve.site import Built, Site, Unavailable
 
 MAX_QUERY_STRING = 2048
@@ -50,15 +53,32 @@ def refuse_huge_queries() -> None:
         abort(414, description=f"The query string is longer than {MAX_QUERY_STRING} bytes.")
 
 
+def library_filter(query: bool = True) -> Filter:
+    """`?from=&to=` (and `q`) of this request; a bad date, or `from` after `to`, is a 400 saying which."""
+    try:
+        return Filter.read(request.args, query)
+    except DateError as error:
+        abort(400, description=f"The date filter cannot be used: {error} (e.g. ?from=2019&to=2020-06).")
+
+
 @bp.get("/")
 def index() -> Response:
-    """The library (or the one article NEWSMAP_HOME_ARTICLE names)."""
+    """The library (or the one article NEWSMAP_HOME_ARTICLE names), filtered by `?from=&to=` and `?q=`."""
     home = site().home_slug()
     if home:
         return respond(site().article(home), f"/articles/{home}")
-    query = request.args.get("q", "")[:200]
     page = request.args.get("page", "1")
-    return respond(site().library(query, int(page) if page.isdigit() else 1), "/")
+    return respond(site().library(library_filter(), int(page) if page.isdigit() else 1), "/")
+
+
+@bp.get("/api/library/map")
+@bp.get("/api/library/map/<int:z>/<int:x>/<int:y>")
+def library_map(z: int = 0, x: int = 0, y: int = 0) -> Response:
+    """The library map's data (`librarymap`): every place of the articles in range, or counts of tiles."""
+    tile = Tile.parse(f"{z}/{x}/{y}")
+    if tile is None:
+        abort(404, description=f"No map tile {z}/{x}/{y}: at level z, x and y are 0 to 2^z - 1 (z up to 24).")
+    return respond(map_built(site(), library_filter(), tile), map_path(tile))
 
 
 @bp.get("/articles")
@@ -117,7 +137,10 @@ def place(place_id: str) -> Response:
 @bp.get("/data/locations.kml")
 @bp.get("/api/places")
 def whole_library() -> Response:
-    """The whole library's rows, streamed (they grow with the library)."""
+    """The whole library's rows, streamed (they grow with the library); `/api/places?from=&to=`, those
+    of the articles published in range."""
+    if request.path == "/api/places" and (view := library_filter(query=False)).days is not None:
+        return filtered_places(site(), view, request)
     return site().stream(request.path, request)
 
 
