@@ -56,9 +56,10 @@ def test_library_page_never_carries_a_live_payload(payload_client):
 def test_page_html_never_carries_a_live_payload(payload_client):
     page = payload_client.get(f"/articles/{SLUG}").get_data(as_text=True)
     scripts = re.findall(r"<script[^>]*>", page)
-    assert scripts == [  # basemap.js is not a tag: newsmap.js fetches it from this attribute when tiles fail
+    assert scripts == [  # basemap.js, phone.js, details.js are not tags: newsmap.js fetches them when needed
         '<script type="application/json" id="newsmap-data" data-basemap-script="/static/basemap.js"'
-        f' data-phone-script="/static/phone.js" data-details="/api/articles/{SLUG}">',
+        ' data-phone-script="/static/phone.js" data-details-script="/static/details.js"'
+        f' data-details="/api/articles/{SLUG}">',
         '<script src="/vendor/leaflet/leaflet.js">',
         "<script>",
         '<script src="/static/newsmap.js">',
