@@ -103,9 +103,11 @@
       root.tabIndex = 0;
       root.setAttribute("aria-label", "What the article says");
     }
-    /* The article's spelling is the title; the gazetteer's name, or the article's phrase, beside it. */
+    /* The article's spelling is the title; the name it has on the map (the gazetteer's, or the one an
+       editor gave it), or the article's phrase, beside it. */
+    var named = place.named === "editor" ? "Named by an editor: " : "In the gazetteer: ";
     root.appendChild(element("p", "nm-spelling", place.shown !== place.name
-      ? "In the gazetteer: " + place.name
+      ? named + place.name
       : "In the article: “" + place.article_name + "”"));
     root.appendChild(element("p", "nm-meta", [place.kind, place.status, place.category].filter(Boolean).join(" · ")));
     root.appendChild(quotes(place));

@@ -410,3 +410,7 @@ def test_a_place_put_on_the_map_by_hand_gets_its_country_from_the_shapes(api):
     assert new["country"] == "KG" and new["precision"] == "manual"
     moved = api("PATCH", f"{API}/places/{new['id']}", json={"lat": 41.31, "lon": 69.28})  # into Tashkent
     assert moved.status_code == 200 and place(api, new["id"])["country"] == "UZ"
+    page = api.client.get(PAGE).text  # its popup says who named it, not "In the gazetteer"
+    data = json.loads(page.split('id="newsmap-data"', 1)[1].split(">", 1)[1].split("</script>", 1)[0])
+    named = {p["id"]: p.get("named") for p in data["places"]}
+    assert named[new["id"]] == "editor" and named["osh"] is None

@@ -177,6 +177,7 @@ def page_data(
     history = history or History([], [])
     also = also or {}
     shown = shown_names(places, mentions, history.renamed())
+    named = history.named_by_editor()  # its popup must not call that name the gazetteer's
     corrected = history.corrected()
     return {
         "places": [
@@ -187,6 +188,7 @@ def page_data(
                 "family": category_family(p["category"]),
                 **({"corrected": corrected[p["id"]]} if p["id"] in corrected else {}),
                 **({"also": also[p["id"]]} if p["id"] in also else {}),
+                **({"named": "editor"} if p["id"] in named else {}),
             }
             for p in places
         ],
@@ -210,6 +212,11 @@ class History:
     def renamed(self) -> frozenset[str]:
         """Places whose name an editor set: the page shows that name, not the article's spelling."""
         return frozenset(c.place_id for c in self.applied() if c.field == "name" and c.place_id)
+
+    def named_by_editor(self) -> frozenset[str]:
+        """Places whose name came from an editor, not the gazetteer: renamed, or put on the map by hand."""
+        made = {c.place_id for c in self.applied() if c.field == "created" and c.place_id}
+        return self.renamed() | made
 
     def corrected(self) -> dict[str, dict[str, str]]:
         """{place id: {by, at, note}} of the latest applied change to each place or its mentions."""
