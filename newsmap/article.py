@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmap.dates import DateError, check_published
+from newsmap.language import is_code
 from newsmap.slugs import slugify
 from newsmap.textfile import read_utf8
 
@@ -37,6 +38,7 @@ class Article:
     published: str = ""
     url: str = ""
     sentences: tuple[Sentence, ...] = field(default=(), repr=False)
+    language: str = ""  # ISO 639-1 ("en", "ru"): the metadata's, else detected when the article is stored
 
     def sentence_text(self, sentence: Sentence) -> str:
         return self.text[sentence.start : sentence.end]
@@ -202,11 +204,12 @@ def article_from_text(slug: str, text: str, title: str = "", **meta: str) -> Art
     return Article(slug=slug, text=text, title=title or first_line, sentences=split_sentences(text), **meta)
 
 
-META_FIELDS = ("title", "publisher", "published", "url")
+META_FIELDS = ("title", "publisher", "published", "url", "language")
 
 
 def read_metadata(meta_path: Path) -> dict[str, str]:
-    """`<slug>.json`: an object whose known fields are text (a date as "2019-03" or "2019-03-14")."""
+    """`<slug>.json`: an object whose known fields are text (a date as "2019-03" or "2019-03-14", a language
+    as its ISO 639-1 code)."""
     try:
         loaded = json.loads(meta_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -228,6 +231,8 @@ def read_metadata(meta_path: Path) -> dict[str, str]:
         check_published(meta.get("published", ""))
     except DateError as error:
         raise ArticleError(f"{meta_path}: {error}") from None
+    if meta.get("language") and not is_code(meta["language"]):
+        raise ArticleError(f"{meta_path}: language must be an ISO 639-1 code such as \"ru\", not {meta['language']!r}")
     return meta
 
 
@@ -243,6 +248,7 @@ def load_article(path: Path, max_bytes: int | None = None) -> Article:
         publisher=meta.get("publisher", ""),
         published=meta.get("published", ""),
         url=meta.get("url", ""),
+        language=meta.get("language", ""),
     )
 
 
