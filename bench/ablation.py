@@ -57,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", default=None)
     parser.add_argument("--refit", action="store_true", help="fit the weights again without each rule")
+    parser.add_argument("--rules", default="", help="only these rules (names, comma-separated)")
     args = parser.parse_args()
     corpus = corpus_folder([sys.argv[0], *([args.corpus] if args.corpus else [])])
     fold_weights = None
@@ -68,11 +69,18 @@ def main() -> None:
     gazetteer = Gazetteer.open()
     slices = load_slices(corpus)
     everything = cross_validated(prepare(slices, gazetteer), gazetteer, fold_weights)
+    print(
+        "every rule:",
+        " ".join(f"{everything[n][m]:.4f}" for n in CORPORA for m in ("F1", "e2e_acc161")),
+        file=sys.stderr,
+    )
     columns = ["rule", *(f"{name} {m}" for name in CORPORA for m in ("ΔF1", "Δe2e")), "verdict"]
     rows: list[list[Any]] = [
         ["(every rule: the scores)", *(everything[n][m] for n in CORPORA for m in ("F1", "e2e_acc161")), ""]
     ]
     for rule in RULES:
+        if args.rules and rule.__name__ not in args.rules.split(","):
+            continue
         without = cross_validated(
             prepare(slices, gazetteer, [r for r in RULES if r is not rule]), gazetteer, fold_weights
         )
@@ -92,7 +100,7 @@ def main() -> None:
         f"Verdict: 'keep' when the rule adds at least {KEEP} to F1 or e2e on one slice; a rule under that may still "
         "stay when a test of one of the geoparser's classes needs it (README, 'Benchmarks and accuracy').",
     ]
-    write_report("ablation", "What each recognition rule is worth (cross-validated, dev slices)", columns, rows,
+    write_report("ablation-refit" if args.refit else "ablation", "What each recognition rule is worth (cross-validated, dev slices)", columns, rows,
                  notes, [])  # fmt: skip
     for row in rows:
         print(" | ".join(f"{v:+.4f}" if isinstance(v, float) and i else str(v) for i, v in enumerate(row)))

@@ -20,13 +20,11 @@ from newsmap.geoparser.rules import (
     drop_company_or_product,
     drop_designated_thing,
     drop_known_person,
-    drop_obscure_acronym,
     drop_person_left,
     drop_person_right,
     drop_stopword_or_title,
     is_abbreviation_match,
     named_facility,
-    part_of_a_larger_place,
     place_in_organisation,
     place_mention,
 )
@@ -55,11 +53,9 @@ def verdict(recognizer: Recognizer, rule, text: str, word: str, occurrence: int 
 def test_the_rules_run_in_a_fixed_order():
     assert [rule.__name__ for rule in RULES] == [
         "adjective_of_place",
-        "part_of_a_larger_place",
         "is_abbreviation_match",
         "drop_stopword_or_title",
         "drop_known_person",
-        "drop_obscure_acronym",
         "name_in_a_feature",
         "drop_designated_thing",
         "named_facility",
@@ -100,18 +96,6 @@ def test_a_country_whose_adjective_is_its_name_is_named_not_described(recognizer
     mention = recognizer.judge(name, words)
     assert mention is not None and mention.role == "toponym"
     assert any(p.kind == "country" and p.country == "DJ" for p in mention.candidates)
-
-
-def test_part_of_a_larger_place(recognizer):
-    mention = verdict(recognizer, part_of_a_larger_place, "Shelling hit Eastern Ukraine.", "Eastern Ukraine")
-    assert isinstance(mention, Mention)
-    assert (mention.text, mention.fixed) == ("Eastern Ukraine", True)
-    assert [(p.kind, p.country) for p in mention.candidates] == [("country", "UA")]
-    western = verdict(recognizer, part_of_a_larger_place, "Wages rose in the Western U.S. last year.", "Western U.S")
-    assert western.text == "Western U.S."
-    # A compass word before a name the gazetteer holds whole is that name ("South Korea").
-    name, _ = found(recognizer, "South Korea voted.", "South Korea")
-    assert not name.compass
 
 
 def test_is_abbreviation_match(recognizer):
@@ -160,12 +144,6 @@ def test_places_that_speak_for_governments_are_not_people(recognizer):
     assert verdict(recognizer, drop_known_person, "Moscow said the talks went well.", "Moscow") is None
     text = "A spokesman for the city of Sevierville said the pool was closed."
     assert verdict(recognizer, drop_known_person, text, "Sevierville") is None
-
-
-def test_drop_obscure_acronym(recognizer):
-    text = "NATO and the CSTO met. The USSR fell."
-    assert isinstance(verdict(recognizer, drop_obscure_acronym, text, "NATO"), Drop)
-    assert verdict(recognizer, drop_obscure_acronym, text, "USSR") is None  # a prominent, curated place
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,9 @@ class Packaged:
         if "air" in row["kind"]:
             codes = {c for n in names for c in self.airfield_names.get(_fold(n), [])}
             if codes:
-                code = min(codes, key=lambda c: _haversine(float(row["lat"]), float(row["lon"]), *self.airfields[c][:2]))
+                code = min(
+                    codes, key=lambda c: _haversine(float(row["lat"]), float(row["lon"]), *self.airfields[c][:2])
+                )
                 lat, lon, name = self.airfields[code]
                 return lat, lon, f"airportsdata {code} ({name}), by name"
         return None

@@ -18,6 +18,10 @@ gold toponyms with coordinates found and placed within 161 km), over every menti
 writes. Recognition runs once per article (it reads no weight); each trial resolves every
 training article again (about 0.1 s for all 257).
 
+A trial that breaks one of `PROMISES` (made-up sentences the README promises and the tests pin:
+"Kant" beside Bishkek is the Kyrgyz town, "Geneva" beside "Vienna" is Switzerland's) is refused,
+whatever it would gain on the dev slices.
+
 Held fixed, and why (`FIXED`): the weights that define a class of the geoparser's promise, which
 the dev slices hardly test and tests/test_facilities.py pins: `facility_reach_km` (what counts as
 "near" a phrase's place), `facility_nearby_bonus` and `facility_named_bonus` (the town with the
@@ -58,7 +62,9 @@ CORPORA = ("geowebnews", "tr-news", "lgl")
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 FOLDS = 5
 PASSES = 3
-MIN_GAIN = 1e-4  # a change must raise the objective by more than this (noise of one article's mention)
+# A change must raise the objective by more than this: a tenth of a point, a few mentions of the ~2,600
+# gold toponyms. Smaller steps chase single articles: with 1e-4 the cross-validated scores were lower.
+MIN_GAIN = 1e-3
 FIXED = (
     "facility_reach_km",
     "facility_nearby_bonus",
@@ -188,14 +194,56 @@ def _steps(name: str, value: Any) -> list[Any]:
 
 
 def start_weights() -> Weights:
-    """Where every fit starts: the weights as they were set by hand before any fit (`weights_start.json`
-    beside this script), never the fitted ones, which have seen every fold."""
-    return Weights.from_file(START_FILE)
+    """Where every fit starts: the weights as they were set by hand before any fit, never the fitted
+    ones, which have seen every fold: the measured checkout's tools/weights_start.json, or, in a
+    checkout from before the fit (bench/eval.py's NEWSMAP_EVAL_CODE), its own weights.json."""
+    import newsmap
+
+    start = Path(newsmap.__file__).resolve().parent.parent / "tools" / START_FILE.name
+    return Weights.from_file(start if start.exists() else WEIGHTS_FILE)
 
 
 def fitted_names(weights: Weights = WEIGHTS) -> list[str]:
     """The weights the fit moves: every number but those held `FIXED`."""
     return [f.name for f in dataclasses.fields(weights) if f.name not in FIXED]
+
+
+# What the README promises of disambiguation, and the tests pin (tests/test_geoparse.py, test_batch.py):
+# made-up sentences, each with a name and the country it must be placed in. A fit may not trade one of
+# them for the dev slices' score ("Geneva" beside "Vienna" is not the Geneva in New York).
+PROMISES = (
+    ("Troops arrived in Kant, east of Bishkek, in Kyrgyzstan.", "Kant", "KG"),
+    ("The air base in Kant will be closed next year.", "Kant", "KG"),
+    ("Protests were reported in Osh on Monday.", "Osh", "KG"),
+    ("Officials from France and Kyrgyzstan met in Osh.", "Osh", "KG"),
+    ("Moscow said the talks went well.", "Moscow", "RU"),
+    ("The fair opened in Moscow, Idaho, on Friday.", "Moscow", "US"),
+    ("The Paris City Council met on Monday. Delegates came from Orleans.", "Orleans", "FR"),
+    ("A 36-year-old Palestine man was arrested at an Anderson County residence. He lives in Palestine.",
+     "Palestine", "US"),
+    ("The talks moved from Geneva to Vienna, where the delegates met again in March.", "Geneva", "CH"),
+    ("The talks moved from Geneva to Vienna, where the delegates met again in March.", "Vienna", "AT"),
+    ("Flooding hit Lyon on Monday. Officials in Paris said the river would peak on Friday.", "Paris", "FR"),
+    ("Reporters in Nairobi said crowds in Kraków and Moscow had gathered too.", "Moscow", "RU"),
+)  # fmt: skip
+
+
+class Promises:
+    """The promises recognised once; `kept(weights)`: which of them the weights keep (by index)."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        recognizer = Recognizer(gazetteer)
+        self.recognitions = [recognizer.recognize(article_from_text("promise", text + "\n")) for text, _, _ in PROMISES]
+
+    def kept(self, weights: Weights) -> frozenset[int]:
+        resolver = Resolver(self.gazetteer, weights=weights)
+        held = set()
+        for index, (recognition, (_, name, country)) in enumerate(zip(self.recognitions, PROMISES, strict=True)):
+            places = [r.place.country for r in resolver.resolve(recognition) if r.mention.text == name]
+            if places and all(c == country for c in places):
+                held.add(index)
+        return frozenset(held)
 
 
 def fit(
@@ -205,8 +253,11 @@ def fit(
     passes: int = PASSES,
     log: Callable[[str], None] | None = None,
 ) -> Weights:
-    """Coordinate ascent on `objective` over `docs`, from `start` (see the module's docstring)."""
+    """Coordinate ascent on `objective` over `docs`, from `start` (see the module's docstring), keeping
+    every promise the starting weights keep."""
     best = start if start is not None else start_weights()
+    promises = Promises(gazetteer)
+    kept = promises.kept(best)
     best_value = objective(docs, predict(docs, gazetteer, best))
     for number in range(passes):
         changed = False
@@ -215,7 +266,7 @@ def fit(
             for value in _steps(name, current):
                 trial = dataclasses.replace(best, **{name: value})
                 trial_value = objective(docs, predict(docs, gazetteer, trial))
-                if trial_value > best_value + MIN_GAIN:
+                if trial_value > best_value + MIN_GAIN and kept <= promises.kept(trial):
                     best, best_value, changed = trial, trial_value, True
             if log and getattr(best, name) != current:
                 log(f"pass {number + 1}: {name} {current} -> {getattr(best, name)} (objective {best_value:.4f})")

@@ -63,7 +63,6 @@ class Name:
     end: int = -1  # an abbreviation's end, its final period included ("Ky.")
     abbreviation: bool = False
     adjective: bool = False  # "Russian", "Europeans": `places` holds the one place it is the adjective of
-    compass: bool = False  # "North Africa": `places` holds the larger places it is part of
 
     @property
     def tokens(self) -> list[Token]:

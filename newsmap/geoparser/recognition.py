@@ -8,8 +8,6 @@ towns inside them), then weeds out what is a place name only by accident:
   country or region, of role `adjective`: linked, exported and counted, so a country the article
   names only through its adjective is one of its places. A language is no adjective ("Chaldybar
   in Kyrgyz"); a country whose adjective is its name ("Djibouti") is named, not described.
-- **Parts of places**: a compass word before a country or continent the gazetteer has no
-  entry for ("Eastern Ukraine", "Western US") is one mention, placed at the larger place.
 - **Organisation names** ("Moscow State University", "Bishkek City Council"): a place name
   followed by an organisation word is a mention of role `organisation`: the organisation is
   at or of that place, which is also context for the others. One that is a place only by
@@ -26,8 +24,7 @@ towns inside them), then weeds out what is a place name only by accident:
 - **Common words** ("March", "Reading", "Republic") count only when the gazetteer entry is a
   country or state, or a city of 100,000 or more or put on the ground by a place preposition
   (here or elsewhere in the article), and the article never uses the word in lower case.
-- **Abbreviations** count only as written ("U.S.", "UK", "S.C.", and "Ky." after "Town, ");
-  **acronyms** ("NATO") only when they are a prominent place's name.
+- **Abbreviations** count only as written ("U.S.", "UK", "S.C.", and "Ky." after "Town, ").
 - **Features**: "Cape Horn", "Lake Geneva", "the Irtysh river", "the Strait of Kerch" are the
   feature, never a town of that name abroad (`rules.name_in_a_feature`).
 - **Designators**: a name followed by "County", "Drive", ... is a thing GeoNames' towns cannot
@@ -63,7 +60,6 @@ from newsmap.geoparser.cues import (
     OF_PLACE,
     PERSON_AFTER,
     PERSON_BEFORE,
-    WORD_AFTER,
 )
 from newsmap.geoparser.facilities import FacilityFinder
 from newsmap.geoparser.gazetteer import Gazetteer, Place
@@ -73,10 +69,6 @@ from newsmap.geoparser.rules import RULES, Rule, place_mention
 from newsmap.geoparser.tokens import Runs, Token, joined, tokenize
 
 MAX_NAME_TOKENS = 6  # the most words of one name looked up in the gazetteer
-COMPASS = frozenset(
-    {"North", "South", "East", "West", "Northern", "Southern", "Eastern", "Western", "Central", "Northeast",
-     "Northwest", "Southeast", "Southwest", "Northeastern", "Northwestern", "Southeastern", "Southwestern"}
-)  # fmt: skip
 
 
 @dataclass
@@ -279,12 +271,6 @@ class Recognizer:
                 i += 1
                 continue
             n, places = self._longest_name(text, tokens, i)
-            if n <= 1 and token.text in COMPASS:
-                compass = self._compass_name(text, sentence.index, runs, i)
-                if compass is not None:  # "North Africa", "Western US": the part of a larger place
-                    scan.names.append(compass)
-                    i += compass.n
-                    continue
             adjective = self._adjective_at(text, tokens, i)
             if adjective is not None and n <= adjective[0]:
                 size, entry = adjective
@@ -304,31 +290,6 @@ class Recognizer:
                 continue
             scan.names.append(Name(text, sentence.index, runs, i, n, places))
             i += n
-
-    def _compass_name(self, text: str, sentence: int, runs: Runs, i: int) -> Name | None:
-        """ "North Africa", "Western US", "Eastern Ukraine": a compass word before a country or continent.
-
-        When the gazetteer lacks the whole name, the mention spans it and the place is the larger
-        one it is part of (its point stands for the part too).
-        """
-        tokens = runs.tokens
-        if i + 1 >= len(tokens) or text[tokens[i].end : tokens[i + 1].start] != " ":
-            return None
-        abbreviation = self._abbreviation(text, sentence, runs, i + 1)
-        if abbreviation is not None:
-            n, places = 1, abbreviation.places
-        else:
-            n, places = self._longest_name(text, tokens, i + 1)
-        wide = [p for p in places if p.kind in ("country", "continent")]
-        if not n or not wide:
-            return None
-        after = WORD_AFTER.match(text, tokens[i + n].end)
-        if after and after.group(1).lower() in self.lexicon.designators:
-            return None  # "West Palestine Avenue": a street
-        name = Name(text, sentence, runs, i, 1 + n, wide, compass=True)
-        if abbreviation is not None:
-            name.end = abbreviation.end
-        return name
 
     def _adjective_at(self, text: str, tokens: list[Token], i: int) -> tuple[int, str] | None:
         """(words, entry) of the adjective at tokens[i]: "North Korean" before "North", "Russians" as "Russian"."""

@@ -58,26 +58,6 @@ def adjective_of_place(r: Recognizer, name: Name, words: ArticleWords) -> Verdic
     )
 
 
-def part_of_a_larger_place(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
-    """ "North Africa", "Western US", "Eastern Ukraine": a compass word and a country or continent.
-
-    The whole phrase is the mention (the text names a part of the place); the place is the
-    larger one, as the gazetteer has no entry for the part. No other rule applies.
-    """
-    if not name.compass:
-        return None
-    return Mention(
-        name.first.start,
-        name.stop,
-        name.text[name.first.start : name.stop],
-        name.sentence,
-        candidates=name.places,
-        fixed=True,
-        cue_before=name.cue,
-        cue_after=name.text[name.stop : name.stop + 40],
-    )
-
-
 def is_abbreviation_match(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
     """An abbreviation as written ("U.S.", "Louisville, Ky.") is a mention, and no other rule applies.
 
@@ -120,12 +100,7 @@ def drop_known_person(r: Recognizer, name: Name, words: ArticleWords) -> Verdict
     return None
 
 
-def drop_obscure_acronym(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
-    """An acronym ("NATO", "CSTO") that only an obscure place's alternate name matches names an organisation."""
-    text = name.first.text
-    if name.single and text.isupper() and len(text) <= 5 and not name.strong:
-        return Drop("an acronym")
-    return None
+NAMESAKE_KINDS = frozenset({"river", "lake", "mountain", "cape", "bay", "reservoir"})
 
 
 def name_in_a_feature(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
@@ -133,8 +108,9 @@ def name_in_a_feature(r: Recognizer, name: Name, words: ArticleWords) -> Verdict
 
     The feature is what the text names, never a town or region of that name as such. The whole
     phrase is one mention: of a feature of that kind by the name (the curated rows), if the
-    gazetteer has one; else of the feature placed at its namesake town (a cape, a mountain or a
-    river named after a town lies near it), which only a town in the article's own countries can be
+    gazetteer has one; else of the feature placed at its namesake town (a cape, a mountain, a lake
+    or a river named after a town lies near it; islands and straits are not named so), which only a
+    town in the article's own countries can be
     (`local`: "Mount Sinjar" in an article about Iraq; never "Cape Horn" placed at a Horn in
     Austria); else the name is left out. The words come from `lexicon/feature_words.csv` ("Cape X",
     "X river", "Gulf of X").
@@ -145,7 +121,9 @@ def name_in_a_feature(r: Recognizer, name: Name, words: ArticleWords) -> Verdict
     kinds, start, end = found
     named = [*name.places, *r.gazetteer.lookup(name.text[start:end])]  # "the Orange river": "Orange River"
     features = list({p.key: p for p in named if p.precision == "region" and p.kind in kinds}.values())
-    towns = [p for p in name.places if p.precision == "settlement"]
+    # A river, lake, mountain or cape is often named after the town beside it; islands, seas and
+    # straits are not ("the Virgin Islands" are not at a town called Virgin).
+    towns = [p for p in name.places if p.precision == "settlement"] if kinds[0] in NAMESAKE_KINDS else []
     if not (features or towns):
         return Drop("part of a feature's name, not the place")
     return Mention(
@@ -351,11 +329,9 @@ def drop_common_word(r: Recognizer, name: Name, words: ArticleWords) -> Verdict:
 Rule: TypeAlias = Callable[["Recognizer", Name, ArticleWords], Verdict]
 RULES: tuple[Rule, ...] = (
     adjective_of_place,
-    part_of_a_larger_place,
     is_abbreviation_match,
     drop_stopword_or_title,
     drop_known_person,
-    drop_obscure_acronym,
     name_in_a_feature,
     drop_designated_thing,
     named_facility,

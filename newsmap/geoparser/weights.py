@@ -1,10 +1,11 @@
 """How much each clue weighs when the resolver chooses among a name's candidates: data, not code.
 
-The numbers live in `weights.json` beside this file, so that they can be fitted to annotated
-news and changed without touching the resolver; `Resolver(..., weights=...)` takes another set
-(`Weights.from_file`, or `dataclasses.replace(WEIGHTS, ...)`). Today's values were set by hand;
-a file that lacks a weight or names one this module does not know is refused, so a fitted file
-can never silently leave one at a default.
+The numbers live in `weights.json` beside this file, fitted to annotated news by
+`tools/fit_weights.py` (coordinate ascent from the hand-set values of `tools/weights_start.json`,
+on the corpus dev slices; `bench/eval.py` cross-validates the same fit), so anyone can refit them
+without touching the resolver; `Resolver(..., weights=...)` takes another set
+(`Weights.from_file`, or `dataclasses.replace(WEIGHTS, ...)`). A file that lacks a weight or names
+one this module does not know is refused, so a fitted file can never silently leave one at a default.
 
 A candidate's score (`Resolver._score`) is its prominence (a country's, a region's floor, or the
 log of its population, plus a bonus for a world city), plus the bonuses for a curated entry and
