@@ -7,6 +7,11 @@ schema's history reads in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from newsmap.language import detect
+from newsmap.lemmas import index_text
+
 # The first and last day a publication date covers ("2019" -> 2019-01-01 .. 2019-12-31; "" -> NULL).
 _FIRST_DAY = (
     "CASE length(published) WHEN 4 THEN published || '-01-01' WHEN 7 THEN published || '-01' "
@@ -211,5 +216,24 @@ MIGRATIONS: tuple[str | tuple[str, ...], ...] = (
             FROM places p JOIN articles a ON a.slug = p.article
             ORDER BY p.key, p.published_from IS NULL, p.published_from, p.added_at, p.article, p.id""",
     ),
+    # 8: articles in several languages (issue 22). Each article's language (ISO 639-1), for an existing
+    # one detected from its text; the full-text index gains `lemmas`, the dictionary forms of the
+    # Cyrillic words of the title and place names, so «Ош» finds «в Оше» (FTS5 adds no column to a
+    # table: it is made again, and filled from the rows). The SQL functions are Python's (`FUNCTIONS`).
+    (
+        "ALTER TABLE articles ADD COLUMN language TEXT NOT NULL DEFAULT ''",
+        "UPDATE articles SET language = newsmap_language(text)",
+        "DROP TABLE search",
+        """CREATE VIRTUAL TABLE search USING fts5 (
+            slug UNINDEXED, title, places, lemmas, tokenize = 'unicode61 remove_diacritics 2'
+        )""",
+        """INSERT INTO search (slug, title, places, lemmas)
+            SELECT slug, title, places, newsmap_lemmas(title || ' ' || places) FROM (
+                SELECT a.slug, a.title, coalesce((SELECT group_concat(p.name || ' ' || p.article_name, ' ')
+                    FROM places p WHERE p.article = a.slug), '') AS places FROM articles a
+            )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# Python functions the steps call, registered on the connection before they run.
+FUNCTIONS: dict[str, Callable[[str], str]] = {"newsmap_language": detect, "newsmap_lemmas": index_text}

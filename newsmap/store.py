@@ -28,7 +28,9 @@ from typing import Any
 
 from newsmap.article import Article, Sentence
 from newsmap.corrections import Correction, CorrectionError, Materialised, check_correction, materialise
-from newsmap.migrations import MIGRATIONS, SCHEMA_VERSION
+from newsmap.language import detect
+from newsmap.lemmas import CYRILLIC, fold, index_text, query_alternatives
+from newsmap.migrations import FUNCTIONS, MIGRATIONS, SCHEMA_VERSION
 from newsmap.schema import COLUMN_TYPES, LOCATION_FIELDS, MENTION_FIELDS, fallback_key
 from newsmap.slugs import slugify
 
@@ -74,6 +76,9 @@ def migrate(conn: sqlite3.Connection) -> int:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(f"the database has schema {version}, newer than this newsmap's {SCHEMA_VERSION}")
+    if version < SCHEMA_VERSION:
+        for name, function in FUNCTIONS.items():
+            conn.create_function(name, 1, function, deterministic=True)
     for number in range(version, SCHEMA_VERSION):
         with transaction(conn):
             if conn.execute("PRAGMA user_version").fetchone()[0] != number:
@@ -130,6 +135,7 @@ class ArticleInfo:
     version: int
     content_hash: str
     build_hash: str
+    language: str = ""  # ISO 639-1
 
 
 class Store:
@@ -174,7 +180,8 @@ class Store:
             Sentence(i, start, end, para) for i, (start, end, para) in enumerate(json.loads(row["sentences"]))
         )
         return Article(
-            row["slug"], row["text"], row["title"], row["publisher"], row["published"], row["url"], sentences
+            row["slug"], row["text"], row["title"], row["publisher"], row["published"], row["url"], sentences,
+            row["language"],
         )
 
     def places(self, slug: str | None = None) -> list[dict[str, Any]]:
@@ -294,11 +301,13 @@ class Store:
         self.conn.execute("DELETE FROM articles WHERE slug = ?", (article.slug,))
         self.conn.execute(
             "INSERT INTO articles (slug, title, publisher, published, url, text, sentences, content_hash, "
-            "build_hash, added_at, updated_at, added_by, source, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "build_hash, added_at, updated_at, added_by, source, version, language) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 article.slug, article.title, article.publisher, article.published, article.url, article.text,
                 json.dumps([[s.start, s.end, s.paragraph] for s in article.sentences]), content_hash(article.text),
                 build_hash, previous["added_at"] if previous else written, written, added_by, source, revision,
+                article.language or detect(article.text),  # every path decides it first; this is the last resort
             ),
         )  # fmt: skip
         self.conn.execute(
@@ -328,7 +337,8 @@ class Store:
         self.conn.execute("DELETE FROM search WHERE slug = ?", (article.slug,))
         names = " ".join(f"{row['name']} {row['article_name']}" for row in result.places)
         self.conn.execute(
-            "INSERT INTO search (slug, title, places) VALUES (?, ?, ?)", (article.slug, article.title, names)
+            "INSERT INTO search (slug, title, places, lemmas) VALUES (?, ?, ?, ?)",
+            (article.slug, article.title, names, index_text(f"{article.title} {names}")),
         )
 
     def insert_article(
@@ -550,8 +560,21 @@ def article_filter(
         clauses.append("0")
     elif words:
         clauses.append("a.slug IN (SELECT slug FROM search WHERE search MATCH ?)")
-        args.append(" ".join('"' + word.replace('"', '""') + '"*' for word in words[:20]))
+        args.append(" ".join(_match_word(word) for word in words[:20]))
     return clauses, args
+
+
+def _match_word(word: str) -> str:
+    """One word of a search as FTS5 syntax: the word or a word it starts, in any column; a Cyrillic
+    word also by its lemmas (`newsmap.lemmas`: «Ош» finds «в Оше», «Киргизия» «Киргизии»)."""
+    phrase = _phrase(word) + "*"
+    if not CYRILLIC.search(word):
+        return phrase
+    return "(" + " OR ".join([phrase, _phrase(fold(word)) + "*", *map(_phrase, query_alternatives(word))]) + ")"
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def _quoted(fields: tuple[str, ...]) -> list[str]:
