@@ -65,12 +65,12 @@ def geoparse_argv() -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def load_articles(corpus: Path) -> list[tuple[str, str]]:
-    """(id, text) of every dev article, in corpus order."""
+def load_articles(corpus: Path) -> list[tuple[str, str, str]]:
+    """(id, text, language: "" to detect) of every dev article, in corpus order."""
     articles = []
     for name in CORPORA:
         with (corpus / f"{name}.dev.jsonl").open(encoding="utf-8") as handle:
-            articles += [(doc["id"], doc["text"]) for doc in map(json.loads, handle) if doc]
+            articles += [(doc["id"], doc["text"], "") for doc in map(json.loads, handle) if doc]
     return articles
 
 
@@ -138,7 +138,7 @@ def main() -> None:
         raise SystemExit(f"{corpus}: not the corpus folder (missing {', '.join(missing)})")
     distinct = load_articles(corpus)
     copies = max(1, round(TARGET_ARTICLES / len(distinct)))
-    articles = [(f"{doc_id}#{copy}", text) for copy in range(copies) for doc_id, text in distinct]
+    articles = [(f"{doc_id}#{copy}", text, lang) for copy in range(copies) for doc_id, text, lang in distinct]
     settings = Settings.from_env()
     limits = (int(settings.max_article_kb * 1000), settings.max_places, settings.max_mentions)
     args = (str(settings.gazetteer), str(settings.cache_dir), limits)

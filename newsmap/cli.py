@@ -208,16 +208,22 @@ def main() -> None:
 @click.option("--publisher", default="", help="Publisher (one article only).")
 @click.option("--published", default="", help="Date published, YYYY-MM-DD, YYYY-MM or YYYY (one article only).")
 @click.option("--url", default="", help="Address of the original (one article only; a fetched page's own by default).")
+@click.option("--language", default="", help="ISO 639-1 code, e.g. ru (every article given; default: detected from the text).")
 @click.option("--by", "added_by", default="", help="Who adds it (shown in the article's record).")
 def add_command(
-    sources: tuple[str, ...], db_path: Path | None, title: str, publisher: str, published: str, url: str, added_by: str
+    sources: tuple[str, ...], db_path: Path | None, title: str, publisher: str, published: str, url: str,
+    language: str, added_by: str,
 ) -> None:
-    """Add articles to the library: files (.txt, .md, .html) or web addresses (http/https)."""
+    """Add articles to the library: files (.txt, .md, .html) or web addresses (http/https).
+
+    Places are found in English and Russian texts; an article in another language is stored without places."""
     from newsmap.adding import GeoparseError, Limits, add_article
     from newsmap.article import ArticleError
     from newsmap.dates import DateError, check_published
     from newsmap.geoparse_pool import GeoparsePool
     from newsmap.ingest import IngestError, fetch_url, from_upload
+    from newsmap.language import checked as checked_language
+    from newsmap.language import notice
     from newsmap.store import Store, StoreError
 
     settings = _settings()
@@ -227,6 +233,10 @@ def add_command(
         check_published(published)
     except DateError as error:
         _fail(f"--published: {error}")
+    try:
+        language = checked_language(language)
+    except ValueError as error:
+        _fail(f"--language: {error}")
     limit = int(settings.max_article_kb * 1000)
     try:
         store = Store.open(db_path or settings.db)
@@ -248,7 +258,7 @@ def add_command(
                 added = add_article(
                     store, geoparse, draft.text, limits=limits, title=title or draft.title,
                     publisher=publisher or draft.publisher, published=published or draft.published,
-                    url=url or draft.url, added_by=added_by, source="cli",
+                    url=url or draft.url, language=language or draft.language, added_by=added_by, source="cli",
                 )  # fmt: skip
             except (IngestError, ArticleError, GeoparseError) as error:
                 failed += 1
@@ -260,6 +270,8 @@ def add_command(
                 continue
             verb = "is already in the library as" if added.duplicate else "added as"
             click.echo(f"{source}: {verb} /articles/{added.slug} ({len(added.places)} places)")
+            if notice(added.language):
+                click.echo(f"note: {source}: {notice(added.language)}", err=True)
     geoparse.close()
     store.close()
     if failed:

@@ -26,6 +26,7 @@ from trafilatura.xml import xmltotxt
 
 from newsmap.dates import is_published
 from newsmap.fetch import CONTROL, LIMIT_SETTING, FetchError, fetch, kb, one_line
+from newsmap.language import is_code
 
 ADVICE = "paste its text or upload .txt/.md/.html"
 ACCEPTED_UPLOADS = ".txt, .md (.markdown) and .html (.htm)"
@@ -40,6 +41,7 @@ class Draft:
     publisher: str = ""
     published: str = ""  # "YYYY-MM-DD", "YYYY-MM" or ""
     url: str = ""
+    language: str = ""  # ISO 639-1, when the file says (markdown front matter); else decided when it is added
 
 
 class IngestError(ValueError):
@@ -222,6 +224,8 @@ _EMPHASIS = (
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _FRONT_KEYS = {
     "title": "title",
+    "language": "language",
+    "lang": "language",
     "publisher": "publisher",
     "source": "publisher",
     "site": "publisher",
@@ -245,7 +249,14 @@ def _draft_from_markdown(text: str, *, what: str, url: str, max_bytes: int) -> D
         publisher=meta.get("publisher", ""),
         published=_published(meta.get("published", "")),
         url=url or _http_url(meta.get("url", "")),
+        language=_language(meta.get("language", "")),
     )
+
+
+def _language(value: str) -> str:
+    """A front matter's language as a code ("ru-RU" -> "ru"), or "" (then detected) for what is not one."""
+    code = value.strip().lower().replace("_", "-").split("-", 1)[0]
+    return code if is_code(code) else ""
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:

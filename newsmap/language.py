@@ -77,6 +77,16 @@ _CYRILLIC_WORD = re.compile(r"[\u0400-\u052f]+")
 _LATIN_WORD = re.compile(r"[a-zA-Z\u00c0-\u024f]+")
 
 
+def choices() -> dict[str, object]:
+    """The web form's language list: the languages read first, then every other named one by name."""
+    others = sorted(((code, label) for code, label in NAMES.items() if code not in SUPPORTED), key=lambda c: c[1])
+    return {
+        "supported": [(code, name(code)) for code in SUPPORTED],
+        "others": others,
+        "readable": " and ".join(name(code) for code in SUPPORTED),
+    }
+
+
 def is_code(value: str) -> bool:
     """Whether a metadata `language` is an ISO 639-1 code as stored ("ru", "en")."""
     return bool(CODE.fullmatch(value))
@@ -85,6 +95,31 @@ def is_code(value: str) -> bool:
 def name(code: str) -> str:
     """ "Kyrgyz" for "ky"; the code itself when it has no name here."""
     return NAMES.get(code, code)
+
+
+def decide(text: str, given: str = "") -> str:
+    """The language an article is stored with: the one given (metadata, the form, the API's field,
+    `--language`), else the detector's. Every way in calls it before geoparsing, so the geoparser
+    is asked only about languages it reads (`SUPPORTED`)."""
+    return given or detect(text)
+
+
+def checked(value: str) -> str:
+    """A language as a person typed it ("RU ", "") as stored ("ru", "" for detect); ValueError with
+    a one-line reason for anything that is not an ISO 639-1 code."""
+    code = value.strip().lower()
+    if code and not is_code(code):
+        raise ValueError(f'language must be an ISO 639-1 code such as "en" or "ru" (or empty to detect it), not {value!r}')
+    return code
+
+
+def notice(code: str) -> str:
+    """What an article's page says when its language is not one the geoparser reads ("" when it is):
+    the article is stored and shown, with no places rather than places misread."""
+    if not code or code in SUPPORTED:
+        return ""
+    readable = " and ".join(name(c) for c in SUPPORTED)
+    return f"This article is in {name(code)}: places are found in {readable} texts."
 
 
 def detect(text: str) -> str:

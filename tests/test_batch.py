@@ -89,7 +89,7 @@ def test_one_line_per_article_in_input_order_with_every_field(one_process):
     assert [row["id"] for row in rows] == [doc["id"] for doc in ARTICLES]  # blank line skipped, 42 stays a number
     texts = {doc["id"]: doc["text"] for doc in ARTICLES}
     for row in rows:
-        assert set(row) == {"id", "toponyms"}
+        assert set(row) == {"id", "language", "toponyms"} and row["language"] == "en"
         assert [t["text"] for t in row["toponyms"]] == list(EXPECTED[row["id"]])
         starts = [t["start"] for t in row["toponyms"]]
         assert starts == sorted(starts)

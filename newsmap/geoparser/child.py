@@ -1,7 +1,7 @@
 """The geoparser as a child process (`python -m newsmap.geoparser.child`), for `newsmap.geoparse_pool`.
 
 It reads one JSON request per line on stdin (`{"text", "title", "publisher", "published", "url",
-"limits"}`), geoparses the article with the gazetteer it opened once, and writes one JSON answer
+"language", "limits"}`), geoparses the article with the gazetteer it opened once, and writes one JSON answer
 per line on stdout: `{"ok": true, "slug", "title", "sentences", "locations", "mentions"}`, or
 `{"ok": false, "error"}` for an article the limits refuse. It stores nothing: the process that
 asked stores the rows, so killing this one at any moment changes nothing. It ends when its stdin
@@ -27,10 +27,11 @@ from newsmap.slugs import slugify
 
 def geoparse_request(request: Mapping[str, Any], gazetteer: Gazetteer) -> dict[str, Any]:
     """The answer to one request (see the module's docstring)."""
-    meta = {key: str(request.get(key) or "") for key in ("title", "publisher", "published", "url")}
+    meta = {key: str(request.get(key) or "") for key in ("title", "publisher", "published", "url", "language")}
     article = article_from_text("", str(request["text"]), **meta)  # its title: the given one, or the first line
     # The slug the rows carry for now; the store picks the free one inside its transaction.
     article = sentences_as_seen(dataclasses.replace(article, slug=slugify(article.title, fallback="article")))
+    article = dataclasses.replace(article, language=meta["language"])  # kept, whatever made the sentences
     limits = Limits(**{key: int(value) for key, value in dict(request.get("limits") or {}).items()})
     try:
         locations, mentions = geoparse_within_limits(article, gazetteer, None, limits)

@@ -1,12 +1,14 @@
 """`newsmap geoparse IN.jsonl`: the places of many articles at once, one JSON line per article.
 
-Input: JSON Lines, one article a line, `{"id": ..., "text": ...}` ("id" text or an integer; other
-fields are ignored; blank lines are skipped). The whole file is read and checked before anything
+Input: JSON Lines, one article a line, `{"id": ..., "text": ...}` ("id" text or an integer; an
+optional "language", an ISO 639-1 code, overrides the detector; other fields are ignored; blank
+lines are skipped). The whole file is read and checked before anything
 is geoparsed: a line that is not such an object ends the command with exit status 1 and one line
 `error: IN.jsonl:LINE: what is wrong`, and nothing is written.
 
 Output (stdout, or --out, written whole at the end): one line per article, in input order,
-`{"id", "toponyms": [{"start", "end", "text", "name", "lat", "lon", "precision", "role"}]}`: one
+`{"id", "language", "toponyms": [{"start", "end", "text", "name", "lat", "lon", "precision", "role"}]}`
+(an article in a language the geoparser does not read: no toponyms and a "notice" saying so): one
 toponym per mention row of the pipeline (sorted by offset; `text == article[start:end]`, `name`,
 `lat`, `lon` and `precision` are its place's, `role` the mention's). The offline gazetteer only,
 never Nominatim. An article over the limits (NEWSMAP_MAX_ARTICLE_KB, NEWSMAP_MAX_PLACES,
@@ -45,7 +47,7 @@ PARTITION_ARTICLES = 25  # articles per partition: a task is ~0.1 s, well above 
 PARTITIONS_PER_WORKER = 4  # at least, so a slow partition does not leave the other workers idle
 CONNECT_TIMEOUT = "10s"  # to reach a --scheduler
 
-Record = tuple[Any, str]  # (id, text)
+Record = tuple[Any, str, str]  # (id, text, language: "" to detect)
 Limits3 = tuple[int, int, int]  # article bytes, places, mentions: plain values, cheap to send to workers
 
 
@@ -72,13 +74,25 @@ def read_articles(data: bytes, name: str) -> list[Record]:
         if "id" not in doc or "text" not in doc:
             missing = " and ".join(f'"{key}"' for key in ("id", "text") if key not in doc)
             raise InputError(f"{where}: the object has no {missing}")
-        doc_id, text = doc["id"], doc["text"]
-        if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
-            raise InputError(f'{where}: "id" must be text or an integer, not {_kind(doc_id)}')
-        if not isinstance(text, str):
-            raise InputError(f'{where}: "text" must be text, not {_kind(text)}')
-        records.append((doc_id, text))
+        records.append(_record(doc, where))
     return records
+
+
+def _record(doc: dict[str, Any], where: str) -> Record:
+    """One line's (id, text, language), checked; its `language` ("" when absent: detected) overrides the detector."""
+    from newsmap.language import checked
+
+    doc_id, text, language = doc["id"], doc["text"], doc.get("language", "")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
+        raise InputError(f'{where}: "id" must be text or an integer, not {_kind(doc_id)}')
+    if not isinstance(text, str):
+        raise InputError(f'{where}: "text" must be text, not {_kind(text)}')
+    if not isinstance(language, str):
+        raise InputError(f'{where}: "language" must be text, not {_kind(language)}')
+    try:
+        return doc_id, text, checked(language)
+    except ValueError as error:
+        raise InputError(f"{where}: {error}") from None
 
 
 def _kind(value: Any) -> str:
@@ -97,37 +111,48 @@ def geoparse_partition(
     from newsmap.adding import Limits
     from newsmap.article import ArticleError, article_from_text
     from newsmap.geoparser import geoparse_within_limits
+    from newsmap.language import SUPPORTED, decide, notice
 
     gazetteer = _gazetteer(curated, cache_dir)
     allowed = Limits(*limits)
     results: list[dict[str, Any]] = []
-    for doc_id, text in records:
+    for doc_id, text, given in records:
+        language = decide(text, given)
+        if language not in SUPPORTED:  # never misread as English or Russian: no toponyms, and why
+            results.append({"id": doc_id, "language": language, "toponyms": [], "notice": notice(language)})
+            continue
         try:
             if len(text.encode("utf-8")) > allowed.article_bytes:
                 raise ArticleError(
                     f"{doc_id}: the text is more than the {allowed.article_bytes // 1000} KB allowed "
                     "(NEWSMAP_MAX_ARTICLE_KB)"
                 )
-            locations, mentions = geoparse_within_limits(article_from_text(str(doc_id), text), gazetteer, None, allowed)
+            article = article_from_text(str(doc_id), text, language=language)
+            locations, mentions = geoparse_within_limits(article, gazetteer, None, allowed)
         except ArticleError as error:
-            results.append({"id": doc_id, "toponyms": [], "error": str(error)})
+            results.append({"id": doc_id, "language": language, "toponyms": [], "error": str(error)})
             continue
-        places = {row["id"]: row for row in locations}
-        toponyms = []
-        for mention in sorted(mentions, key=lambda row: (row["start"], row["end"])):
-            place = places[mention["place_id"]]
-            toponyms.append({
-                "start": mention["start"],
-                "end": mention["end"],
-                "text": mention["text"],
-                "name": place["name"],
-                "lat": place["lat"],
-                "lon": place["lon"],
-                "precision": place["precision"],
-                "role": mention["role"],
-            })  # fmt: skip
-        results.append({"id": doc_id, "toponyms": toponyms})
+        results.append({"id": doc_id, "language": language, "toponyms": _toponyms(locations, mentions)})
     return results
+
+
+def _toponyms(locations: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One toponym per mention row, by offset, with its place's name, point and precision."""
+    places = {row["id"]: row for row in locations}
+    toponyms = []
+    for mention in sorted(mentions, key=lambda row: (row["start"], row["end"])):
+        place = places[mention["place_id"]]
+        toponyms.append({
+            "start": mention["start"],
+            "end": mention["end"],
+            "text": mention["text"],
+            "name": place["name"],
+            "lat": place["lat"],
+            "lon": place["lon"],
+            "precision": place["precision"],
+            "role": mention["role"],
+        })  # fmt: skip
+    return toponyms
 
 
 @functools.cache

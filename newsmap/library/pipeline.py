@@ -8,6 +8,7 @@ the web, the API or `newsmap add` takes `newsmap.adding` instead, geoparsed by `
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -40,6 +41,8 @@ from newsmap.geoparser.gazetteer import (
     default_cache_dir,
 )
 from newsmap.geoparser.resolution import CandidateSource
+from newsmap.language import SUPPORTED, decide
+from newsmap.language import name as language_name
 from newsmap.settings import Settings
 from newsmap.store import Store, StoreError
 
@@ -111,7 +114,8 @@ def build_fingerprint(curated_path: Path, geocoder_name: str) -> str:
 
 
 def _article_hash(article: Article, fingerprint: str) -> str:
-    fields = (fingerprint, article.slug, article.title, article.publisher, article.published, article.url, article.text)
+    fields = (fingerprint, article.slug, article.title, article.publisher, article.published, article.url, article.text,
+              article.language)  # fmt: skip
     return hashlib.sha256("\x00".join(fields).encode("utf-8")).hexdigest()
 
 
@@ -206,7 +210,8 @@ def _build_one(
     """One seed: unchanged, geoparsed and stored, or skipped with a reason (its previous version stays)."""
     started = time.monotonic()
     try:
-        article = sentences_as_seen(load_article(path, context.limits.article_bytes))
+        loaded = load_article(path, context.limits.article_bytes)  # its metadata's language overrides the detector
+        article = dataclasses.replace(sentences_as_seen(loaded), language=decide(loaded.text, loaded.language))
         if article.slug in seen:
             raise ArticleError(f"{path}: its slug {article.slug!r} is already another seed's")
         article_hash = _article_hash(article, context.fingerprint)
@@ -232,6 +237,8 @@ def _build_one(
 def _geoparse_with_fallback(
     article: Article, context: _BuildContext, summary: BuildSummary, echo: Callable[[str], None]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    if article.language not in SUPPORTED:  # stored, shown with a notice, never misread as English or Russian
+        return [], [], f"not geoparsed: {language_name(article.language)}"
     gazetteer, geocoder = context.tools()
     try:
         locations, mentions = geoparse_within_limits(article, gazetteer, geocoder, context.limits)

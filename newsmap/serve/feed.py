@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from newsmap import __version__
 from newsmap.dataset import xml_text
+from newsmap.language import name as language_name
 from newsmap.serve import month_year
 from newsmap.store import ArticleInfo
 
@@ -88,7 +89,7 @@ def _entry(article: ArticleInfo, base: str, places: int | None) -> str:
     lines = [
         "<entry>",
         f"<id>{_text(entry_id)}</id>",
-        f"<title>{_text(article.title.strip()) or _text(article.slug)}</title>",
+        f"<title{_lang(article.language)}>{_text(article.title.strip()) or _text(article.slug)}</title>",
         f'<link rel="alternate" type="text/html" href="{_text(page)}"/>',
         f"<updated>{_rfc3339(article.updated_at, f'{article.slug} updated_at')}</updated>",
         f"<published>{added}</published>",
@@ -107,6 +108,8 @@ def _summary(article: ArticleInfo, places: int | None) -> str:
     parts = []
     if places is not None:
         parts.append(f"{places} place" if places == 1 else f"{places} places")
+    if article.language not in ("", "en"):
+        parts.append(f"in {language_name(article.language)}")
     published = " ".join(
         part
         for part in (
@@ -120,6 +123,11 @@ def _summary(article: ArticleInfo, places: int | None) -> str:
         parts.append(published)
     summary = ", ".join(parts)
     return summary[:1].upper() + summary[1:]
+
+
+def _lang(code: str) -> str:
+    """`xml:lang` for an article's own words (its title) in a language other than the feed's English."""
+    return f' xml:lang="{_text(code)}"' if code not in ("", "en") else ""
 
 
 def _rfc3339(value: str, what: str) -> str:

@@ -41,6 +41,8 @@ from newsmap.dataset import (
     to_json_bytes,
     to_kml,
 )
+from newsmap.language import name as language_name
+from newsmap.language import notice
 from newsmap.schema import category_family
 from newsmap.serve import basemap
 from newsmap.serve.assets import Asset, file_time, minified
@@ -456,6 +458,7 @@ class Site:
             map=parts,
             map_script=script,
             downloads=article_downloads(article.slug),
+            language=text_language(article),
             corrections=len(history.corrections),
             exported=self.config.exported,
         )
@@ -496,7 +499,7 @@ class Site:
     def _build_index(self, store: Store) -> Built:
         counts = store.place_counts()
         library = [
-            {**{k: getattr(info, k) for k in ("slug", "title", "publisher", "published", "url", "added_at")},
+            {**{k: getattr(info, k) for k in ("slug", "title", "publisher", "published", "url", "added_at", "language")},
              "page": f"/articles/{info.slug}", "places": counts.get(info.slug, 0), "api": f"/api/articles/{info.slug}"}
             for info in store.infos()
             if self.config.only is None or info.slug in self.config.only
@@ -554,4 +557,15 @@ def place_document(place: dict[str, Any], mentions: list[dict[str, Any]]) -> byt
 
 
 def _meta(article: Article) -> dict[str, str]:
-    return {key: getattr(article, key) for key in ("slug", "title", "publisher", "published", "url")}
+    """What the API says of an article: its metadata, its language (ISO 639-1) and, for a language the
+    geoparser does not read, the notice its page shows ("" otherwise)."""
+    meta = {key: getattr(article, key) for key in ("slug", "title", "publisher", "published", "url", "language")}
+    return {**meta, "language_name": language_name(article.language), "notice": notice(article.language)}
+
+
+def text_language(article: Article) -> dict[str, str]:
+    """The page's words about the article's language: `lang`, set on the article's own words (its title,
+    text and quotes; "" for English, the page's), its name for the byline (English goes unsaid, as the
+    chrome is English) and the notice of a language the geoparser does not read."""
+    foreign = article.language if article.language not in ("", "en") else ""
+    return {"lang": foreign, "name": language_name(foreign) if foreign else "", "notice": notice(article.language)}

@@ -18,13 +18,16 @@ from newsmap.adding import GeoparseError, add_article
 from newsmap.article import ArticleError
 from newsmap.dates import DateError, check_published
 from newsmap.ingest import Draft, IngestError, fetch_url, from_text, from_upload
+from newsmap.language import checked as checked_language
+from newsmap.language import choices as language_choices
+from newsmap.language import notice
 from newsmap.serve import auth
 from newsmap.serve.bodies import HTML_ALLOWANCE, json_body
 from newsmap.serve.placelinks import with_place_links
 from newsmap.serve.site import Site
 
 ADDING = "newsmap.adding"  # app.extensions key: the app's Adding (its geoparse function and limits)
-FORM_FIELDS = ("title", "publisher", "published", "url", "text", "fetch")
+FORM_FIELDS = ("title", "publisher", "published", "url", "text", "fetch", "language")
 
 bp = Blueprint("writes", __name__)
 
@@ -39,6 +42,7 @@ class Outcome:
     slug: str = ""
     places: list[dict[str, Any]] | None = None
     message: str = ""
+    language: str = ""
 
 
 def max_bytes() -> int:
@@ -62,7 +66,8 @@ def draft_from_request(fields: dict[str, str], upload: Any) -> Draft:
         raise IngestError("the address of the original must start with http:// or https://")
     try:
         check_published(chosen["published"])
-    except DateError as error:
+        language = checked_language(fields.get("language", ""))
+    except (DateError, ValueError) as error:
         raise IngestError(str(error)) from None
     return Draft(
         text=draft.text,
@@ -70,6 +75,7 @@ def draft_from_request(fields: dict[str, str], upload: Any) -> Draft:
         publisher=chosen["publisher"] or draft.publisher,
         published=chosen["published"] or draft.published,
         url=chosen["url"] or draft.url,
+        language=language or draft.language,  # the editor's choice, the file's, else detected when added
     )
 
 
@@ -83,7 +89,7 @@ def add(fields: dict[str, str], upload: Any, source: str) -> Outcome:
     try:
         added = add_article(
             site().store(), adding.geoparse, draft.text, limits=adding.limits, title=draft.title,
-            publisher=draft.publisher, published=draft.published, url=draft.url,
+            publisher=draft.publisher, published=draft.published, url=draft.url, language=draft.language,
             added_by=auth.current_editor() or "", source=source,
         )  # fmt: skip
     except ArticleError as error:
@@ -91,8 +97,9 @@ def add(fields: dict[str, str], upload: Any, source: str) -> Outcome:
     except GeoparseError as error:
         return Outcome(error.status, message=str(error))
     if added.duplicate:
-        return Outcome(409, added.slug, added.places, f"This text is already in the library: /articles/{added.slug}")
-    return Outcome(201, added.slug, added.places)
+        message = f"This text is already in the library: /articles/{added.slug}"
+        return Outcome(409, added.slug, added.places, message, added.language)
+    return Outcome(201, added.slug, added.places, language=added.language)
 
 
 # --------------------------------------------------------------------------- the page
@@ -111,6 +118,7 @@ def form_page(fields: dict[str, str], error: str, status: int, existing: str = "
         error=error,
         existing=existing,
         max_kb=int(float(current_app.config["MAX_ARTICLE_KB"])),
+        languages=language_choices(),
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Content-Security-Policy"] = auth.FORM_CSP + "; script-src 'self'"  # static/new.js
@@ -159,7 +167,9 @@ def manage(slug: str) -> Response:
 @auth.editor_required
 @auth.write_limit
 def api_add() -> Response:
-    """JSON `{title, text, publisher?, published?, url?}` (or `fetch` for a URL), or a multipart upload."""
+    """JSON `{title, text, publisher?, published?, url?, language?}` (or `fetch` for a URL), or a multipart
+    upload. `language` (ISO 639-1) overrides the detector; the answer says the language stored, and for
+    one the geoparser does not read, a `notice` (the article is stored with no places)."""
     if request.is_json:
         body = json_body()
         if not isinstance(body, dict):
@@ -177,7 +187,10 @@ def api_add() -> Response:
         abort(outcome.status, description=outcome.message)
     url = f"/articles/{outcome.slug}"  # the new article, or the one the text duplicates
     if outcome.status == 201:
-        body = {"slug": outcome.slug, "url": url, "places": with_place_links(outcome.places or [], outcome.slug)}
+        body = {"slug": outcome.slug, "url": url, "language": outcome.language,
+                "places": with_place_links(outcome.places or [], outcome.slug)}  # fmt: skip
+        if notice(outcome.language):
+            body["notice"] = notice(outcome.language)
     else:
         body = {"error": "Conflict", "status": 409, "message": outcome.message, "slug": outcome.slug, "url": url}
     response = jsonify(body)
