@@ -11,7 +11,6 @@ import http.client
 import os
 import re
 import sqlite3
-import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from newsmap.serve.limitstore import SQLiteStorage, path_of, storage_uri
 from newsmap.store import connect
 
 from .liveserver import ROOT, LiveServer, site_env
+from .racing import run_together
 
 WORKER_HEADER = "X-Test-Worker"
 PASSWORD = "correct horse battery"
@@ -187,20 +187,7 @@ print(sum(storage.acquire_entry("k", 15, 60) for _ in range(10)), flush=True)
 def test_processes_take_exactly_the_limit_between_them(tmp_path: Path):
     """Three processes (as gunicorn's workers are) race for 15 entries, 10 tries each: 15 in all."""
     uri = storage_uri(tmp_path / "limits.db")
-    argv = [sys.executable, "-c", CHILD, uri]
-    children = [
-        subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(3)
-    ]
-    try:
-        for child in children:
-            assert child.stdout.readline().strip() == "ready"
-        for child in children:
-            child.stdin.write("go\n")
-            child.stdin.flush()
-        taken = [int(child.communicate(timeout=60)[0]) for child in children]
-    finally:
-        for child in children:
-            child.kill()
+    taken = [int(answer) for answer in run_together([sys.executable, "-c", CHILD, uri], 3, ROOT)]
     assert sum(taken) == 15, taken
     assert not SQLiteStorage(uri).acquire_entry("k", 15, 60)
 

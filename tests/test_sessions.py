@@ -28,6 +28,7 @@ from newsmap.serve import auth, create_app
 from newsmap.store import MIGRATIONS, connect
 
 from .conftest import ROOT, LiveServer, app_for, site_env
+from .racing import run_together
 
 PASSWORD = "correct horse battery"
 FORM = "application/x-www-form-urlencoded"
@@ -215,20 +216,7 @@ print(key_file(Path(sys.argv[1])), flush=True)
 
 
 def test_processes_starting_at_once_agree_on_one_key(tmp_path: Path):
-    argv = [sys.executable, "-c", MAKER, str(tmp_path / "secret_key")]
-    makers = [
-        subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(4)
-    ]
-    try:
-        for maker in makers:
-            assert maker.stdout.readline().strip() == "ready"
-        for maker in makers:
-            maker.stdin.write("go\n")
-            maker.stdin.flush()
-        keys = {maker.communicate(timeout=60)[0].strip() for maker in makers}
-    finally:
-        for maker in makers:
-            maker.kill()
+    keys = set(run_together([sys.executable, "-c", MAKER, str(tmp_path / "secret_key")], 4, ROOT))
     assert keys == {(tmp_path / "secret_key").read_text().strip()} and len(keys.pop()) == 64
 
 

@@ -16,7 +16,7 @@ import html
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, has_app_context, jsonify, request
 
@@ -147,13 +147,21 @@ def same_site(scheme: str, netloc: str) -> bool:
     return scheme in DEFAULT_PORTS and key(scheme, netloc) == key(here.scheme, here.netloc)
 
 
-def requested_article(url: str) -> tuple[str, str] | None:
-    """(slug, place id or "") of an article page or embed URL of this site; a path counts as this site's."""
+def _this_site(url: str) -> SplitResult | None:
+    """The parts of `url` when it is an address of this site (a bare path is), else None."""
     try:
         parts = urlsplit(url)
         if (parts.scheme or parts.netloc) and not same_site(parts.scheme or request.scheme, parts.netloc):
             return None
     except ValueError:
+        return None
+    return parts
+
+
+def requested_article(url: str) -> tuple[str, str] | None:
+    """(slug, place id or "") of an article page or embed URL of this site; a path counts as this site's."""
+    parts = _this_site(url)
+    if parts is None:
         return None
     path = unquote(parts.path)
     found = ARTICLE_URL.fullmatch(path)
@@ -167,11 +175,8 @@ def requested_collection(url: str) -> tuple[str, str] | None:
     """(embed path, title) of a collection's page or embed URL of this site (a path counts as this site's)."""
     from newsmap.serve import collection_pages  # which builds its embed with this module's policy
 
-    try:
-        parts = urlsplit(url)
-        if (parts.scheme or parts.netloc) and not same_site(parts.scheme or request.scheme, parts.netloc):
-            return None
-    except ValueError:
+    parts = _this_site(url)
+    if parts is None:
         return None
     found = COLLECTION_URL.fullmatch(unquote(parts.path))
     built = collection_pages.built(site(), found[1]) if found else None
