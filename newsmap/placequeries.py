@@ -24,7 +24,7 @@ MAX_QUOTES = 3  # sentences quoted per article on the page (the downloads hold e
 LOOKBACK = 1000  # rows before a page read for the status its timeline starts from
 TIMELINE_ORDER = "published_from IS NULL, published_from, added_at, article, id"  # `places_timeline`'s order
 MENTION_FIELDS = (
-    "key", "article", "title", "publisher", "published", "place_id", "name", "status", "lat", "lon", "precision",
+    "key", "article", "title", "publisher", "published", "language", "place_id", "name", "status", "lat", "lon", "precision",
     "role", "sentence", "start", "end", "text", "quote", "page",
 )  # fmt: skip
 
@@ -122,6 +122,7 @@ class Entry:
     status: str
     lat: float
     lon: float
+    language: str = ""  # the article's (ISO 639-1): its quotes carry it as `lang`
     quotes: list[dict[str, Any]] = field(default_factory=list)  # {sentence, text, marks: [[start, end], ...]}
     more_quotes: int = 0  # sentences naming it beyond the MAX_QUOTES shown
 
@@ -133,7 +134,7 @@ def page_entries(
     the page's rows picked from the index alone, then joined to their articles (three queries)."""
     extra, args = _among(only)
     rows = conn.execute(
-        "SELECT p.article, a.title, a.publisher, a.published, p.id, p.name, p.status, p.lat, p.lon "
+        "SELECT p.article, a.title, a.publisher, a.published, p.id, p.name, p.status, p.lat, p.lon, a.language "
         f"FROM (SELECT article, id FROM places WHERE key = ?{extra} ORDER BY {TIMELINE_ORDER} LIMIT ? OFFSET ?) k "
         "JOIN places p ON p.article = k.article AND p.id = k.id JOIN articles a ON a.slug = p.article "
         f"ORDER BY p.{TIMELINE_ORDER.replace(', ', ', p.')}",
@@ -252,7 +253,7 @@ def iter_mentions(conn: sqlite3.Connection, key: str, only: Collection[str] | No
     article, its row and its sentence: what the place's downloads hold. Read with a cursor."""
     extra, args = _among(only, "p.article")
     cursor = conn.execute(
-        "SELECT p.key, p.article, a.title, a.publisher, a.published, p.id, p.name, p.status, p.lat, p.lon, "
+        "SELECT p.key, p.article, a.title, a.publisher, a.published, a.language, p.id, p.name, p.status, p.lat, p.lon, "
         'p.precision, m.role, m.sentence, m.start, m."end", m.text, '
         "substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) "
         "FROM places p JOIN articles a ON a.slug = p.article "

@@ -560,7 +560,7 @@ def article_filter(
         clauses.append("0")
     elif words:
         clauses.append("a.slug IN (SELECT slug FROM search WHERE search MATCH ?)")
-        args.append(" ".join(_match_word(word) for word in words[:20]))
+        args.append(" AND ".join(_match_word(word) for word in words[:20]))
     return clauses, args
 
 

@@ -67,6 +67,8 @@
       }
       shown[text] = true;
       var quote = element("blockquote");
+      var lang = sentence.closest("[lang]");  /* the article's language, which its text carries */
+      if (lang) { quote.lang = lang.lang; }
       sentence.childNodes.forEach(function (node) {
         var own = node.nodeType === 1 && (node.getAttribute("data-place") === place.id ||
           (node.getAttribute("data-also") || "").split(" ").indexOf(place.id) >= 0);

