@@ -20,7 +20,7 @@ from newsmap.geoparser.weights import Weights
 def sense_key(mention: Mention) -> str:
     """Mentions with the same key are the same name: one sense per name per article."""
     role = "place" if mention.role in ("toponym", "organisation") else mention.role
-    return f"{role}:{_normal(mention.text)}"
+    return f"{role}:{_normal(mention.lemma or mention.text)}"
 
 
 _normal = functools.lru_cache(maxsize=1 << 16)(normalize)

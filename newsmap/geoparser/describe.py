@@ -231,10 +231,12 @@ def _best_sentence(mentions: list[Mention], article: Article, trigger: int | Non
 
 
 def _article_name(mentions: list[Mention]) -> str:
-    counts = Counter(m.text for m in mentions)
+    """The article's most frequent spelling of the place (its lemma where the language inflects names:
+    «в Оше» and «Ош» are both Ош)."""
+    counts = Counter(m.lemma or m.text for m in mentions)
     first = {}
     for m in sorted(mentions, key=lambda m: m.start):
-        first.setdefault(m.text, m.start)
+        first.setdefault(m.lemma or m.text, m.start)
     return min(counts, key=lambda text: (-counts[text], first[text]))
 
 

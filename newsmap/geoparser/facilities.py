@@ -267,7 +267,8 @@ class FacilityPlacer:
 
     def _at(self, mention: Mention, anchor: Place) -> Place:
         """A phrase located by a place: a known facility there, else a row of its own at the place."""
-        anchor_name = mention.anchors[0].text
+        # An inflected name («в Канте») is matched to the facilities' English names by its place's name.
+        anchor_name = anchor.name if mention.anchors[0].lemma else mention.anchors[0].text
         matches = self._matching(mention, self.near(anchor, mention.kind))
         named = [m for m in matches if self.named_after(m, anchor_name)]
         if named:
@@ -289,7 +290,7 @@ class FacilityPlacer:
 
     def _named_in_country(self, mention: Mention, anchor: Place) -> list[Place]:
         """Facilities of the phrase's kind in the anchor's country named after it, wherever its town lies."""
-        name = mention.anchors[0].text
+        name = anchor.name if mention.anchors[0].lemma else mention.anchors[0].text
         found = {
             f.key: f
             for f in self.gazetteer.curated
@@ -353,7 +354,9 @@ class FacilityPlacer:
         text = " ".join(mention.text.split())
         if not mention.phrase:
             return text
-        if mention.anchors and mention.anchors[0].start > mention.start:  # "radar station near the town of X"
+        if mention.gloss:  # a phrase in another language, named in English: "radar station near Nurek"
+            text = _glossed(mention, anchor)
+        elif mention.anchors and mention.anchors[0].start > mention.start:  # "radar station near the town of X"
             head = mention.text[: mention.anchors[0].start - mention.start]
             head = re.sub(rf"\s+(?:the\s+)?(?:[\w-]+\s+)?{SETTLEMENT_NOUNS}\s+of\s+(?:the\s+)?$", " ", head, flags=re.I)
             head = re.sub(r"\s+the\s+$", " ", head, flags=re.I)
@@ -366,3 +369,13 @@ class FacilityPlacer:
         if owner and not text.startswith(owner):
             text = f"{owner} {text}"
         return text[:1].upper() + text[1:]
+
+
+def _glossed(mention: Mention, anchor: Place) -> str:
+    """The English name of a phrase written in another language: its gloss, then its place's name ("air
+    base in Kant"); after the place when the text names it so («авиабаза Кант»: "Kant air base")."""
+    if not mention.anchors:
+        return f"{mention.gloss} in {anchor.name}" if anchor.kind == "country" else mention.gloss
+    if mention.gloss.endswith(" "):  # the head, then a preposition: "radar station near "
+        return mention.gloss + anchor.name
+    return f"{anchor.name} {mention.gloss}"

@@ -40,6 +40,10 @@ class Mention:
     operator: str = ""  # a facility phrase: who the text says runs it (ISO code), "" when it does not say
     unit: str = ""  # a facility phrase's unit number ("102nd"), "" when it gives none
     phrase: bool = False  # a facility phrase ("air base in Kant"): placed by its anchor or owner, not by a name
+    # A name inflected in its language («в Оше»): its lemma in the article's spelling («Ош»), which names the
+    # place and makes one sense of all its cases; "" in English, where the text is the name.
+    lemma: str = ""
+    gloss: str = ""  # a facility phrase in another language: its head in English ("radar station near")
 
 
 @dataclass

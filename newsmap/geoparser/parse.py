@@ -19,6 +19,7 @@ from newsmap.geoparser.mentions import Recognition
 from newsmap.geoparser.recognition import Recognizer
 from newsmap.geoparser.resolution import CandidateSource, Resolved, Resolver
 from newsmap.geoparser.rows import place_rows
+from newsmap.language import detect
 
 # Format characters that change no letter: zero-width space, non-joiner and joiner, word joiner,
 # byte-order mark, soft hyphen. "Mos\u200bcow" is Moscow.
@@ -56,7 +57,7 @@ def geoparse_article(
     if not INVISIBLE.search(article.text):  # the usual case: no copy of the text, no offset table
         return _rows_within_limits(article, gazetteer, geocoder, limits)
     visible, origins = visible_text(article.text)
-    seen = article_from_text(article.slug, visible, title=article.title)
+    seen = article_from_text(article.slug, visible, title=article.title, language=article.language)
     locations, mentions = _rows_within_limits(seen, gazetteer, geocoder, limits)
     for row in mentions:
         row["start"], row["end"] = _span(origins, row["start"], row["end"])
@@ -74,13 +75,38 @@ def _rows_within_limits(
     article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None, limits: Limits | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Recognise, resolve, check the limits, then describe: a place-dense article is refused after
-    the (linear) recognition and resolution, never after describing thousands of places."""
-    recognition = Recognizer(gazetteer).recognize(article)
+    the (linear) recognition and resolution, never after describing thousands of places.
+
+    An article in a language the geoparser does not read has no rows (rather than rows misread)."""
+    recognition = recognize(article, gazetteer)
+    if recognition is None:
+        return [], []
     resolved = Resolver(gazetteer, geocoder).resolve(recognition)
     if limits is not None:
         places = len({decision.place.key for decision in resolved})  # a place row per place, a mention row each
         _check_limits(article.slug, places, len(resolved), limits)
     return place_rows(article, resolved, gazetteer)
+
+
+def language_of(article: Article) -> str:
+    """The article's language: the one it was stored with, else the detector's."""
+    return article.language or detect(article.text)
+
+
+def recognize(article: Article, gazetteer: Gazetteer) -> Recognition | None:
+    """The mentions of the article, by its language's recogniser; None for a language not read.
+
+    English is `recognition.Recognizer`; Russian, `ru.RussianRecognizer`, imported only here, on the first
+    Russian article, so English-only use never loads its morphology.
+    """
+    language = language_of(article)
+    if language == "en":
+        return Recognizer(gazetteer).recognize(article)
+    if language == "ru":
+        from newsmap.geoparser.ru import RussianRecognizer
+
+        return RussianRecognizer.shared(gazetteer).recognize(article)
+    return None
 
 
 def _check_limits(slug: str, places: int, mentions: int, limits: Limits) -> None:
@@ -115,6 +141,7 @@ def geoparse_within_limits(
 def geoparse(
     article: Article, gazetteer: Gazetteer, geocoder: CandidateSource | None = None
 ) -> tuple[list[Resolved], Recognition]:
-    """Recognise and resolve: the mentions of `article` that could be placed, each with its place."""
-    recognition = Recognizer(gazetteer).recognize(article)
+    """Recognise and resolve: the mentions of `article` that could be placed, each with its place
+    (none, in a language the geoparser does not read)."""
+    recognition = recognize(article, gazetteer) or Recognition([], [])
     return Resolver(gazetteer, geocoder).resolve(recognition), recognition

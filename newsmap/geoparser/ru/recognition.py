@@ -1,0 +1,283 @@
+"""Recognition in Russian: the names a Russian news text gives places, as the English recogniser's mentions.
+
+A name is a run of capitalised words, looked up in the gazetteer by the nominatives its words may have
+(`morph`), longest first, so «Иссык-Кульской области» is the region before «Иссык-Куль» is the lake; a
+region-type word written in lower case after the run joins it («Ошской области», «Чуйская область»).
+Each mention keeps the exact span («в Оше»: «Оше») and its lemma in the article's spelling («Ош»), which is
+its `article_name` and makes one sense of all its cases. The candidates come with the mention (`fixed`):
+the gazetteer was asked by the lemma, not by the inflected text.
+
+What is weeded out, by what the dictionary says of the words (pymorphy2's OpenCorpora tags), not by a
+list of names:
+
+- **people**: a run with a first name or a patronymic («Сергей Шойгу»), or a word the dictionary reads
+  mostly as a surname («Шойгу»), unless the article puts that word on the ground somewhere («в Канте») or
+  a place noun stands before it («город Кант», «авиабаза Кант»);
+- **sentence openers**: a capitalised first word that the dictionary knows only as a common word
+  («Военная», «Окно»);
+- **acronyms**: only those that name a country («США», «РФ»), never an organisation's («ОДКБ»).
+
+Adjectives of places («российский», «киргизских») are mentions of role `adjective`, by their lemma in
+`lexicon/ru_adjectives.csv`, unless they describe a language («на русском языке»). Latin-script runs in a
+Russian text ("Fort Bragg") are looked up as the English recogniser looks up names. Facility phrases are
+`ru.facilities`'.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from newsmap.article import Article, Sentence
+from newsmap.geoparser.gazetteer import Gazetteer, Place
+from newsmap.geoparser.lexicon import Lexicon
+from newsmap.geoparser.mentions import Mention, Recognition, is_prominent
+from newsmap.geoparser.recognition import Recognizer
+from newsmap.geoparser.ru.facilities import RussianFacilityFinder
+from newsmap.geoparser.ru.morph import (
+    is_common,
+    is_person,
+    lemma,
+    opens_as_common,
+    parses,
+    phrase_nominative,
+    word_nominatives,
+)
+from newsmap.geoparser.ru.words import LOCATIVE, PLACE_NOUNS, WORD, RussianWords, english_preposition, load
+
+MAX_NAME_WORDS = 4  # the most capitalised words of one name looked up
+# Region types written after a name in lower case: «Ошская область», «Панфиловского района».
+REGION_TYPES = frozenset({"область", "район", "край", "республика", "округ", "провинция", "штат", "губерния"})
+_LATIN = re.compile(r"[A-Za-z]")
+_OPENING = re.compile(r"[\s«\"„“(—–-]*$")  # what may stand between a sentence's start and its first word
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of the text with its offsets."""
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def capitalized(self) -> bool:
+        return self.text[:1].isupper()
+
+    @property
+    def latin(self) -> bool:
+        return _LATIN.match(self.text) is not None
+
+
+def words_of(text: str, sentence: Sentence) -> list[Word]:
+    """The words of one sentence, in order."""
+    return [Word(m.start(), m.end(), m.group()) for m in WORD.finditer(text, sentence.start, sentence.end)]
+
+
+def joined(text: str, left: Word, right: Word) -> bool:
+    """Whether two words stand in one name: one space between them."""
+    return text[left.end : right.start] in (" ", "\u00a0")
+
+
+@dataclass
+class _Found:
+    """A name found in a sentence before the people's names are weighed."""
+
+    mention: Mention
+    words: list[Word]
+    person: bool = False  # a word the dictionary reads as a surname: kept only if the article places it
+    after_place_noun: bool = False
+
+
+@dataclass
+class _Scan:
+    found: list[_Found] = field(default_factory=list)
+    adjectives: list[tuple[int, int, str]] = field(default_factory=list)
+    adjective_mentions: list[Mention] = field(default_factory=list)
+    located: set[str] = field(default_factory=set)  # lemmas the article puts after a locative preposition
+
+
+class RussianRecognizer:
+    """Finds mentions in a Russian article; stateless apart from the gazetteer and word lists."""
+
+    _shared: ClassVar[dict[int, RussianRecognizer]] = {}
+
+    def __init__(self, gazetteer: Gazetteer, english: Recognizer | None = None) -> None:
+        self.gazetteer = gazetteer
+        self.english = english or Recognizer(gazetteer)  # adjectives' places, Latin names, the English lists
+        self.lexicon: Lexicon = self.english.lexicon
+        self.words: RussianWords = load()
+        self.facilities = RussianFacilityFinder(self.words, self.lexicon)
+
+    @classmethod
+    def shared(cls, gazetteer: Gazetteer) -> RussianRecognizer:
+        """One recogniser per gazetteer, so the word lists and the adjectives' places are read once."""
+        found = cls._shared.get(id(gazetteer))
+        if found is None or found.gazetteer is not gazetteer:
+            found = cls._shared[id(gazetteer)] = cls(gazetteer)
+        return found
+
+    def recognize(self, article: Article) -> Recognition:
+        text = article.text
+        scan = _Scan()
+        sentences = [words_of(text, sentence) for sentence in article.sentences]
+        for sentence, words in zip(article.sentences, sentences, strict=True):
+            self._scan_sentence(text, sentence, words, scan)
+        mentions = [f.mention for f in scan.found if self._kept(f, scan.located)] + scan.adjective_mentions
+        mentions.sort(key=lambda m: (m.start, -m.end))
+        mentions += self.facilities.find(text, article, sentences, mentions)
+        mentions.sort(key=lambda m: (m.start, -m.end))
+        return Recognition(mentions, sorted(scan.adjectives))
+
+    @staticmethod
+    def _kept(found: _Found, located: set[str]) -> bool:
+        """A surname-like name counts only where a place noun names it so, or the article places it."""
+        return not found.person or found.after_place_noun or found.mention.lemma.lower() in located
+
+    def _scan_sentence(self, text: str, sentence: Sentence, words: list[Word], scan: _Scan) -> None:
+        """One sentence's names, longest first, and its adjectives."""
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if not word.capitalized or word.text[0].isdigit():
+                self._adjective(text, sentence, words, i, scan)
+                i += 1
+            elif word.latin:
+                i = self._latin_run(text, sentence, words, i, scan)
+            else:
+                i = self._cyrillic_run(text, sentence, words, i, scan)
+
+    def _cyrillic_run(self, text: str, sentence: Sentence, words: list[Word], i: int, scan: _Scan) -> int:
+        """The name starting at words[i], if any; the index of the next word to read."""
+        end = i + 1
+        while end < len(words) and end - i < MAX_NAME_WORDS and words[end].capitalized and not words[end].latin:
+            if not joined(text, words[end - 1], words[end]):
+                break
+            end += 1
+        run = words[i:end]
+        if any(_first_name(w.text) for w in run) and len(run) > 1:
+            return end  # «Сергей Шойгу», «Владимир Владимирович Путин»: a person
+        opener = _OPENING.fullmatch(text, sentence.start, run[0].start) is not None
+        for n in range(len(run), 0, -1):
+            typed = end < len(words) and n == len(run) and lemma(words[end].text) in REGION_TYPES
+            for size in (n + 1, n) if typed else (n,):
+                if size == 1 and (
+                    self._adjective(text, sentence, words, i, scan) or (opener and opens_as_common(run[0].text))
+                ):
+                    return i + 1  # «Российская ...», or «Военная база ...»: capitalised by position
+                found = self._lookup(words[i : i + size])
+                if found is not None:
+                    form, places = found
+                    scan.found.append(self._found(text, sentence, words, i, size, form, places, scan))
+                    return i + size
+        return i + 1
+
+    def _lookup(self, words: list[Word]) -> tuple[str, list[Place]] | None:
+        """(the nominative that names a place, its places) for these words, or None."""
+        texts = [w.text for w in words]
+        if len(texts) == 1:
+            if texts[0].isupper():  # an acronym: a country's only («США», «РФ»), never an organisation's
+                places = [p for p in self.gazetteer.lookup(texts[0]) if p.kind == "country"]
+                return (texts[0], places) if places else None
+            forms = list(word_nominatives(texts[0]))
+        else:
+            forms = [f for f in (phrase_nominative(texts), " ".join(texts)) if f]
+        for form in dict.fromkeys(forms):
+            places = self.gazetteer.lookup(form)
+            if places:
+                return form, places
+        return None
+
+    def _found(
+        self,
+        text: str,
+        sentence: Sentence,
+        words: list[Word],
+        i: int,
+        size: int,
+        form: str,
+        places: list[Place],
+        scan: _Scan,
+    ) -> _Found:
+        """The mention a looked-up name makes, with what the rules weigh of it."""
+        start, end = words[i].start, words[i + size - 1].end
+        cue = LOCATIVE.search(text, max(sentence.start, start - 40), start)
+        if cue is not None:
+            scan.located.add(form.lower())
+        facility = all(p.precision == "facility" or (p.curated and self._facility_kind(p)) for p in places)
+        mention = Mention(
+            start, end, text[start:end], sentence.index,
+            role="facility" if facility else "toponym",
+            kind=self.lexicon.family(places[0].kind) if facility else "",
+            candidates=places, fixed=True, lemma=form,
+            weak=size == 1 and is_common(words[i].text) and not any(is_prominent(p) for p in places),
+            cue_before=f" {english_preposition(cue.group('prep'))} " if cue else "",
+        )  # fmt: skip
+        before = lemma(words[i - 1].text) if i > 0 and joined(text, words[i - 1], words[i]) else ""
+        person = size == 1 and is_person(words[i].text) and not any(is_prominent(p) for p in places)
+        return _Found(mention, words[i : i + size], person=person, after_place_noun=before in PLACE_NOUNS)
+
+    def _facility_kind(self, place: Place) -> bool:
+        return self.lexicon.family(place.kind) in self.lexicon.facility_kinds
+
+    def _adjective(self, text: str, sentence: Sentence, words: list[Word], i: int, scan: _Scan) -> bool:
+        """An adjective of a place at words[i] («российской», «киргизских»): a mention of role adjective."""
+        word = words[i]
+        if word.text[:3].lower() not in self.words.prefixes:
+            return False
+        # Its reading as an adjective of the list («антигуанской»: pymorphy2 guesses a noun first).
+        found = next(
+            (
+                p.normal_form
+                for p in parses(word.text)
+                if p.tag.POS == "ADJF" and p.normal_form in self.words.adjectives
+            ),
+            "",
+        )
+        entry = self.words.adjectives.get(found)
+        if entry is None:
+            return False
+        if i + 1 < len(words) and lemma(words[i + 1].text) == "язык":
+            return False  # «на киргизском языке»: a language
+        english = self.lexicon.adjective_for(entry) if len(entry) == 2 and entry.isupper() else entry
+        place = self.english.adjective_place(english) if english else None
+        if place is None:
+            return False
+        scan.adjectives.append((word.start, word.end, self.lexicon.demonyms.get(english, "")))
+        scan.adjective_mentions.append(
+            Mention(word.start, word.end, word.text, sentence.index, role="adjective", candidates=[place],
+                    fixed=True, lemma=found)
+        )  # fmt: skip
+        return True
+
+    def _latin_run(self, text: str, sentence: Sentence, words: list[Word], i: int, scan: _Scan) -> int:
+        """A Latin-script name in a Russian text ("Fort Bragg", "Washington"), looked up as English names are."""
+        end = i + 1
+        while end < len(words) and words[end].latin and end - i < 6 and joined(text, words[end - 1], words[end]):
+            if not (words[end].capitalized or words[end].text in self.lexicon.connectors):
+                break
+            end += 1
+        for n in range(end - i, 0, -1):
+            last = words[i + n - 1]
+            if not last.capitalized:
+                continue
+            surface = text[words[i].start : last.end]
+            if n == 1 and surface in self.lexicon.stopwords:
+                continue
+            places = self.gazetteer.lookup(surface)
+            if places:
+                common = surface.lower() in self.lexicon.common_words
+                cue = LOCATIVE.search(text, max(sentence.start, words[i].start - 40), words[i].start)
+                mention = Mention(words[i].start, last.end, surface, sentence.index, candidates=places,
+                                  weak=n == 1 and (common or not any(is_prominent(p) for p in places)),
+                                  cue_before=f" {english_preposition(cue.group('prep'))} " if cue else "")  # fmt: skip
+                scan.found.append(_Found(mention, words[i : i + n]))
+                return i + n
+        return end
+
+
+def _first_name(word: str) -> bool:
+    """A first name or a patronymic by the dictionary's most likely reading («Сергей», «Кужугетович»)."""
+    found = parses(word)
+    return bool(found) and bool({"Name", "Patr"} & found[0].tag.grammemes) and "Geox" not in found[0].tag
