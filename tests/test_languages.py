@@ -311,3 +311,21 @@ def test_an_old_database_is_upgraded_by_the_app(workdir):
     assert client.get(f"/api/articles/{SEED_SLUG}").get_json()["language"] == "en"
     assert [a["slug"] for a in client.get("/api/articles").get_json()] == [SEED_SLUG]
     assert "Kant" in client.get("/?q=kant").get_data(as_text=True)
+
+
+def test_the_static_export_carries_the_language(client, workdir, tmp_path):
+    from newsmap.serve import vendor_files
+    from newsmap.serve.export import export_site
+    from newsmap.settings import bundled
+
+    slug = post(client, title=RUSSIAN_TITLE, text=RUSSIAN).get_json()["slug"]
+    kyrgyz = post(client, title="Кыргызча макала", text=KYRGYZ).get_json()["slug"]
+    app = create_app({"TESTING": True, "DB": str(workdir / "data" / "newsmap.db")})
+    out = tmp_path / "site"
+    export_site(workdir / "data" / "newsmap.db", out, app.jinja_env, bundled("static"), vendor_files(), tiles="offline")
+    page = (out / f"articles/{slug}/index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and f'<h1 lang="ru">{RUSSIAN_TITLE}</h1>' in page and '<p lang="ru">' in page
+    assert NOTICE in (out / f"articles/{kyrgyz}/index.html").read_text(encoding="utf-8")
+    listed = {a["slug"]: a["language"] for a in json.loads((out / "articles.json").read_text(encoding="utf-8"))}
+    assert listed == {SEED_SLUG: "en", slug: "ru", kyrgyz: "ky"}
+    assert f'lang="ru">{RUSSIAN_TITLE}</a>' in (out / "index.html").read_text(encoding="utf-8")
