@@ -329,3 +329,18 @@ def test_the_static_export_carries_the_language(client, workdir, tmp_path):
     listed = {a["slug"]: a["language"] for a in json.loads((out / "articles.json").read_text(encoding="utf-8"))}
     assert listed == {SEED_SLUG: "en", slug: "ru", kyrgyz: "ky"}
     assert f'lang="ru">{RUSSIAN_TITLE}</a>' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_russian_article_added_through_the_api_gets_places(workdir):
+    """End to end through the real geoparser child: the language crosses the pipe and the Russian
+    recogniser runs (how well it does is tests/test_russian.py's business: here, at least one place)."""
+    conn = connect(workdir / "data" / "newsmap.db")
+    add_user(conn, "alice", PASSWORD)
+    token = add_token(conn, "alice", "tests")
+    conn.close()
+    client = create_app({"TESTING": True, "DB": str(workdir / "data" / "newsmap.db")}).test_client()
+    answer = client.post("/api/articles", json={"title": RUSSIAN_TITLE, "text": RUSSIAN},
+                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    body = answer.get_json()
+    assert answer.status_code == 201 and body["language"] == "ru", body
+    assert len(body["places"]) >= 1, body
