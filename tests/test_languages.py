@@ -344,3 +344,12 @@ def test_a_russian_article_added_through_the_api_gets_places(workdir):
     body = answer.get_json()
     assert answer.status_code == 201 and body["language"] == "ru", body
     assert len(body["places"]) >= 1, body
+
+
+def test_a_place_page_marks_each_articles_words_with_its_language(workdir):
+    russian_library(workdir).close()
+    client = create_app({"TESTING": True, "DB": str(workdir / "data" / "newsmap.db")}).test_client()
+    page = client.get("/places/geonames-1527534").get_data(as_text=True)
+    assert f'lang="ru">{RUSSIAN_TITLE}</a>' in page
+    entries = client.get("/api/places/geonames-1527534").get_json()["entries"]
+    assert {e["article"]: e["language"] for e in entries}["ru-osh"] == "ru"

@@ -564,8 +564,8 @@ def _meta(article: Article) -> dict[str, str]:
 
 
 def text_language(article: Article) -> dict[str, str]:
-    """The page's words about the article's language: `lang`, set on the article's own words (its title,
-    text and quotes; "" for English, the page's), its name for the byline (English goes unsaid, as the
-    chrome is English) and the notice of a language the geoparser does not read."""
-    foreign = article.language if article.language not in ("", "en") else ""
-    return {"lang": foreign, "name": language_name(foreign) if foreign else "", "notice": notice(article.language)}
+    """The page's words about the article's language (its own words carry it as `lang`, see the
+    `lang_attr` filter): its name for the byline (English goes unsaid: the chrome is English) and the
+    notice of a language the geoparser does not read."""
+    foreign = article.language not in ("", "en")
+    return {"name": language_name(article.language) if foreign else "", "notice": notice(article.language)}
