@@ -353,3 +353,32 @@ def test_a_place_page_marks_each_articles_words_with_its_language(workdir):
     assert f'lang="ru">{RUSSIAN_TITLE}</a>' in page
     entries = client.get("/api/places/geonames-1527534").get_json()["entries"]
     assert {e["article"]: e["language"] for e in entries}["ru-osh"] == "ru"
+
+
+def test_a_popup_quotes_the_russian_sentence_with_its_language(browser, built, tmp_path, gazetteer):
+    """In a browser: a Russian article's popup quotes its sentence as Russian (`lang="ru"`), the
+    popup's own words staying English."""
+    import shutil
+
+    from newsmap.geoparser import geoparse_article
+
+    from .conftest import LiveServer, Watched, site_env
+
+    shutil.copytree(built, tmp_path / "site")
+    store = Store.open(tmp_path / "site" / "data" / "newsmap.db")
+    article = article_from_text("ru-article", RUSSIAN, title=RUSSIAN_TITLE, language="ru")
+    store.put_article(article, *geoparse_article(article, gazetteer, None))
+    store.close()
+    with LiveServer(site_env(tmp_path / "site")) as server:
+        watched = Watched(browser, server.url)
+        try:
+            page = watched.page
+            page.goto(f"{server.url}/articles/ru-article")
+            page.wait_for_selector(".nm-marker:not(.nm-gathered)")
+            page.locator("a.mention").first.click()
+            page.wait_for_selector(".leaflet-popup .nm-popup blockquote", timeout=5000)
+            assert page.get_attribute(".leaflet-popup .nm-popup blockquote", "lang") == "ru"
+            assert page.evaluate("document.documentElement.lang") == "en"
+            assert watched.errors == []
+        finally:
+            watched.close()
