@@ -21,7 +21,7 @@ from typing import Any
 
 from newsmap.article import Article, ArticleError, Sentence, article_from_text
 from newsmap.geoparse_pool import GeoparseError
-from newsmap.language import SUPPORTED, decide
+from newsmap.language import SUPPORTED, checked, decide
 from newsmap.settings import Settings
 from newsmap.slugs import slugify
 from newsmap.store import Store
@@ -82,7 +82,11 @@ def add_article(
         return _duplicate(store, existing)
     if len(text.encode("utf-8")) > limits.article_bytes:
         raise ArticleError(f"the text is more than the {limits.article_bytes // 1000} KB allowed (NEWSMAP_MAX_ARTICLE_KB)")
-    meta = {"title": title, "publisher": publisher, "published": published, "url": url, "language": decide(text, language)}
+    try:
+        language = decide(text, checked(language))
+    except ValueError as error:
+        raise ArticleError(str(error)) from None
+    meta = {"title": title, "publisher": publisher, "published": published, "url": url, "language": language}
     if meta["language"] in SUPPORTED:
         article, locations, mentions = _geoparsed(geoparse, text, meta, limits)
     else:  # stored as it is, with no places: the geoparser would misread it

@@ -570,7 +570,8 @@ def _match_word(word: str) -> str:
     phrase = _phrase(word) + "*"
     if not CYRILLIC.search(word):
         return phrase
-    return "(" + " OR ".join([phrase, _phrase(fold(word)) + "*", *map(_phrase, query_alternatives(word))]) + ")"
+    folded = [_phrase(fold(word)) + "*"] if "ё" in word.lower() else []  # the index writes «ё» as «е»
+    return "(" + " OR ".join([phrase, *folded, *map(_phrase, query_alternatives(word))]) + ")"
 
 
 def _phrase(word: str) -> str:
