@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from newsmap.article import Article
+from newsmap.geoparser.gazetteer import Gazetteer
 from newsmap.geoparser.lexicon import Lexicon
 from newsmap.geoparser.mentions import Mention
 from newsmap.geoparser.ru.morph import lemma, parses, phrase_nominative
@@ -33,6 +34,7 @@ MAX_PHRASE_WORDS = 3
 # A unit number just before the phrase, with up to two words between: «201-я военная база», «102-й российской».
 _UNIT = re.compile(r"(?<![\w-])(?P<number>\d{1,4})-[а-яё]{1,3}(?:[ \u00a0]+[а-яё-]+){0,2}[ \u00a0]+$", re.IGNORECASE)
 _APPOSITION = re.compile(r"[ \u00a0]+«?")  # «авиабаза Кант», «комплекс «Окно»»
+_NAME_AFTER = re.compile(r"[ \u00a0]+(?:«(?P<quoted>[^»]{1,40})»|(?P<word>[А-ЯЁ][\w-]*))")
 _QUOTED = re.compile(r"(?:[ \u00a0]*«[^»]{1,60}»)?")
 
 
@@ -55,9 +57,27 @@ def ordinal(number: str) -> str:
 class RussianFacilityFinder:
     """The facility phrases of a Russian article (see the module's docstring), from the word lists alone."""
 
-    def __init__(self, words: RussianWords, lexicon: Lexicon) -> None:
+    def __init__(self, words: RussianWords, lexicon: Lexicon, gazetteer: Gazetteer) -> None:
         self.words = words
         self.lexicon = lexicon
+        self.gazetteer = gazetteer
+
+    def _proper_name(self, text: str, sentence: int, phrase: _Phrase, nominative: str) -> Mention | None:
+        """«аэродрома Айни», «авиабаза «Манас»»: the phrase and the name after it, when the gazetteer holds the
+        whole as a facility's name (data/ru/names.csv), is that facility, as "Ayni Air Base" is in English."""
+        name = _NAME_AFTER.match(text, phrase.end)
+        if name is None:
+            return None
+        written = name.group("quoted") or name.group("word")
+        places = [p for p in self.gazetteer.lookup(f"{nominative} {written}") if p.precision == "facility"]
+        if not places:
+            return None
+        end = name.end()
+        return Mention(
+            phrase.start, end, text[phrase.start : end], sentence, role="facility",
+            kind=self.lexicon.family(places[0].kind), candidates=places, fixed=True,
+            lemma=f"{nominative}{text[phrase.end : end]}",
+        )  # fmt: skip
 
     def find(self, text: str, article: Article, sentences: list[list], mentions: list[Mention]) -> list[Mention]:
         """The facility mentions, given the article's words by sentence and its other mentions in text order.
@@ -71,10 +91,14 @@ class RussianFacilityFinder:
         for sentence, words in zip(article.sentences, sentences, strict=True):
             for phrase in self._phrases(words):
                 mention = self._mention(text, sentence.index, sentence.start, phrase, mentions, starts)
-                if mention is not None:
-                    found.append(mention)
-                    if mention.anchors and not mention.gloss.endswith(" ") and mention.anchors[0].role == "toponym":
-                        named.add(id(mention.anchors[0]))
+                if mention is None:
+                    continue
+                found.append(mention)
+                if mention.anchors and not mention.gloss.endswith(" ") and mention.anchors[0].role == "toponym":
+                    named.add(id(mention.anchors[0]))
+                if not mention.phrase:  # «аэродром Эребуни»: the name inside the facility's name is no place
+                    inside = bisect.bisect_left(starts, mention.start), bisect.bisect_left(starts, mention.end)
+                    named.update(id(m) for m in mentions[inside[0] : inside[1]] if m.end <= mention.end)
         mentions[:] = [m for m in mentions if id(m) not in named]
         return found
 
@@ -103,6 +127,10 @@ class RussianFacilityFinder:
         self, text: str, sentence: int, sentence_start: int, phrase: _Phrase, mentions: list[Mention], starts: list[int]
     ) -> Mention | None:
         """The facility mention a phrase makes, or None when nothing says where, whose or which it is."""
+        nominative = phrase_nominative(list(phrase.words)) or text[phrase.start : phrase.end]
+        named = self._proper_name(text, sentence, phrase, nominative)
+        if named is not None:
+            return named
         window_start = max(sentence_start, phrase.start - 60)
         unit = _UNIT.search(text, window_start, phrase.start)
         operator = self._owner_before(text, window_start, phrase.start)
@@ -125,7 +153,6 @@ class RussianFacilityFinder:
         kind = phrase.kind if phrase.kind not in ("base", "facility") else "military base"
         gloss = f"{kind} {english_preposition(preposition)} " if preposition else kind
         # Its name in the nominative, the rest as written: «аэродроме в Канте» -> «аэродром в Канте».
-        nominative = phrase_nominative(list(phrase.words)) or text[phrase.start : phrase.end]
         name = _nominative_unit(text[start : phrase.start], nominative) + nominative + text[phrase.end : end]
         return Mention(
             start, end, text[start:end], sentence, role="facility", kind=self.lexicon.family(phrase.kind),
@@ -134,8 +161,10 @@ class RussianFacilityFinder:
         )  # fmt: skip
 
     def _owner_before(self, text: str, start: int, end: int) -> str:
-        """The country whose adjective stands among the three words before the phrase («российская авиабаза»)."""
-        for word in reversed(re.findall(r"[а-яёА-ЯЁ-]+", text[start:end])[-3:]):
+        """The country whose adjective stands among the three words before the phrase, in its noun group
+        («российская авиабаза», «102-й российской военной базы»; not «армянского Минобороны, на аэродроме»)."""
+        group = re.split(r"[,.;:!?()«»—–]", text[start:end])[-1]
+        for word in reversed(re.findall(r"[а-яёА-ЯЁ-]+", group)[-3:]):
             entry = self.words.adjectives.get(lemma(word))
             if entry and len(entry) == 2 and entry.isupper():
                 return entry

@@ -20,6 +20,7 @@ from typing import Any
 PERSON_TAGS = frozenset({"Name", "Surn", "Patr"})
 NAME_TAGS = PERSON_TAGS | {"Geox", "Orgn", "Trad"}
 _PART = re.compile(r"[-‐ ]")
+_CASE_ENDING = re.compile(r"(?:ом|ем|ём|ой|ей|ою|у|ю|а|я|е|и|ы)$")
 
 
 @functools.cache
@@ -110,13 +111,27 @@ def word_nominatives(word: str) -> tuple[str, ...]:
         first, _, rest = word.partition("-")
         forms += [f"{form}-{rest.lower()}" for form in dict.fromkeys(p.normal_form for p in parses(first))]
     forms.append(word.lower())
+    # A name the dictionary does not know may be guessed another gender («Кулобу» -> «Кулоба»): its stem too.
+    stem = _CASE_ENDING.sub("", word.lower())
+    if stem != word.lower() and len(stem) >= 3:
+        forms += [stem, stem + "ь"]
     return tuple(dict.fromkeys(_cased(form, word) for form in forms))
 
 
 def _noun_reading(word: str) -> Any | None:
-    """The word's reading as a noun, if its most likely reading is one."""
+    """The word's reading as a noun, if its most likely reading is one and it cannot be an adjective
+    (pymorphy2 guesses «Хатлонской» a noun first, but an adjective too: the head is «области»)."""
     found = parses(word)
-    return found[0] if found and found[0].tag.POS == "NOUN" else None
+    if not found or found[0].tag.POS != "NOUN" or any(p.tag.POS in ("ADJF", "PRTF") for p in found):
+        return None
+    return found[0]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def is_adjective(word: str) -> bool:
+    """Most likely an adjective («Центрального», «Нагорном»): alone, a modifier, not a name."""
+    found = parses(word)
+    return bool(found) and found[0].tag.POS in ("ADJF", "PRTF") and "Geox" not in found[0].tag
 
 
 def phrase_nominative(words: list[str]) -> str:

@@ -36,6 +36,7 @@ from newsmap.geoparser.mentions import Mention, Recognition, is_prominent
 from newsmap.geoparser.recognition import Recognizer
 from newsmap.geoparser.ru.facilities import RussianFacilityFinder
 from newsmap.geoparser.ru.morph import (
+    is_adjective,
     is_common,
     is_person,
     lemma,
@@ -108,7 +109,7 @@ class RussianRecognizer:
         self.english = english or Recognizer(gazetteer)  # adjectives' places, Latin names, the English lists
         self.lexicon: Lexicon = self.english.lexicon
         self.words: RussianWords = load()
-        self.facilities = RussianFacilityFinder(self.words, self.lexicon)
+        self.facilities = RussianFacilityFinder(self.words, self.lexicon, gazetteer)
 
     @classmethod
     def shared(cls, gazetteer: Gazetteer) -> RussianRecognizer:
@@ -159,19 +160,35 @@ class RussianRecognizer:
         if any(_first_name(w.text) for w in run) and len(run) > 1:
             return end  # «Сергей Шойгу», «Владимир Владимирович Путин»: a person
         opener = _OPENING.fullmatch(text, sentence.start, run[0].start) is not None
+        typed = self._typed(text, words, end)
         for n in range(len(run), 0, -1):
-            typed = end < len(words) and n == len(run) and lemma(words[end].text) in REGION_TYPES
-            for size in (n + 1, n) if typed else (n,):
+            for size in (n + typed, n) if typed and n == len(run) else (n,):
                 if size == 1 and (
-                    self._adjective(text, sentence, words, i, scan) or (opener and opens_as_common(run[0].text))
+                    self._adjective(text, sentence, words, i, scan)
+                    or (opener and opens_as_common(run[0].text))
+                    or is_adjective(run[0].text)
                 ):
-                    return i + 1  # «Российская ...», or «Военная база ...»: capitalised by position
+                    return i + 1  # «Российская ...», «Военная база ...», «Центрального военного округа»
                 found = self._lookup(words[i : i + size])
                 if found is not None:
                     form, places = found
                     scan.found.append(self._found(text, sentence, words, i, size, form, places, scan))
                     return i + size
         return i + 1
+
+    @staticmethod
+    def _typed(text: str, words: list[Word], end: int) -> int:
+        """How many lower-case words after a run make it a region's name: its type, after at most one adjective
+        («Ошской области», «Горно-Бадахшанской автономной области»); 0 when none."""
+        for size in (1, 2):
+            last = end + size - 1
+            if last >= len(words) or not joined(text, words[last - 1], words[last]) or words[last].capitalized:
+                return 0
+            if lemma(words[last].text) in REGION_TYPES:
+                return size
+            if not is_adjective(words[last].text):
+                return 0
+        return 0
 
     def _lookup(self, words: list[Word]) -> tuple[str, list[Place]] | None:
         """(the nominative that names a place, its places) for these words, or None."""
