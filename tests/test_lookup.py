@@ -158,7 +158,7 @@ def test_search_is_the_gazetteers_with_no_warning(gazetteer):
     answer = lookup.search("Bishk", *BISHKEK, limit=5)
     assert answer["warning"] == ""
     assert answer["results"] == [lookup.candidate_dict(p, *BISHKEK) for p in gazetteer.search("Bishk", 5)]
-    assert answer["results"][1]["key"] == "geonames:1528675" and answer["results"][1]["km"] == 0.0
+    assert answer["results"][0]["key"] == "geonames:1528675" and answer["results"][0]["km"] == 0.0  # the city first
     assert lookup.search("B") == {"results": [], "warning": ""}
 
 
