@@ -181,8 +181,8 @@ class RussianFacilityFinder:
             if text[reach - 1] in ".;!?,":
                 break
             if text[reach - 1] in " \u00a0" and (named := _mention_at(mentions, starts, reach)) is not None:
-                cue = LOCATIVE.search(text, after, reach)
-                if cue is not None and named.role == "toponym":
+                cue = LOCATIVE.search(text, after, reach)  # the preposition right after the phrase, as in English
+                if cue is not None and cue.start() <= after + 1 and named.role == "toponym":
                     return named, cue.group("prep")
                 break
         return None, ""

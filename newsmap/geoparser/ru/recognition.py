@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from anyascii import anyascii
+
 from newsmap.article import Article, Sentence
 from newsmap.geoparser.gazetteer import Gazetteer, Place
 from newsmap.geoparser.lexicon import Lexicon
@@ -45,11 +47,21 @@ from newsmap.geoparser.ru.morph import (
     phrase_nominative,
     word_nominatives,
 )
-from newsmap.geoparser.ru.words import LOCATIVE, PLACE_NOUNS, WORD, RussianWords, english_preposition, load
+from newsmap.geoparser.ru.words import (
+    FEATURE_NOUNS,
+    LOCATIVE,
+    PLACE_NOUNS,
+    WORD,
+    RussianWords,
+    english_preposition,
+    load,
+)
 
 MAX_NAME_WORDS = 4  # the most capitalised words of one name looked up
-# Region types written after a name in lower case: «Ошская область», «Панфиловского района».
-REGION_TYPES = frozenset({"область", "район", "край", "республика", "округ", "провинция", "штат", "губерния"})
+# Region and feature types written after a name in lower case: «Ошская область», «Каспийское море».
+REGION_TYPES = frozenset(
+    {"область", "район", "край", "республика", "округ", "провинция", "штат", "губерния", "море", "озеро", "залив"}
+)
 _LATIN = re.compile(r"[A-Za-z]")
 _OPENING = re.compile(r"[\s«\"„“(—–-]*$")  # what may stand between a sentence's start and its first word
 
@@ -169,7 +181,7 @@ class RussianRecognizer:
                     or is_adjective(run[0].text)
                 ):
                     return i + 1  # «Российская ...», «Военная база ...», «Центрального военного округа»
-                found = self._lookup(words[i : i + size])
+                found = self._feature(text, words, i, size) or self._lookup(words[i : i + size])
                 if found is not None:
                     form, places = found
                     scan.found.append(self._found(text, sentence, words, i, size, form, places, scan))
@@ -190,13 +202,35 @@ class RussianRecognizer:
                 return 0
         return 0
 
+    def _feature(self, text: str, words: list[Word], i: int, size: int) -> tuple[str, list[Place]] | None:
+        """A name after a feature noun («озера Балхаш», «реки Пяндж») is the feature, not the town of that name:
+        looked up in its English forms ("Lake Balkhash", "Pyandzh River"), the name in Latin letters."""
+        if i == 0 or not joined(text, words[i - 1], words[i]):
+            return None
+        templates = FEATURE_NOUNS.get(lemma(words[i - 1].text))
+        if templates is None:
+            return None
+        texts = [w.text for w in words[i : i + size]]
+        forms = [text[words[i].start : words[i + size - 1].end]] if size > 1 else list(word_nominatives(texts[0]))
+        for form in forms:
+            latin = anyascii(form).replace("'", "")
+            for template in templates:
+                places = [p for p in self.gazetteer.lookup(template.format(latin)) if p.precision != "settlement"]
+                if places:
+                    return form, places
+        return None
+
     def _lookup(self, words: list[Word]) -> tuple[str, list[Place]] | None:
         """(the nominative that names a place, its places) for these words, or None."""
         texts = [w.text for w in words]
-        if len(texts) == 1:
-            if texts[0].isupper():  # an acronym: a country's only («США», «РФ»), never an organisation's
-                places = [p for p in self.gazetteer.lookup(texts[0]) if p.kind == "country"]
+        if len(texts) == 1 and texts[0].isupper():
+            # An acronym names a country or region («США», «ГБАО»), never an organisation («ОДКБ»); a longer word
+            # in capitals is a dateline's or a headline's name («БИШКЕК, 14 марта»).
+            places = [p for p in self.gazetteer.lookup(texts[0]) if p.precision in ("country", "region")]
+            if places or len(texts[0]) < 4:
                 return (texts[0], places) if places else None
+            texts = [texts[0].capitalize()]
+        if len(texts) == 1:
             forms = list(word_nominatives(texts[0]))
         else:
             forms = [f for f in (phrase_nominative(texts), " ".join(texts)) if f]

@@ -67,6 +67,24 @@ PLACE_NOUNS = frozenset(
 )
 
 
+# Nouns of physical features before a name («озера Балхаш», «реки Пяндж»), and how English names the feature:
+# the name in Latin letters (anyascii) in these forms is looked up among the gazetteer's features.
+FEATURE_NOUNS: dict[str, tuple[str, ...]] = {
+    "озеро": ("Lake {}", "{} Lake"),
+    "река": ("{} River", "River {}", "{}"),
+    "море": ("{} Sea",),
+    "гора": ("Mount {}", "{}"),
+    "горы": ("{} Mountains", "{}"),
+    "хребет": ("{} Range", "{} Mountains", "{}"),
+    "пролив": ("Strait of {}", "{} Strait"),
+    "залив": ("Gulf of {}", "{} Bay"),
+    "пустыня": ("{} Desert",),
+    "долина": ("{} Valley",),
+    "перевал": ("{} Pass",),
+    "водохранилище": ("{} Reservoir",),
+}
+
+
 def english_preposition(prep: str) -> str:
     """ "in", "near" or "from": what the Russian preposition says, for the resolver's English cues."""
     word = " ".join(prep.lower().split())
