@@ -228,12 +228,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def slow_clients() -> tuple[list[list[object]], list[dict[str, object]]]:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
-    with bench_server("hostile-server") as server:
+@contextlib.contextmanager
+def calm_server(name: str, files: int):
+    """(server, the article page's URL, its latencies unattacked): the server warmed, `files` descriptors allowed."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (files, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    with bench_server(name) as server:
         url = f"{server.url}/articles/kyrgyzstan-russian-bases-2019"
         latencies(url, 20)  # warm both workers
-        calm = latencies(url, REQUESTS)
+        yield server, url, latencies(url, REQUESTS)
+
+
+def slow_clients() -> tuple[list[list[object]], list[dict[str, object]]]:
+    with calm_server("hostile-server", 4096) as (server, url, calm):
         dribblers: list[socket.socket] = []
         deadline = time.monotonic() + 60
         try:
@@ -321,11 +327,7 @@ def slow_bodies(server, url: str) -> list[float]:
 
 
 def hostile_bodies() -> tuple[list[list[object]], list[dict[str, object]]]:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (8192, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
-    with bench_server("hostile-bodies") as server:
-        url = f"{server.url}/articles/kyrgyzstan-russian-bases-2019"
-        latencies(url, 20)  # warm both workers
-        calm = latencies(url, REQUESTS)
+    with calm_server("hostile-bodies", 8192) as (server, url, calm):
         before = sum(gunicorn_workers_rss_kib(server).values())
         refusals = [refused_body(server.port, 300_000_000) for _ in range(3)]
         growth = (sum(gunicorn_workers_rss_kib(server).values()) - before) / 1024
