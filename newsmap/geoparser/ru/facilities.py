@@ -34,6 +34,13 @@ MAX_PHRASE_WORDS = 3
 # A unit number just before the phrase, with up to two words between: «201-я военная база», «102-й российской».
 _UNIT = re.compile(r"(?<![\w-])(?P<number>\d{1,4})-[а-яё]{1,3}(?:[ \u00a0]+[а-яё-]+){0,2}[ \u00a0]+$", re.IGNORECASE)
 _APPOSITION = re.compile(r"[ \u00a0]+«?")  # «авиабаза Кант», «комплекс «Окно»»
+# A country, then a verb of running a facility, then the phrase: «Россия сохранит военные базы в Сирии»,
+# «Китай построил базу в Джибути» (the Russian of the English OPERATES).
+_OPERATES = re.compile(
+    r"^[ \u00a0]+(?:[а-яё-]+[ \u00a0]+){0,3}?(?:держ|сохран|име|использ|арендо|размест|размещ|постро|стро|откр|содерж|"
+    r"модернизир|расшир|созда|эксплуатир|контролир)[а-яё]*[ \u00a0]+(?:[а-яё-]+[ \u00a0]+){0,2}$",
+    re.IGNORECASE,
+)
 _NAME_AFTER = re.compile(r"[ \u00a0]+(?:«(?P<quoted>[^»]{1,40})»|(?P<word>[А-ЯЁ][\w-]*))")
 _QUOTED = re.compile(r"(?:[ \u00a0]*«[^»]{1,60}»)?")
 
@@ -133,7 +140,9 @@ class RussianFacilityFinder:
             return named
         window_start = max(sentence_start, phrase.start - 60)
         unit = _UNIT.search(text, window_start, phrase.start)
-        operator = self._owner_before(text, window_start, phrase.start)
+        operator = self._owner_before(text, window_start, phrase.start) or _subject_owner(
+            text, sentence_start, phrase.start, mentions, starts
+        )
         at = phrase.end
         country = _mention_at(mentions, starts, _skip_space(text, at))
         if country is not None and any(p.kind == "country" for p in country.candidates):
@@ -213,3 +222,16 @@ def _nominative_unit(before: str, nominative: str) -> str:
     reading = next((p for w in reversed(nominative.split()) for p in parses(w)[:1] if p.tag.POS == "NOUN"), None)
     ending = {"femn": "я", "neut": "е"}.get(reading.tag.gender if reading is not None else "", "й")
     return f"{match.group(1)}-{ending}" + before[match.end() :]
+
+
+def _subject_owner(text: str, sentence_start: int, at: int, mentions: list[Mention], starts: list[int]) -> str:
+    """The country the sentence names as running the facility: in the nominative (its text is its lemma),
+    then a verb of running it, then the phrase («Россия сохранит военные базы»)."""
+    first = bisect.bisect_left(starts, max(sentence_start, at - 80))
+    for mention in reversed(mentions[first : bisect.bisect_left(starts, at)]):
+        if mention.end > at or mention.text != mention.lemma:
+            continue
+        country = next((p.country for p in mention.candidates if p.kind == "country"), "")
+        if country and _OPERATES.match(text[mention.end : at]):
+            return country
+    return ""

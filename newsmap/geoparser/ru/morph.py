@@ -128,6 +128,14 @@ def _noun_reading(word: str) -> Any | None:
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def is_function_word(word: str) -> bool:
+    """A preposition, conjunction, particle or pronoun («В», «По», «Но», «Он»): capitalised only at a sentence's
+    start, and never part of a name (so «В Идлибе» is no two-word name)."""
+    found = parses(word)
+    return bool(found) and found[0].tag.POS in ("PREP", "CONJ", "PRCL", "NPRO", "INTJ")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def is_adjective(word: str) -> bool:
     """Most likely an adjective («Центрального», «Нагорном»): alone, a modifier, not a name."""
     found = parses(word)

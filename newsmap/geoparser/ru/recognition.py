@@ -40,6 +40,7 @@ from newsmap.geoparser.ru.facilities import RussianFacilityFinder
 from newsmap.geoparser.ru.morph import (
     is_adjective,
     is_common,
+    is_function_word,
     is_person,
     lemma,
     opens_as_common,
@@ -51,6 +52,7 @@ from newsmap.geoparser.ru.words import (
     FEATURE_NOUNS,
     LOCATIVE,
     PLACE_NOUNS,
+    REGION_BEFORE,
     WORD,
     RussianWords,
     english_preposition,
@@ -153,7 +155,7 @@ class RussianRecognizer:
         i = 0
         while i < len(words):
             word = words[i]
-            if not word.capitalized or word.text[0].isdigit():
+            if not word.capitalized or word.text[0].isdigit() or is_function_word(word.text):
                 self._adjective(text, sentence, words, i, scan)
                 i += 1
             elif word.latin:
@@ -256,18 +258,35 @@ class RussianRecognizer:
         cue = LOCATIVE.search(text, max(sentence.start, start - 40), start)
         if cue is not None:
             scan.located.add(form.lower())
+        before = lemma(words[i - 1].text) if i > 0 and joined(text, words[i - 1], words[i]) else ""
+        name, cue_before = form, f" {english_preposition(cue.group('prep'))} " if cue else ""
+        if before in REGION_BEFORE and not words[i - 1].capitalized:
+            name, cue_before = f"{before} {form}", " province of "  # «провинции Латакия»: the province
+            places = self._with_regions(places)
         facility = all(p.precision == "facility" or (p.curated and self._facility_kind(p)) for p in places)
         mention = Mention(
             start, end, text[start:end], sentence.index,
             role="facility" if facility else "toponym",
             kind=self.lexicon.family(places[0].kind) if facility else "",
-            candidates=places, fixed=True, lemma=form,
+            candidates=places, fixed=True, lemma=name,
             weak=size == 1 and is_common(words[i].text) and not any(is_prominent(p) for p in places),
-            cue_before=f" {english_preposition(cue.group('prep'))} " if cue else "",
+            cue_before=cue_before,
         )  # fmt: skip
-        before = lemma(words[i - 1].text) if i > 0 and joined(text, words[i - 1], words[i]) else ""
         person = size == 1 and is_person(words[i].text) and not any(is_prominent(p) for p in places)
         return _Found(mention, words[i : i + size], person=person, after_place_noun=before in PLACE_NOUNS)
+
+    def _with_regions(self, places: list[Place]) -> list[Place]:
+        """The candidates with the regions of their English names in their countries («провинции Латакия»: the
+        Russian name is the city's in the gazetteer, "Latakia" also the governorate's)."""
+        if any(p.precision == "region" for p in places):
+            return places
+        regions = {
+            r.key: r
+            for p in places[:3]
+            for r in self.gazetteer.lookup(p.name)
+            if r.precision == "region" and r.country == p.country
+        }
+        return [*regions.values(), *places]
 
     def _facility_kind(self, place: Place) -> bool:
         return self.lexicon.family(place.kind) in self.lexicon.facility_kinds

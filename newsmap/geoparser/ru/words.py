@@ -18,11 +18,16 @@ WORD = re.compile(r"[^\W\d_]+(?:[-‐][^\W\d_]+)*|\d+(?:-[а-яё]{1,3})?")
 # «город», «посёлок», ... between them («близ города Нурек»). Given to the resolver as its English cue.
 _SETTLEMENT = r"(?:город[а-я]*|посёл[а-я]*|посел[а-я]*|сел[оае]|деревн[а-я]*|аул[а-я]*|кишлак[а-я]*|озер[оае])"
 LOCATIVE = re.compile(
-    rf"(?:^|[\s(«\"])(?P<prep>в|во|на|близ|около|возле|вблизи|у|под|из|недалеко\s+от|рядом\s+с|неподал[её]ку\s+от|"
-    rf"в\s+районе|в\s+окрестностях|в\s+\d+\s+(?:км|километрах)\s+от|к\s+(?:северу|югу|востоку|западу)\s+от)"
+    rf"(?<![\w-])(?P<prep>в|во|на|близ|около|возле|вблизи|у|под|из|недалеко\s+от|рядом\s+с|неподал[её]ку\s+от|"
+    rf"в\s+районе|в\s+окрестностях|в\s+\d+\s+(?:км|километрах)\s+от|"
+    rf"к\s+(?:северо-|юго-)?(?:северу|югу|востоку|западу)\s+от)"
     rf"\s+(?:{_SETTLEMENT}\s+)?$",
     re.IGNORECASE,
 )
+# Region nouns before a name («провинции Латакия», «штата Техас»): the name is the region, as "the province
+# of" says in English; given to the resolver as that cue, and made part of the place's lemma, so the city
+# named alike stays another place («города Латакия»).
+REGION_BEFORE = frozenset({"провинция", "область", "штат", "округ", "район", "регион", "край", "губерния", "мухафаза"})
 # The English a preposition stands for, in the cue the resolver reads and in a facility's English name.
 NEAR_WORDS = (
     "близ",
