@@ -382,3 +382,21 @@ def test_a_popup_quotes_the_russian_sentence_with_its_language(browser, built, t
             assert watched.errors == []
         finally:
             watched.close()
+
+
+def test_the_lemmatiser_is_loaded_only_for_cyrillic(tmp_path):
+    """An English library is written and searched without pymorphy2; a Russian query loads it."""
+    script = f"""
+import json, sys
+from newsmap.article import article_from_text
+from newsmap.store import Store
+store = Store.open(__import__("pathlib").Path({str(tmp_path / "x.db")!r}))
+store.put_article(article_from_text("a", "Troops arrived in Osh.", title="Troops in Osh"), [], [])
+found = [i.slug for i in store.listing("osh")]
+before = "pymorphy2" in sys.modules
+russian = [i.slug for i in store.listing("Ош")]
+print(json.dumps([found, before, russian, "pymorphy2" in sys.modules]))
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [["a"], False, [], True]
