@@ -158,7 +158,7 @@ def _add_downloads(result: Built, story: Story, modified: datetime) -> None:
 
 def _document(story: Story) -> dict[str, Any]:
     """`collection.json`: the collection, then each article (in its order) with its places."""
-    fields = ("slug", "title", "publisher", "published", "url")
+    fields = ("slug", "title", "publisher", "published", "url", "language")
     return {
         **story.collection.document(),
         "articles": [
