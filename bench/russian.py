@@ -16,6 +16,7 @@ Usage: python bench/russian.py
 
 from __future__ import annotations
 
+import json
 import resource
 import sys
 import time
@@ -59,16 +60,17 @@ def warm_rate(articles: list[str], gazetteer: Gazetteer) -> float:
     return done / spent
 
 
-def accuracy(gazetteer: Gazetteer) -> list[list[Any]]:
-    """Per fixture: gold places, found within tolerance, and rows that match no gold place."""
-    from test_russian import ARTICLES, gold_of, matched, text_of
+def accuracy(gazetteer: Gazetteer, folder: Path) -> list[list[Any]]:
+    """Per article of the folder: gold places, found within tolerance, and rows that match no gold place."""
+    from test_russian import matched
 
     rows = []
-    for slug in ARTICLES:
-        locations, _ = geoparse_article(article_from_text(slug, text_of(slug)), gazetteer, None)
-        gold = gold_of(slug)["gold"]
+    for path in sorted(folder.glob("*.json")):
+        text = path.with_suffix(".txt").read_text(encoding="utf-8")
+        locations, _ = geoparse_article(article_from_text(path.stem, text), gazetteer, None)
+        gold = json.loads(path.read_text(encoding="utf-8"))["gold"]
         found = matched(gold, locations)
-        rows.append([slug, len(gold), len(found), len(locations) - len(found)])
+        rows.append([path.stem, len(gold), len(found), len(locations) - len(found)])
     return rows
 
 
@@ -82,7 +84,8 @@ def main() -> int:
     first = len(articles) / timed(articles, gazetteer)
     warm = warm_rate(articles, gazetteer)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    scored = accuracy(gazetteer)
+    fixtures = ROOT / "tests" / "fixtures" / "ru"
+    scored, later = accuracy(gazetteer, fixtures), accuracy(gazetteer, fixtures / "heldout")
     gold, found = sum(r[1] for r in scored), sum(r[2] for r in scored)
     columns = ["measure", "value"]
     rows: list[list[Any]] = [
@@ -94,11 +97,16 @@ def main() -> int:
         ["peak RSS, MiB (English and Russian loaded)", round(rss)],
         *[[f"gold found: {r[0]}", f"{r[2]}/{r[1]} ({r[3]} rows off gold)"] for r in scored],
         ["gold found, all fixtures", f"{found}/{gold}"],
+        *[[f"gold found: heldout/{r[0]}", f"{r[2]}/{r[1]} ({r[3]} rows off gold)"] for r in later],
     ]
     notes = [
         "The articles are tests/fixtures/ru/*.txt joined two by two; the gold places are each fixture's .json "
         "(a point from each place's Wikipedia page and a tolerance in km). 'Rows off gold' are place rows that "
         "match no gold place (extra places, or a second row at a point another row already matched).",
+        "heldout/: three articles written after the fixtures (Syria, Belarus, Transnistria), first measured at "
+        "22/24, 19/24 and 17/21; the general fixes that followed (a capitalised preposition opens no name, region "
+        "nouns before a name, quoted facility names, Russian names of oceans and de facto states) raised them, so "
+        "they are no longer unseen.",
         "Warm passes repeat the same texts, so pymorphy2's readings and the gazetteer's lookups are cached; the "
         "first pass reads each article once with the dictionary loaded.",
     ]

@@ -42,6 +42,7 @@ _OPERATES = re.compile(
     re.IGNORECASE,
 )
 _NAME_AFTER = re.compile(r"[ \u00a0]+(?:«(?P<quoted>[^»]{1,40})»|(?P<word>[А-ЯЁ][\w-]*))")
+_QUOTED_NAME = re.compile(r"[ \u00a0]+«")
 _QUOTED = re.compile(r"(?:[ \u00a0]*«[^»]{1,60}»)?")
 
 
@@ -103,6 +104,9 @@ class RussianFacilityFinder:
                 found.append(mention)
                 if mention.anchors and not mention.gloss.endswith(" ") and mention.anchors[0].role == "toponym":
                     named.add(id(mention.anchors[0]))
+                quoted = _QUOTED_NAME.match(text, phrase.end)
+                if quoted is not None and (inside := _mention_at(mentions, starts, quoted.end())) is not None:
+                    named.add(id(inside))  # «станция «Волга»»: the station's name, not the river
                 if not mention.phrase:  # «аэродром Эребуни»: the name inside the facility's name is no place
                     inside = bisect.bisect_left(starts, mention.start), bisect.bisect_left(starts, mention.end)
                     named.update(id(m) for m in mentions[inside[0] : inside[1]] if m.end <= mention.end)
@@ -183,8 +187,9 @@ class RussianFacilityFinder:
         """The name that says where the phrase is, and the preposition before it ("" for an apposition)."""
         apposition = _APPOSITION.match(text, at)
         named = _mention_at(mentions, starts, apposition.end()) if apposition else None
-        if named is not None and named.role in ("toponym", "facility"):
-            return named, ""  # «авиабаза Кант», «комплекс «Окно»»
+        quoted = apposition is not None and apposition.group().endswith("«")
+        if named is not None and (named.role == "facility" or (named.role == "toponym" and not quoted)):
+            return named, ""  # «авиабаза Кант», «комплекс «Окно»»; «станция «Волга»» is a name, not the river
         after = _QUOTED.match(text, at).end()  # «станция «Окно» близ Нурека»: the quoted name skipped
         for reach in range(after + 1, min(len(text), after + 60)):
             if text[reach - 1] in ".;!?,":

@@ -113,7 +113,7 @@ def word_nominatives(word: str) -> tuple[str, ...]:
     forms.append(word.lower())
     # A name the dictionary does not know may be guessed another gender («Кулобу» -> «Кулоба»): its stem too.
     stem = _CASE_ENDING.sub("", word.lower())
-    if stem != word.lower() and len(stem) >= 3:
+    if stem != word.lower() and len(stem) >= 3 and not analyzer().word_is_known(word.lower()):
         forms += [stem, stem + "ь"]
     return tuple(dict.fromkeys(_cased(form, word) for form in forms))
 

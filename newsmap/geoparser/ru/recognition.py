@@ -62,7 +62,20 @@ from newsmap.geoparser.ru.words import (
 MAX_NAME_WORDS = 4  # the most capitalised words of one name looked up
 # Region and feature types written after a name in lower case: «Ошская область», «Каспийское море».
 REGION_TYPES = frozenset(
-    {"область", "район", "край", "республика", "округ", "провинция", "штат", "губерния", "море", "озеро", "залив"}
+    {
+        "область",
+        "район",
+        "край",
+        "республика",
+        "округ",
+        "провинция",
+        "штат",
+        "губерния",
+        "море",
+        "озеро",
+        "залив",
+        "океан",
+    }
 )
 _LATIN = re.compile(r"[A-Za-z]")
 _OPENING = re.compile(r"[\s«\"„“(—–-]*$")  # what may stand between a sentence's start and its first word
@@ -308,8 +321,9 @@ class RussianRecognizer:
         entry = self.words.adjectives.get(found)
         if entry is None:
             return False
-        if i + 1 < len(words) and lemma(words[i + 1].text) == "язык":
-            return False  # «на киргизском языке»: a language
+        following = lemma(words[i + 1].text) if i + 1 < len(words) else ""
+        if following == "язык" or (following in REGION_TYPES and word.capitalized):
+            return False  # «на киргизском языке»: a language; «Индийском океане», «Японское море»: a name
         english = self.lexicon.adjective_for(entry) if len(entry) == 2 and entry.isupper() else entry
         place = self.english.adjective_place(english) if english else None
         if place is None:
