@@ -51,7 +51,7 @@ test: $(VENV)/.installed-dev
 # Benchmarks (bench/README.md): each script writes bench/out/<name>.json and exits 1 when it misses a
 # target; `-` lets the rest run, then report.py renders bench/results.md and fails if anything missed.
 CORPUS ?= ../shared/corpus
-BENCH_EXPECT = page server soak hostile-build hostile-dense hostile-clients hostile-bodies library collection export $(if $(wildcard bench/pipeline.py),pipeline) \
+BENCH_EXPECT = page server soak hostile-build hostile-dense hostile-clients hostile-bodies library collection export russian $(if $(wildcard bench/pipeline.py),pipeline) \
 	$(if $(and $(wildcard bench/corpus.py),$(wildcard $(CORPUS))),corpus) \
 	$(if $(and $(wildcard bench/eval.py),$(wildcard $(CORPUS))),eval batch)
 
@@ -64,6 +64,7 @@ bench: $(VENV)/.installed-dev data/newsmap.db
 	-$(BIN)/python bench/library.py
 	-$(BIN)/python bench/collection.py
 	-$(BIN)/python bench/export.py
+	-$(BIN)/python bench/russian.py
 	-if [ -f bench/pipeline.py ]; then $(BIN)/python bench/pipeline.py; fi
 	-if [ -f bench/corpus.py ] && [ -e $(CORPUS) ]; then $(BIN)/python bench/corpus.py $(CORPUS); fi
 	-if [ -f bench/eval.py ] && [ -e $(CORPUS) ]; then $(BIN)/python bench/eval.py $(CORPUS); fi

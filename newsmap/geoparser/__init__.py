@@ -1,4 +1,4 @@
-"""The geoparser: an English news article -> the places it names, each put where it really is.
+"""The geoparser: an English or Russian news article -> the places it names, each put where it really is.
 
 `geoparse_article` is its entry (`parse`); the modules are its steps, in the order they run:
 
@@ -11,7 +11,9 @@
 - `describe` and `rows`: each place's row (category, status, quote) and each mention's;
 - `gazetteer`: the offline GeoNames index, the curated rows, and geopy geocoders (Nominatim too);
   `lexicon/` and `data/`: the word lists and the curated files the package ships;
-- `child`: the geoparser as a process of its own, for the web and `newsmap add`.
+- `child`: the geoparser as a process of its own, for the web and `newsmap add`;
+- `ru`: recognition in Russian (issue 22), imported on the first Russian article only; resolution,
+  facility placement and the rows are the English ones (`ru/README.md`).
 
 Only this package imports geopy, the gazetteer and the word lists. Nothing here imports the
 library (`newsmap.library`) or the serve side: the library calls the geoparser, never the reverse.

@@ -28,7 +28,7 @@ from newsmap.geoparser.gazetteer import Gazetteer
 from newsmap.geoparser.lexicon import Lexicon
 from newsmap.geoparser.mentions import Mention
 from newsmap.geoparser.ru.morph import lemma, parses, phrase_nominative
-from newsmap.geoparser.ru.words import LOCATIVE, RussianWords, english_preposition
+from newsmap.geoparser.ru.words import LOCATIVE, RussianWords, Word, english_preposition
 
 MAX_PHRASE_WORDS = 3
 # A unit number just before the phrase, with up to two words between: «201-я военная база», «102-й российской».
@@ -87,7 +87,7 @@ class RussianFacilityFinder:
             lemma=f"{nominative}{text[phrase.end : end]}",
         )  # fmt: skip
 
-    def find(self, text: str, article: Article, sentences: list[list], mentions: list[Mention]) -> list[Mention]:
+    def find(self, text: str, article: Article, sentences: list[list[Word]], mentions: list[Mention]) -> list[Mention]:
         """The facility mentions, given the article's words by sentence and its other mentions in text order.
 
         A name in apposition («авиабаза Кант») is part of the facility's name, as "Kant" is of "Kant Air
@@ -113,7 +113,7 @@ class RussianFacilityFinder:
         mentions[:] = [m for m in mentions if id(m) not in named]
         return found
 
-    def _phrases(self, words: list) -> list[_Phrase]:
+    def _phrases(self, words: list[Word]) -> list[_Phrase]:
         """The longest facility phrases among a sentence's words, left to right."""
         phrases: list[_Phrase] = []
         i = 0

@@ -53,10 +53,12 @@ from newsmap.geoparser.ru.words import (
     LOCATIVE,
     PLACE_NOUNS,
     REGION_BEFORE,
-    WORD,
     RussianWords,
+    Word,
     english_preposition,
+    joined,
     load,
+    words_of,
 )
 
 MAX_NAME_WORDS = 4  # the most capitalised words of one name looked up
@@ -77,35 +79,7 @@ REGION_TYPES = frozenset(
         "океан",
     }
 )
-_LATIN = re.compile(r"[A-Za-z]")
 _OPENING = re.compile(r"[\s«\"„“(—–-]*$")  # what may stand between a sentence's start and its first word
-
-
-@dataclass(frozen=True)
-class Word:
-    """A word of the text with its offsets."""
-
-    start: int
-    end: int
-    text: str
-
-    @property
-    def capitalized(self) -> bool:
-        return self.text[:1].isupper()
-
-    @property
-    def latin(self) -> bool:
-        return _LATIN.match(self.text) is not None
-
-
-def words_of(text: str, sentence: Sentence) -> list[Word]:
-    """The words of one sentence, in order."""
-    return [Word(m.start(), m.end(), m.group()) for m in WORD.finditer(text, sentence.start, sentence.end)]
-
-
-def joined(text: str, left: Word, right: Word) -> bool:
-    """Whether two words stand in one name: one space between them."""
-    return text[left.end : right.start] in (" ", "\u00a0")
 
 
 @dataclass

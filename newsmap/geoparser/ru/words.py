@@ -9,6 +9,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from newsmap.article import Sentence
 from newsmap.geoparser.lexicon import HERE
 from newsmap.geoparser.ru.morph import lemma
 
@@ -124,3 +125,33 @@ def load() -> RussianWords:
     words = frozenset(w for phrase in facilities for w in phrase)
     prefixes = frozenset(w[:3] for w in [*words, *adjectives])
     return RussianWords(adjectives, facilities, words, prefixes)
+
+
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of the text with its offsets."""
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def capitalized(self) -> bool:
+        return self.text[:1].isupper()
+
+    @property
+    def latin(self) -> bool:
+        return _LATIN.match(self.text) is not None
+
+
+def words_of(text: str, sentence: Sentence) -> list[Word]:
+    """The words of one sentence, in order."""
+    return [Word(m.start(), m.end(), m.group()) for m in WORD.finditer(text, sentence.start, sentence.end)]
+
+
+def joined(text: str, left: Word, right: Word) -> bool:
+    """Whether two words stand in one name: one space between them."""
+    return text[left.end : right.start] in (" ", "\u00a0")
