@@ -211,3 +211,22 @@ def test_english_use_never_imports_the_russian_morphology(tmp_path):
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_stored_language_decides(gazetteer):
+    """The article's language, when given, overrides the detector: a language the geoparser does not read
+    has no rows, whatever its text looks like."""
+    text = "Российские военные прибыли в Бишкек.\n"
+    assert geoparse_article(article_from_text("t", text, language="uk"), gazetteer, None) == ([], [])
+    locations, _ = geoparse_article(article_from_text("t", text, language="ru"), gazetteer, None)
+    assert {row["name"] for row in locations} == {"Russia", "Bishkek"}
+
+
+def test_invisible_characters_keep_offsets_in_russian(gazetteer):
+    """A zero-width space inside a Russian name («Ош\u200bе») is ignored for matching; offsets stay the original's."""
+    text = "Учения прошли в Ош\u200bе и в Киргизии.\n"
+    locations, mentions = geoparse_article(article_from_text("t", text, language="ru"), gazetteer, None)
+    assert {row["name"] for row in locations} == {"Osh", "Kyrgyzstan"}
+    for row in mentions:
+        assert text[row["start"] : row["end"]] == row["text"]
+    assert "Ош\u200bе" in {row["text"] for row in mentions}

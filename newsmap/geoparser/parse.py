@@ -8,6 +8,7 @@ way it comes in.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -125,9 +126,7 @@ def sentences_as_seen(article: Article) -> Article:
     visible, origins = visible_text(article.text)
     seen = article_from_text(article.slug, visible)
     sentences = tuple(type(s)(s.index, *_span(origins, s.start, s.end), s.paragraph) for s in seen.sentences)
-    return Article(
-        article.slug, article.text, article.title, article.publisher, article.published, article.url, sentences
-    )
+    return dataclasses.replace(article, sentences=sentences)  # its language and metadata kept
 
 
 def geoparse_within_limits(
