@@ -344,7 +344,7 @@ def _xml_id(row: dict[str, Any]) -> str:
     return f"p-{row['article']}.{row['id']}"
 
 
-# The map's marker colours (static/newsmap.css: --military, --proposed, --meeting, --other) and
+# The map's marker colours (static/mapcore.css: --military, --proposed, --meeting, --other) and
 # shapes (diamond, square, circle, circle), so Google Earth shows a place as the map does. The
 # icons are Google's standard white shapes, which IconStyle's colour tints.
 KML_ICONS = "http://maps.google.com/mapfiles/kml/shapes/"

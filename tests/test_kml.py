@@ -69,7 +69,7 @@ def name(element: ET.Element) -> str:
 
 def css_colours() -> dict[str, str]:
     """The marker colours the map draws with, read from the stylesheet."""
-    css = (ROOT / "static" / "newsmap.css").read_text(encoding="utf-8")
+    css = (ROOT / "static" / "mapcore.css").read_text(encoding="utf-8")
     return {family: re.search(rf"--{family}:\s*(#[0-9a-fA-F]{{6}})", css).group(1) for family in FAMILIES}
 
 
@@ -84,7 +84,7 @@ def test_a_style_per_family_in_the_maps_colours(places):
     assert [s.get("id") for s in styles] == [f"family-{family}" for family in FAMILIES]
     colours = css_colours()
     for style, family in zip(styles, FAMILIES, strict=True):
-        assert KML_STYLES[family][0] == colours[family], f"{family} drifted from static/newsmap.css"
+        assert KML_STYLES[family][0] == colours[family], f"{family} drifted from static/mapcore.css"
         icon = style.find("k:IconStyle", NS)
         assert icon.find("k:color", NS).text == kml_colour(colours[family])
         assert re.fullmatch(

@@ -323,7 +323,7 @@ LEGEND = """async () => {
   const at = (x, y) => Array.from(ctx.getImageData(Math.round(x * ratio), Math.round((40 + y) * ratio), 1, 1).data.slice(0, 3));
   return {box, swatches: [...Array(box.rows).keys()].map(i => at(box.x + 14, box.y + 17 + 18 * i)), corner: at(box.x + box.w - 3, box.y + 3)};
 }"""
-FAMILY_COLOURS = [[179, 38, 30], [179, 83, 0], [31, 95, 168], [89, 99, 110]]  # newsmap.css: military, proposed, meeting, other
+FAMILY_COLOURS = [[179, 38, 30], [179, 83, 0], [31, 95, 168], [89, 99, 110]]  # mapcore.css: military, proposed, meeting, other
 
 
 def test_the_png_carries_the_legend(sharer):

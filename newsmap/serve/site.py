@@ -111,9 +111,13 @@ STREAMS: dict[str, tuple[str, str, Callable[[Store], Iterator[bytes]]]] = {
 
 
 # Files sent in front of others as one: the map core that the article page and the library share
-# (static/mapcore.js) costs neither page a request of its own, nor does the library page's
-# stylesheet (newsmap.css, then its own rules): a request's headers weigh as much as a small file.
-BUNDLES = {"newsmap.js": ("mapcore.js",), "library.js": ("mapcore.js",), "library.css": ("newsmap.css",)}
+# (static/mapcore.js, static/mapcore.css: the colours, layout and markers) costs no page a request of
+# its own, and the library's stylesheet leaves out the article page's rules: a request's headers weigh
+# as much as a small file.
+BUNDLES = {
+    "newsmap.js": ("mapcore.js",), "library.js": ("mapcore.js",),
+    "newsmap.css": ("mapcore.css",), "library.css": ("mapcore.css",),
+}  # fmt: skip
 
 FEED_ENTRIES = 50
 SMALL_DOWNLOAD = 4_000_000  # bytes: a whole-library download up to this size is built and cached, larger streamed
