@@ -230,3 +230,21 @@ def test_invisible_characters_keep_offsets_in_russian(gazetteer):
     for row in mentions:
         assert text[row["start"] : row["end"]] == row["text"]
     assert "Ош\u200bе" in {row["text"] for row in mentions}
+
+
+def test_facility_phrases_follow_the_english_placement_rules(gazetteer):
+    """Issue 16's rules, on Russian phrasings: a unit number names its curated base wherever the text is; a
+    phrase with no curated site near its place is a row of its own at the place, with an English name and
+    its owner; the place inside the phrase is a mention of its own."""
+    rows, mentions = russian(
+        gazetteer,
+        "Россия может открыть военную базу в Оше. Российский полигон близ Балыкчы закрыт. "
+        "999-я авиабаза получила вертолёты.",
+    )
+    base = row_of(rows, mentions, "военную базу в Оше")
+    assert (base["name"], base["precision"]) == ("Russian military base in Osh", "settlement")
+    assert base["source"].startswith("site not published: placed at Osh")
+    assert row_of(rows, mentions, "Оше")["name"] == "Osh"
+    assert row_of(rows, mentions, "полигон близ Балыкчы")["name"] == "Russian testing ground near Balykchy"
+    assert row_of(rows, mentions, "999-я авиабаза")["name"] == "Kant Air Base"
+    assert {m["role"] for m in mentions if m["text"] in ("военную базу в Оше", "999-я авиабаза")} == {"facility"}

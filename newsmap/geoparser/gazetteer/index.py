@@ -12,6 +12,7 @@ and airports and military airfields at their reference points (`airportsdata`).
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import hashlib
 import json
@@ -25,9 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from anyascii import anyascii
+
 from newsmap.geoparser.gazetteer.places import GazetteerError, haversine_km, normalize
 
-INDEX_FORMAT = 8  # bump when the index's tables or filters change (8: Russian names, issue 22)
+INDEX_FORMAT = 11  # bump when the index's tables or filters change (8-11: Russian names, issue 22)
 
 
 def _is_latin_name(name: str) -> bool:
@@ -40,6 +43,31 @@ def _is_latin_name(name: str) -> bool:
 # The Russian alphabet: a Cyrillic name with any other letter (Ukrainian і, Kazakh қ, Kyrgyz ү, Tajik ҳ, ...) is
 # another language's, which a Russian text does not write.
 _RUSSIAN_NAME = re.compile(r"[А-ЯЁ][а-яёА-ЯЁ]*(?:[ -][а-яёА-ЯЁ]+)*")
+
+
+def _russian_names(alternates: list[str], latin_names: tuple[str, ...], population: int) -> dict[str, int]:
+    """A town's Russian names (normalised) -> whether each is primary: its own name in Cyrillic letters.
+
+    The town's own name is primary in a Russian text, so «Москва» is the city and not the federal city that
+    also goes by it, and «Ош» is Osh, not Krasnoslobodsk in Mordovia, whose Mordvin name it is. Own means:
+    like its main name in Latin letters (anyascii; loosely, as transliterations differ: Kulyab, Kŭlob), or,
+    for a city of 100,000 or more (the cities other languages name their own way), one of its Latin names
+    exactly (Moskva, Pekin). The others (a former name, another language's) are alternate names.
+    """
+    found: dict[str, int] = {}
+    for alt in alternates:
+        if _is_russian_name(alt):
+            latin = normalize(anyascii(alt)).replace("'", "")
+            own = _alike(latin, latin_names[:1]) or (population >= 100_000 and latin in latin_names)
+            found[normalize(alt)] = max(found.get(normalize(alt), 0), int(own))
+    return found
+
+
+def _alike(latin: str, names: tuple[str, ...]) -> bool:
+    """A transliteration like one of the names (those of its initial; difflib's ratio at least 0.6)."""
+    return latin in names or any(
+        n[:1] == latin[:1] and difflib.SequenceMatcher(None, latin, n).ratio() >= 0.6 for n in names
+    )
 
 
 def _is_russian_name(name: str) -> bool:
@@ -242,10 +270,7 @@ def _city_rows() -> Iterable[tuple[Row, Names]]:
         for alt in city["alternatenames"]:
             if _is_latin_name(alt):
                 names.setdefault(normalize(alt), 0)
-            elif _is_russian_name(alt):
-                # A town's Russian name is its name in a Russian text: primary, so «Москва» is the city,
-                # as "Moscow" is, and not the federal city that also goes by it.
-                names.setdefault(normalize(alt), 1)
+        names.update(_russian_names(city["alternatenames"], tuple(names), int(city.get("population") or 0)))
         population = int(city.get("population") or 0)
         kind = "city" if population >= 100_000 else "town"
         row = (f"geonames:{gid}", city["name"], city["latitude"], city["longitude"], city["countrycode"],

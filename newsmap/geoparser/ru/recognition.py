@@ -25,6 +25,7 @@ Russian text ("Fort Bragg") are looked up as the English recogniser looks up nam
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -223,11 +224,13 @@ class RussianRecognizer:
             forms = list(word_nominatives(texts[0]))
         else:
             forms = [f for f in (phrase_nominative(texts), " ".join(texts)) if f]
-        for form in dict.fromkeys(forms):
-            places = self.gazetteer.lookup(form)
-            if places:
-                return form, places
-        return None
+        found = [(form, places) for form in dict.fromkeys(forms) if (places := self.gazetteer.lookup(form))]
+        if not found:
+            return None
+        # Of the forms naming the same place first, the one most like its name («Самара», not the guess «Самар»).
+        first = next((f for f in found if f[1][0].primary), found[0])
+        same = [f for f in found if f[1][0].key == first[1][0].key]
+        return max(same, key=lambda f: _likeness(f[0], f[1][0].name))
 
     def _found(
         self,
@@ -339,3 +342,8 @@ def _first_name(word: str) -> bool:
     """A first name or a patronymic by the dictionary's most likely reading («Сергей», «Кужугетович»)."""
     found = parses(word)
     return bool(found) and bool({"Name", "Patr"} & found[0].tag.grammemes) and "Geox" not in found[0].tag
+
+
+def _likeness(form: str, name: str) -> float:
+    """How like a Cyrillic form is to a place's (Latin) name, in Latin letters."""
+    return difflib.SequenceMatcher(None, anyascii(form).lower(), name.lower()).ratio()
