@@ -248,3 +248,22 @@ def test_facility_phrases_follow_the_english_placement_rules(gazetteer):
     assert row_of(rows, mentions, "полигон близ Балыкчы")["name"] == "Russian testing ground near Balykchy"
     assert row_of(rows, mentions, "999-я авиабаза")["name"] == "Kant Air Base"
     assert {m["role"] for m in mentions if m["text"] in ("военную базу в Оше", "999-я авиабаза")} == {"facility"}
+
+
+def test_peoples_nouns_are_mentions_of_their_country(gazetteer):
+    """«россияне», «киргизы»: the people of a country, role adjective as "Russians" is in English; every noun of
+    lexicon/ru_demonyms.csv is found in its plural."""
+    from newsmap.geoparser.lexicon import HERE
+    from newsmap.geoparser.ru.morph import parses
+
+    rows, mentions = russian(gazetteer, "Россияне и американцы обсудили границу, которую киргизы и таджики делят.")
+    assert [(m["text"], m["role"], rows[m["place_id"]]["country"]) for m in mentions] == [
+        ("Россияне", "adjective", "RU"),
+        ("американцы", "adjective", "US"),
+        ("киргизы", "adjective", "KG"),
+        ("таджики", "adjective", "TJ"),
+    ]
+    lines = (HERE / "ru_demonyms.csv").read_text(encoding="utf-8").splitlines()
+    for row in csv.DictReader(line for line in lines if not line.startswith("#")):
+        plural = next(p for p in parses(row["word"]) if p.tag.POS == "NOUN").inflect({"plur", "nomn"})
+        assert plural is not None and row["word"] in {p.normal_form for p in parses(plural.word)}, row

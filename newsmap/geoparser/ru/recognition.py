@@ -286,16 +286,7 @@ class RussianRecognizer:
         word = words[i]
         if word.text[:3].lower() not in self.words.prefixes:
             return False
-        # Its reading as an adjective of the list («антигуанской»: pymorphy2 guesses a noun first).
-        found = next(
-            (
-                p.normal_form
-                for p in parses(word.text)
-                if p.tag.POS == "ADJF" and p.normal_form in self.words.adjectives
-            ),
-            "",
-        )
-        entry = self.words.adjectives.get(found)
+        found, entry = self._entry(word.text)
         if entry is None:
             return False
         following = lemma(words[i + 1].text) if i + 1 < len(words) else ""
@@ -311,6 +302,17 @@ class RussianRecognizer:
                     fixed=True, lemma=found)
         )  # fmt: skip
         return True
+
+    def _entry(self, word: str) -> tuple[str, str | None]:
+        """(lemma, place) of a word read as an adjective of the list («антигуанской»: pymorphy2 guesses a noun
+        first, but reads it as an adjective too) or as a people's noun («россияне»); ("", None) otherwise."""
+        for reading in parses(word):
+            if reading.tag.POS == "ADJF" and reading.normal_form in self.words.adjectives:
+                return reading.normal_form, self.words.adjectives[reading.normal_form]
+        for reading in parses(word):
+            if reading.tag.POS == "NOUN" and reading.normal_form in self.words.demonyms:
+                return reading.normal_form, self.words.demonyms[reading.normal_form]
+        return "", None
 
     def _latin_run(self, text: str, sentence: Sentence, words: list[Word], i: int, scan: _Scan) -> int:
         """A Latin-script name in a Russian text ("Fort Bragg", "Washington"), looked up as English names are."""

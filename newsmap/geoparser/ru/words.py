@@ -104,6 +104,7 @@ class RussianWords:
     """The Russian word lists: adjectives by lemma, facility phrases by the lemmas of their words."""
 
     adjectives: dict[str, str]  # "российский" -> "RU", "европейский" -> "European"
+    demonyms: dict[str, str]  # "россиянин" -> "RU": the people of a country
     facilities: dict[tuple[str, ...], tuple[str, bool]]  # ("военный", "база") -> ("military base", alone)
     facility_words: frozenset[str]  # every lemma of a facility phrase: the words worth lemmatising
     prefixes: frozenset[str]  # the first three letters of those and of the adjectives: a cheap filter
@@ -118,13 +119,14 @@ def _rows(name: str) -> list[dict[str, str]]:
 def load() -> RussianWords:
     """The word lists, their phrases lemmatised once (pymorphy2's readings of the nominative)."""
     adjectives = {row["word"]: row["place"] for row in _rows("ru_adjectives.csv")}
+    demonyms = {row["word"]: row["place"] for row in _rows("ru_demonyms.csv")}
     facilities = {
         tuple(lemma(w) for w in row["phrase"].split()): (row["kind"], row["alone"] == "yes")
         for row in _rows("ru_facility_kinds.csv")
     }
     words = frozenset(w for phrase in facilities for w in phrase)
-    prefixes = frozenset(w[:3] for w in [*words, *adjectives])
-    return RussianWords(adjectives, facilities, words, prefixes)
+    prefixes = frozenset(w[:3] for w in [*words, *adjectives, *demonyms])
+    return RussianWords(adjectives, demonyms, facilities, words, prefixes)
 
 
 _LATIN = re.compile(r"[A-Za-z]")
