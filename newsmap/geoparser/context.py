@@ -135,7 +135,9 @@ def neighbouring_candidates(
         if (name, id(candidates)) in seen:
             continue
         seen.add((name, id(candidates)))
-        local = sorted((p for p in candidates if is_local(p, weights.world_city_population)), key=lambda p: (-p.population, p.key))
+        local = sorted(
+            (p for p in candidates if is_local(p, weights.world_city_population)), key=lambda p: (-p.population, p.key)
+        )
         for place in local[:NEIGHBOUR_CANDIDATES]:
             bucket.setdefault(place.key, place)
     if len(by_name) < 2:
