@@ -80,6 +80,7 @@ REGION_TYPES = frozenset(
         "океан",
     }
 )
+_COORDINATED = re.compile(r",?[ \u00a0]+(?:и|или|а\s+также)[ \u00a0]+|,[ \u00a0]+")  # «в Гродно и Бресте»
 _OPENING = re.compile(r"[\s«\"„“(—–-]*$")  # what may stand between a sentence's start and its first word
 
 
@@ -99,6 +100,7 @@ class _Scan:
     adjectives: list[tuple[int, int, str]] = field(default_factory=list)
     adjective_mentions: list[Mention] = field(default_factory=list)
     located: set[str] = field(default_factory=set)  # lemmas the article puts after a locative preposition
+    cue: tuple[int, str] = (-1, "")  # where the last name with a locative cue ended, and that cue
 
 
 class RussianRecognizer:
@@ -246,10 +248,14 @@ class RussianRecognizer:
         """The mention a looked-up name makes, with what the rules weigh of it."""
         start, end = words[i].start, words[i + size - 1].end
         cue = LOCATIVE.search(text, max(sentence.start, start - 40), start)
-        if cue is not None:
+        cue_before = f" {english_preposition(cue.group('prep'))} " if cue else ""
+        if not cue and scan.cue[0] >= sentence.start and _COORDINATED.fullmatch(text, scan.cue[0], start):
+            cue_before = scan.cue[1]  # «в Кундузе и Бадахшане»: the preposition governs both
+        if cue_before:
             scan.located.add(form.lower())
+            scan.cue = (end, cue_before)
         before = lemma(words[i - 1].text) if i > 0 and joined(text, words[i - 1], words[i]) else ""
-        name, cue_before = form, f" {english_preposition(cue.group('prep'))} " if cue else ""
+        name = form
         if before in REGION_BEFORE and not words[i - 1].capitalized:
             name, cue_before = f"{before} {form}", " province of "  # «провинции Латакия»: the province
             places = self._with_regions(places)
