@@ -103,10 +103,11 @@ def main() -> int:
         "The articles are tests/fixtures/ru/*.txt joined two by two; the gold places are each fixture's .json "
         "(a point from each place's Wikipedia page and a tolerance in km). 'Rows off gold' are place rows that "
         "match no gold place (extra places, or a second row at a point another row already matched).",
-        "heldout/: three articles written after the fixtures (Syria, Belarus, Transnistria), first measured at "
-        "22/24, 19/24 and 17/21; the general fixes that followed (a capitalised preposition opens no name, region "
-        "nouns before a name, quoted facility names, Russian names of oceans and de facto states) raised them, so "
-        "they are no longer unseen.",
+        "heldout/: articles written after the fixtures, each measured once before any rule was changed for "
+        "it: Syria 22/24, Belarus 19/24, Transnistria 17/21, then (after general fixes: a capitalised "
+        "preposition opens no name, region nouns before a name, quoted facility names, the Russian names of "
+        "oceans and de facto states) Black Sea 19/25 and Pamir 18/26, then a last round of general fixes "
+        "(transliterated names, feature names from an adjective, «Крым»). So none is unseen any more.",
         "Warm passes repeat the same texts, so pymorphy2's readings and the gazetteer's lookups are cached; the "
         "first pass reads each article once with the dictionary loaded.",
     ]

@@ -128,6 +128,12 @@ def _noun_reading(word: str) -> Any | None:
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def is_geographic(word: str) -> bool:
+    """The dictionary knows the word as a geographic name («Мургаб»), or does not know it at all."""
+    return not analyzer().word_is_known(word.lower()) or any("Geox" in p.tag for p in parses(word))
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def is_function_word(word: str) -> bool:
     """A preposition, conjunction, particle or pronoun («В», «По», «Но», «Он»): capitalised only at a sentence's
     start, and never part of a name (so «В Идлибе» is no two-word name)."""
@@ -137,9 +143,9 @@ def is_function_word(word: str) -> bool:
 
 @functools.lru_cache(maxsize=1 << 16)
 def is_adjective(word: str) -> bool:
-    """Most likely an adjective («Центрального», «Нагорном»): alone, a modifier, not a name."""
+    """Most likely an adjective («Центрального», «Нагорном», «Севастопольскую»): alone, a modifier, not a name."""
     found = parses(word)
-    return bool(found) and found[0].tag.POS in ("ADJF", "PRTF") and "Geox" not in found[0].tag
+    return bool(found) and found[0].tag.POS in ("ADJF", "PRTF")
 
 
 def phrase_nominative(words: list[str]) -> str:

@@ -42,6 +42,7 @@ from newsmap.geoparser.ru.morph import (
     is_adjective,
     is_common,
     is_function_word,
+    is_geographic,
     is_person,
     lemma,
     opens_as_common,
@@ -65,7 +66,7 @@ from newsmap.geoparser.ru.words import (
 MAX_NAME_WORDS = 4  # the most capitalised words of one name looked up
 # Region and feature types written after a name in lower case: «Ошская область», «Каспийское море».
 REGION_TYPES = frozenset(
-    {
+    [
         "область",
         "район",
         "край",
@@ -78,8 +79,18 @@ REGION_TYPES = frozenset(
         "озеро",
         "залив",
         "океан",
-    }
+        "пролив",
+        "бухта",
+        "коридор",
+        "хребет",
+        "полуостров",
+        "пустыня",
+        "долина",
+        "водохранилище",
+    ]
 )
+# The suffixes that make an adjective of a place's name: «керченский» (Керчь), «ваханский» (Вахан).
+_ADJECTIVE_SUFFIX = re.compile(r"(?:енский|инский|ийский|ский|цкий|ий|ый|ой)$")
 _COORDINATED = re.compile(r",?[ \u00a0]+(?:и|или|а\s+также)[ \u00a0]+|,[ \u00a0]+")  # «в Гродно и Бресте»
 _OPENING = re.compile(r"[\s«\"„“(—–-]*$")  # what may stand between a sentence's start and its first word
 
@@ -228,11 +239,42 @@ class RussianRecognizer:
             forms = [f for f in (phrase_nominative(texts), " ".join(texts)) if f]
         found = [(form, places) for form in dict.fromkeys(forms) if (places := self.gazetteer.lookup(form))]
         if not found:
-            return None
+            return self._adjective_feature(texts) or self._transliterated(texts, forms)
         # Of the forms naming the same place first, the one most like its name («Самара», not the guess «Самар»).
         first = next((f for f in found if f[1][0].primary), found[0])
         same = [f for f in found if f[1][0].key == first[1][0].key]
         return max(same, key=lambda f: _likeness(f[0], f[1][0].name))
+
+    def _transliterated(self, texts: list[str], forms: list[str]) -> tuple[str, list[Place]] | None:
+        """A name the gazetteer lacks in Cyrillic and the dictionary does not know («Мургаб»), by its Latin
+        transliteration (anyascii: "Murgab", one of GeoNames' Latin names of Murghob). Only a single word
+        the dictionary knows as a geographic name or does not know at all, and not a person's: a guess, so
+        only alternate names are taken, which the resolver places only by a preposition or the article's
+        countries."""
+        if len(texts) != 1 or not is_geographic(texts[0]) or is_person(texts[0]):
+            return None
+        for form in forms[:2]:
+            places = [p for p in self.gazetteer.lookup(anyascii(form).replace("'", "")) if not p.primary]
+            if places:
+                return form, places
+        return None
+
+    def _adjective_feature(self, texts: list[str]) -> tuple[str, list[Place]] | None:
+        """An adjective and a feature noun («Керченского пролива», «Ваханского коридора»): the feature named
+        after the place the adjective comes from, in its English form ("Kerch Strait"), the place found by
+        the adjective's stem («керченский» -> «Керчь»: Kerch) or, failing that, the stem in Latin letters."""
+        templates = FEATURE_NOUNS.get(lemma(texts[-1])) if len(texts) == 2 else None
+        if templates is None or not is_adjective(texts[0]):
+            return None
+        stem = _ADJECTIVE_SUFFIX.sub("", lemma(texts[0]))
+        names = [p.name for form in (stem, stem + "ь", stem + "а") for p in self.gazetteer.lookup(form)[:1]]
+        names += [anyascii(stem).replace("'", "").title()]
+        for name in dict.fromkeys(names):
+            for template in templates:
+                places = [p for p in self.gazetteer.lookup(template.format(name)) if p.precision != "settlement"]
+                if places:
+                    return phrase_nominative(texts) or " ".join(texts), places
+        return None
 
     def _found(
         self,

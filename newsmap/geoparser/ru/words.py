@@ -88,6 +88,9 @@ FEATURE_NOUNS: dict[str, tuple[str, ...]] = {
     "долина": ("{} Valley",),
     "перевал": ("{} Pass",),
     "водохранилище": ("{} Reservoir",),
+    "коридор": ("{} Corridor",),
+    "бухта": ("{} Bay",),
+    "полуостров": ("{} Peninsula",),
 }
 
 
