@@ -267,3 +267,15 @@ def test_peoples_nouns_are_mentions_of_their_country(gazetteer):
     for row in csv.DictReader(line for line in lines if not line.startswith("#")):
         plural = next(p for p in parses(row["word"]) if p.tag.POS == "NOUN").inflect({"plur", "nomn"})
         assert plural is not None and row["word"] in {p.normal_form for p in parses(plural.word)}, row
+
+
+def test_every_russian_name_belongs_to_a_place_and_cites_a_source(gazetteer):
+    """data/ru/names.csv: each row's key is a curated row or a place of the index, each row cites where it was
+    read, and the gazetteer finds the place by that name."""
+    from newsmap.geoparser.gazetteer.curated import RU_NAMES
+
+    lines = RU_NAMES.read_text(encoding="utf-8").splitlines()
+    for row in csv.DictReader(line for line in lines if not line.startswith("#")):
+        assert row["source"].strip(), row
+        assert gazetteer.by_key(row["key"]) is not None, row
+        assert row["key"] in {p.key for p in gazetteer.lookup(row["name"])}, row
