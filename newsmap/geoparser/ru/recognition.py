@@ -55,6 +55,7 @@ from newsmap.geoparser.ru.words import (
     LOCATIVE,
     PLACE_NOUNS,
     REGION_BEFORE,
+    REGION_NOUNS,
     RussianWords,
     Word,
     english_preposition,
@@ -227,12 +228,13 @@ class RussianRecognizer:
         """(the nominative that names a place, its places) for these words, or None."""
         texts = [w.text for w in words]
         if len(texts) == 1 and texts[0].isupper():
-            # An acronym names a country or region («США», «ГБАО»), never an organisation («ОДКБ»); a longer word
-            # in capitals is a dateline's or a headline's name («БИШКЕК, 14 марта»).
+            # A word of four letters or more in capitals is first a dateline's or a headline's name («БИШКЕК,
+            # 14 марта»); an acronym names a country or region («США», «ГБАО»), never an organisation («ОДКБ»).
+            named = self._lookup([Word(words[0].start, words[0].end, texts[0].capitalize())])
+            if named is not None and len(texts[0]) >= 4:
+                return named
             places = [p for p in self.gazetteer.lookup(texts[0]) if p.precision in ("country", "region")]
-            if places or len(texts[0]) < 4:
-                return (texts[0], places) if places else None
-            texts = [texts[0].capitalize()]
+            return (texts[0], places) if places else None
         if len(texts) == 1:
             forms = list(word_nominatives(texts[0]))
         else:
@@ -263,11 +265,12 @@ class RussianRecognizer:
         """An adjective and a feature noun («Керченского пролива», «Ваханского коридора»): the feature named
         after the place the adjective comes from, in its English form ("Kerch Strait"), the place found by
         the adjective's stem («керченский» -> «Керчь»: Kerch) or, failing that, the stem in Latin letters."""
-        templates = FEATURE_NOUNS.get(lemma(texts[-1])) if len(texts) == 2 else None
+        noun = lemma(texts[-1])
+        templates = FEATURE_NOUNS.get(noun) or REGION_NOUNS.get(noun) if len(texts) == 2 else None
         if templates is None or not is_adjective(texts[0]):
             return None
         stem = _ADJECTIVE_SUFFIX.sub("", lemma(texts[0]))
-        names = [p.name for form in (stem, stem + "ь", stem + "а") for p in self.gazetteer.lookup(form)[:1]]
+        names = [p.name for form in (stem, stem + "ь", stem + "а", stem + "я") for p in self.gazetteer.lookup(form)[:1]]
         names += [anyascii(stem).replace("'", "").title()]
         for name in dict.fromkeys(names):
             for template in templates:
@@ -298,7 +301,10 @@ class RussianRecognizer:
             scan.cue = (end, cue_before)
         before = lemma(words[i - 1].text) if i > 0 and joined(text, words[i - 1], words[i]) else ""
         name = form
-        if before in REGION_BEFORE and not words[i - 1].capitalized:
+        # «провинции Латакия», but not «Навоийской области Узбекистана» (the noun is the adjective's; a country).
+        of_adjective = i >= 2 and joined(text, words[i - 2], words[i - 1]) and is_adjective(words[i - 2].text)
+        country = any(p.kind == "country" for p in places)
+        if before in REGION_BEFORE and not words[i - 1].capitalized and not of_adjective and not country:
             name, cue_before = f"{before} {form}", " province of "  # «провинции Латакия»: the province
             places = self._with_regions(places)
         facility = all(p.precision == "facility" or (p.curated and self._facility_kind(p)) for p in places)

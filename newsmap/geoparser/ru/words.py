@@ -94,6 +94,16 @@ FEATURE_NOUNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Region nouns after an adjective, and the English forms of the region's name («Наманганская область»:
+# "Namangan Region"), for the regions the gazetteer lacks in Cyrillic.
+REGION_NOUNS: dict[str, tuple[str, ...]] = {
+    "область": ("{} Region", "{} Oblast", "{} Province"),
+    "район": ("{} District", "{} Rayon"),
+    "край": ("{} Krai", "{} Territory"),
+    "провинция": ("{} Province",),
+}
+
+
 def english_preposition(prep: str) -> str:
     """ "in", "near" or "from": what the Russian preposition says, for the resolver's English cues."""
     word = " ".join(prep.lower().split())
