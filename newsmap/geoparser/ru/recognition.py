@@ -2,7 +2,10 @@
 
 A name is a run of capitalised words, looked up in the gazetteer by the nominatives its words may have
 (`morph`), longest first, so «Иссык-Кульской области» is the region before «Иссык-Куль» is the lake; a
-region-type word written in lower case after the run joins it («Ошской области», «Чуйская область»).
+region- or feature-type word written in lower case after the run joins it («Ошской области», «Каспийское
+море»). What the gazetteer lacks in Cyrillic is tried in English forms: a feature after its noun («озера
+Балхаш»: Lake Balkhash), a feature or region named by an adjective («Керченского пролива»: Kerch Strait,
+«Наманганской области»: Namangan Region), and last a geographic word by its transliteration («Мургаб»).
 Each mention keeps the exact span («в Оше»: «Оше») and its lemma in the article's spelling («Ош»), which is
 its `article_name` and makes one sense of all its cases. The candidates come with the mention (`fixed`):
 the gazetteer was asked by the lemma, not by the inflected text.
@@ -13,12 +16,17 @@ list of names:
 - **people**: a run with a first name or a patronymic («Сергей Шойгу»), or a word the dictionary reads
   mostly as a surname («Шойгу»), unless the article puts that word on the ground somewhere («в Канте») or
   a place noun stands before it («город Кант», «авиабаза Кант»);
-- **sentence openers**: a capitalised first word that the dictionary knows only as a common word
-  («Военная», «Окно»);
-- **acronyms**: only those that name a country («США», «РФ»), never an organisation's («ОДКБ»).
+- **sentence openers**: a capitalised first word that the dictionary reads first as a common word
+  («Военная», «По»), a capitalised preposition or conjunction («В Идлибе»), and a lone adjective
+  («Центрального военного округа»);
+- **acronyms**: only those that name a country or region («США», «ГБАО»), never an organisation's («ОДКБ»);
+  a longer word in capitals is a dateline's name («БИШКЕК,»).
 
-Adjectives of places («российский», «киргизских») are mentions of role `adjective`, by their lemma in
-`lexicon/ru_adjectives.csv`, unless they describe a language («на русском языке»). Latin-script runs in a
+Adjectives of places («российский», «киргизских») and peoples' nouns («россияне») are mentions of role
+`adjective`, by their lemma in `lexicon/ru_adjectives.csv` and `ru_demonyms.csv`, unless they describe a
+language («на русском языке») or start a name («Индийском океане»). The locative preposition before a name
+(«в», «близ», and the one before a list: «в Гродно и Бресте») is the resolver's English cue; a region noun
+before it («провинции Латакия») makes it the region. Latin-script runs in a
 Russian text ("Fort Bragg") are looked up as the English recogniser looks up names. Facility phrases are
 `ru.facilities`'.
 """
