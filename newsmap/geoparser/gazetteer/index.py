@@ -158,8 +158,10 @@ def index_file(cache_dir: Path) -> Path:
             parts.append(f"{package}={version(package)}")
         except PackageNotFoundError:
             parts.append(f"{package}=missing")
-    for path in (COUNTRY_POINTS, RU_NAMES, *LEXICON_FILES):
+    for path in (COUNTRY_POINTS, *LEXICON_FILES):
         parts.append(hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "-")
+    # Only the rows of data/ru/names.csv the index reads: a curated row's Russian alias rebuilds nothing.
+    parts.append(hashlib.sha256(json.dumps(sorted(_ru_names().items()), ensure_ascii=False).encode()).hexdigest())
     digest = hashlib.sha256(":".join(parts).encode()).hexdigest()[:12]
     return cache_dir / f"geonames-{digest}.sqlite"
 
