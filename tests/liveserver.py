@@ -47,9 +47,15 @@ def free_port(host: str = HOST) -> int:
 
 
 def wait_for_health(
-    url: str, process: subprocess.Popen, timeout: float = 60.0, log_path: Path | None = None, name: str = "server"
+    url: str,
+    process: subprocess.Popen,
+    timeout: float = 60.0,
+    log_path: Path | None = None,
+    name: str = "server",
+    path: str = "/healthz",
 ) -> None:
-    """Poll `url`/healthz until it answers 200; ServerError (with stderr's tail) if `process` exits or time runs out.
+    """Poll `url` + `path` until it answers 200; ServerError (with stderr's tail) if `process` exits or time
+    runs out. A static server (an export served by `http.server`) is asked for `/index.html` instead.
 
     stderr is read from `log_path` if given, else from `process.stderr` if that is a pipe.
     """
@@ -57,15 +63,15 @@ def wait_for_health(
     while True:
         if process.poll() is not None:
             status = process.returncode
-            raise ServerError(f"{name} exited ({status}) before {url}/healthz answered" + _tail(process, log_path))
+            raise ServerError(f"{name} exited ({status}) before {url}{path} answered" + _tail(process, log_path))
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}{path}", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:  # refused while it starts; HTTPError (a 5xx) is an OSError too
             pass
         if time.monotonic() >= deadline:
-            raise ServerError(f"{name} did not answer {url}/healthz within {timeout:.0f} s" + _tail(process, log_path))
+            raise ServerError(f"{name} did not answer {url}{path} within {timeout:.0f} s" + _tail(process, log_path))
         time.sleep(0.1)
 
 

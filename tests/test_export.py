@@ -24,6 +24,7 @@ from newsmap.settings import bundled
 from newsmap.store import Store
 
 from .conftest import ROOT, SEED_SLUG, Watched, copy_article, free_port
+from .liveserver import wait_for_health
 
 ARTICLE = f"articles/{SEED_SLUG}"
 
@@ -301,7 +302,7 @@ def test_an_exported_article_works_from_a_plain_static_server(browser, exported)
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     origin = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(origin)
+        wait_for_health(origin, server, timeout=20, name="http.server", path="/index.html")
         watched = Watched(browser, origin)
         page = watched.page
         requests: list[str] = []
@@ -326,15 +327,3 @@ def test_an_exported_article_works_from_a_plain_static_server(browser, exported)
         server.wait(timeout=10)
 
 
-def _wait_until_up(origin: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(origin + "/index.html", timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)

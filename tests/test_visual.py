@@ -27,7 +27,6 @@ import io
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -39,6 +38,7 @@ from newsmap.settings import OSM_ATTRIBUTION, OSM_TILES, bundled
 from newsmap.store import Store, connect
 
 from .conftest import ARTIFACTS, SEED_SLUG, LiveServer, Watched, build_library, free_port, site_env
+from .liveserver import wait_for_health
 
 pytestmark = pytest.mark.browser
 
@@ -163,7 +163,7 @@ def exported(library, tmp_path_factory):
     )  # fmt: skip
     origin = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(origin)
+        wait_for_health(origin, process, timeout=20, name="http.server", path="/index.html")
         yield origin
     finally:
         process.terminate()
@@ -193,20 +193,6 @@ def places_in(root: Path) -> int:
         return sum(len(store.places(info.slug)) for info in store.infos())
     finally:
         store.close()
-
-
-def _wait_until_up(origin: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(origin + "/index.html", timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 # --------------------------------------------------------------------------- a watched page
