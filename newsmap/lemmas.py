@@ -4,7 +4,7 @@ Russian inflects its place names: an article writes «в Оше», «в Кирг
 области», and a reader searches for «Ош», «Киргизия». A full-text index of the words as written
 finds neither, so the store also indexes the lemmas of the Cyrillic words of titles and place
 names (`search.lemmas`) and `store.article_filter` looks a query's Cyrillic words up there by
-their lemmas. The lemmatiser is pymorphy2 with its OpenCorpora dictionary (the one natasha uses,
+their lemmas. The lemmatiser is pymorphy2 with its OpenCorpora dictionary (the one the Russian recogniser uses,
 so search and recognition agree on a lemma); it is loaded on first use, only when a text or a
 query holds a Cyrillic letter, so an English library, and every page read, never loads it.
 

