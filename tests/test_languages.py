@@ -346,6 +346,26 @@ def test_a_russian_article_added_through_the_api_gets_places(workdir):
     assert len(body["places"]) >= 1, body
 
 
+def test_a_russian_pages_places_are_named_in_the_nominative(workdir, gazetteer):
+    """«в Оше», «Южной Осетии» are cases of the names: the list and the map call the places «Ош» and
+    «Южная Осетия» (the geoparser's `article_name`), the gazetteer's English name beside them."""
+    from newsmap.geoparser import geoparse_article
+
+    text = "Учения прошли в Оше и в Южной Осетии. В Оше было тихо.\n"
+    article = article_from_text("ru-cases", text, title="Учения", language="ru")
+    locations, mentions = geoparse_article(article, gazetteer, None)
+    assert {m["text"] for m in mentions} >= {"Оше", "Южной Осетии"}
+    store = Store.open(workdir / "data" / "newsmap.db")
+    store.put_article(article, locations, mentions)
+    store.close()
+    client = create_app({"TESTING": True, "DB": str(workdir / "data" / "newsmap.db")}).test_client()
+    page = client.get("/articles/ru-cases").get_data(as_text=True)
+    listed = re.findall(r'class="place-name"[^>]*>([^<]+)<', page)
+    assert "Ош" in listed and "Южная Осетия" in listed and "Оше" not in listed, listed
+    data = json.loads(re.search(r'id="newsmap-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+    assert {p["shown"] for p in data["places"]} >= {"Ош", "Южная Осетия"}
+
+
 def test_a_place_page_marks_each_articles_words_with_its_language(workdir):
     russian_library(workdir).close()
     client = create_app({"TESTING": True, "DB": str(workdir / "data" / "newsmap.db")}).test_client()

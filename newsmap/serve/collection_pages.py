@@ -183,7 +183,7 @@ def page_context(site: Site, story: Story) -> dict[str, Any]:
     rank = {article: step for step, article in enumerate(order)}
     articles, places = [], []
     for number, (info, own, mentions) in enumerate(zip(story.articles, story.places, story.mentions, strict=True)):
-        shown = shown_names(own, mentions)
+        shown = shown_names(own, mentions, language=info.language)
         names = list(dict.fromkeys(shown[p["id"]] for p in own))
         articles.append({**dataclasses.asdict(info), "places": len(own), "names": names, "step": rank[number] + 1,
                          "date": month_year(info.published)})  # fmt: skip

@@ -122,14 +122,22 @@ def list_quote(quote: str, names: list[str], limit: int = LIST_QUOTE_LIMIT) -> s
 PAGE_FIELDS = ("id", "name", "article_name", "kind", "category", "status", "lat", "lon", "precision", "context")
 
 
+UNINFLECTED = frozenset({"en", ""})  # languages whose mentions spell the name itself, not a case of it
+
+
 def shown_names(
-    places: list[dict[str, Any]], mentions: list[dict[str, Any]], renamed: frozenset[str] = frozenset()
+    places: list[dict[str, Any]],
+    mentions: list[dict[str, Any]],
+    renamed: frozenset[str] = frozenset(),
+    language: str = "en",
 ) -> dict[str, str]:
     """{place id: the name to show first}: the article's own spelling of the place's name.
 
     "Chaldybar" as the article writes it, not the gazetteer's "Chaldovar" (which is shown beside
     it); the most frequent spelling among the place's plain name mentions (not in capitals), first
-    one on a tie. A
+    one on a tie. In a language that declines its names (Russian: «в Оше», «Южной Осетии») a mention
+    is a case of the name, so the name shown is the one the geoparser read them all as, in the
+    article's spelling (`article_name`: «Ош», «Южная Осетия»). A
     place named only through a phrase ("air base in Kant") or an adjective keeps the gazetteer's name,
     and so does a place whose name an editor corrected (`renamed`): what they chose is shown.
     """
@@ -144,6 +152,9 @@ def shown_names(
         counts = spellings.get(place["id"])
         if not counts or place["id"] in renamed:
             shown[place["id"]] = place["name"]
+            continue
+        if language not in UNINFLECTED and place.get("article_name"):
+            shown[place["id"]] = place["article_name"]
             continue
         # A dateline's capitals ("BISHKEK, 12 May") are the style, not the spelling.
         best = max(counts, key=lambda text: (not text.isupper(), counts[text], -first[(place["id"], text)]))
@@ -170,13 +181,14 @@ def page_data(
     basemap: dict[str, Any],
     history: History | None = None,
     also: dict[str, dict[str, str]] | None = None,
+    language: str = "en",
 ) -> dict[str, Any]:
     """What newsmap.js needs, beyond the page's own text (whose mention marks give the popups their
     quotes): places, who corrected them, which other articles name them (`also`: a link to the
     place's page, only for those; see `placelinks.also_in`), settings."""
     history = history or History([], [])
     also = also or {}
-    shown = shown_names(places, mentions, history.renamed())
+    shown = shown_names(places, mentions, history.renamed(), language)
     named = history.named_by_editor()  # its popup must not call that name the gazetteer's
     corrected = history.corrected()
     return {

@@ -435,7 +435,7 @@ class Site:
         index = category_index([p["category"] for p in places]) if places else {}
         parts = build_map(places, index, self.config.tiles, self.config.tiles_attribution) if places else None
         script = compact_script(parts.script) if parts else ""
-        shown = shown_names(places, mentions, history.renamed())
+        shown = shown_names(places, mentions, history.renamed(), article.language)
         corrected = history.corrected()
         names: dict[str, list[str]] = {}  # each place's own words in the text, longest first
         for m in sorted(mentions, key=lambda m: m["start"] - m["end"]):
@@ -458,7 +458,9 @@ class Site:
             categories=legend(places, index),
             paragraphs=sentence_segments(article, mentions),
             spans=mention_spans(mentions),
-            data=page_data(places, mentions, index, self.config.tiles, self._basemap_spec(places), history, also),
+            data=page_data(
+                places, mentions, index, self.config.tiles, self._basemap_spec(places), history, also, article.language
+            ),
             map=parts,
             map_script=script,
             downloads=article_downloads(article.slug),
