@@ -95,6 +95,7 @@ def test_a_collection_is_created_shown_reordered_and_deleted(api, library):
 
     listed = api.client.get("/api/collections").get_json()
     assert [(c["slug"], c["articles"]) for c in listed] == [("russia-in-central-asia", 4)]
+    assert '<a href="/collections">1 collection</a>' in api.client.get("/").get_data(as_text=True)  # found from the library
     assert "Russia in Central Asia" in api.client.get("/collections").get_data(as_text=True)
 
     current = api.client.get("/api/collections/russia-in-central-asia")
@@ -114,6 +115,7 @@ def test_a_collection_is_created_shown_reordered_and_deleted(api, library):
     assert api.client.get("/collections/russia-in-central-asia").status_code == 404
     assert api.client.get("/api/collections/russia-in-central-asia").status_code == 404
     assert api.client.get("/api/collections").get_json() == []
+    assert 'href="/collections"' not in api.client.get("/").get_data(as_text=True)  # no link to an empty list
     assert len(api.client.get("/api/articles").get_json()) == 5  # the articles stay
 
 
@@ -362,6 +364,7 @@ def test_the_export_writes_collections_with_their_downloads(api, library, tmp_pa
     assert data["articleLink"] == "../../articles/{slug}/index.html" and data["basemap"]["url"] == "../../basemap"
     assert (out / "articles" / "kant-air-base" / "index.html").is_file()
     assert "Russia in Central Asia" in (out / "collections" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="collections/index.html">1 collection</a>' in (out / "index.html").read_text(encoding="utf-8")
     assert order_of([r["article"] for r in rows((folder / "locations.csv").read_bytes())]) == STORY
     assert "https://maps.example.org/articles/kant-air-base" in (folder / "feed.atom").read_text(encoding="utf-8")
 

@@ -492,10 +492,12 @@ class Site:
         up = "" if page == 1 else "../"  # exported library pages are index.html and pages/<n>.html
         data = library_data(self, view, up)
         everything = store.count("", only)
+        collections = store.conn.execute("SELECT count(*) FROM collections").fetchone()[0]  # a story in several
         html = self.templates.get_template("library.html").render(
             articles=articles, query=view.query, page=page, pages=pages, total=total, data=data,
             everything=everything, has_map=everything > 0, exported=self.config.exported, view=view,
             undated=store.count(view.query, only, ()) if view.days else 0, slider=time_slider(self, store, view),
+            collections=collections,
         )  # fmt: skip
         built = Built()
         built.assets["/"] = Asset.make(html.encode("utf-8"), HTML, _time(store.meta("updated_at") or ""))
