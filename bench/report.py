@@ -87,9 +87,13 @@ def table(columns: list[str], rows: list[list[Any]]) -> list[str]:
     return lines
 
 
-def load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> dict[str, Any] | None:
+    """A result file's contents; None for a list (what a script keeps beside its result, such as
+    eval.py's weights fitted per fold in eval-weights.json), which is data, not a result."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, list):
+            return None
         if not isinstance(data, dict) or not isinstance(data.get("title"), str):
             raise ValueError("not a result object")
         return data
@@ -101,7 +105,7 @@ def load(path: Path) -> dict[str, Any]:
 def render(expect: list[str]) -> tuple[str, bool]:
     now = datetime.now(UTC)
     paths = sorted(OUT.glob("*.json"))
-    results = {p.stem: load(p) for p in paths}
+    results = {p.stem: result for p in paths if (result := load(p)) is not None}
     missing = [name for name in expect if name not in results]
     lines = [
         "# newsmap benchmark results",

@@ -43,7 +43,10 @@ def soak(db: Path, slug: str) -> int:
     def make_serve(host: str, port: int) -> list[str]:
         return ["make", "--no-print-directory", "serve", f"HOST={host}", f"PORT={port}"]
 
-    env = {"NEWSMAP_DB": str(db)}
+    # `make serve` builds first: from the seeds that made this database (build_seeds' dest/seeds) into its
+    # own folder, so the build finds nothing to do, rather than dropping the fixtures for the checkout's
+    # seeds/ or writing their tables into the checkout's data/.
+    env = {"NEWSMAP_DB": str(db), "NEWSMAP_DATA_DIR": str(db.parent), "NEWSMAP_SEEDS_DIR": str(db.parent.parent / "seeds")}
     with LiveServer(env, command=make_serve, log_path=OUT / "soak-server.log") as server:
         gzip = {"Accept-Encoding": "gzip"}
         article = f"/articles/{slug}"
