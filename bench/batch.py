@@ -125,10 +125,12 @@ def fingerprint(curated: str) -> str:
     return build_fingerprint(Path(curated), "offline")
 
 
-def write_jsonl(path: Path, articles: list[tuple[str, str]]) -> None:
+def write_jsonl(path: Path, articles: list[tuple[str, str, str]]) -> None:
+    """`newsmap geoparse`'s input: a line per article, with its language when one is given."""
     with path.open("w", encoding="utf-8") as handle:
-        for doc_id, text in articles:
-            handle.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+        for doc_id, text, language in articles:
+            record = {"id": doc_id, "text": text, **({"language": language} if language else {})}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def main() -> None:
@@ -221,7 +223,7 @@ def main() -> None:
     speedup = measured[1]["seconds"] / measured[2]["seconds"]
     notes = [
         f"Input: the {len(distinct)} dev articles of {', '.join(CORPORA)} x {copies} = {len(articles)} articles "
-        f"({sum(len(t) for _, t in articles) / 1e6:.1f} M characters); the copies hit the gazetteer's lookup cache, "
+        f"({sum(len(t) for _, t, _ in articles) / 1e6:.1f} M characters); the copies hit the gazetteer's lookup cache, "
         "so the warm figures are what a process reaches once its caches are filled.",
         f"Best of {REPEATS} runs per configuration (all: "
         + "; ".join(f"{w} worker(s) {measured[w]['all_seconds']} s" for w in measured)
