@@ -14,6 +14,7 @@ import functools
 from pathlib import Path
 
 from newsmap.geoparser.gazetteer.places import GazetteerError, Place
+from newsmap.geoparser.gazetteer.russian import RU_NAMES
 from newsmap.schema import PRECISIONS
 from newsmap.settings import bundled
 
@@ -30,7 +31,6 @@ CURATED_COLUMNS = (
 )  # fmt: skip
 
 
-RU_NAMES = Path(__file__).resolve().parent.parent / "data" / "ru" / "names.csv"
 
 
 @functools.cache

