@@ -36,8 +36,9 @@ def fold(word: str) -> str:
 
 
 @functools.cache
-def _analyzer() -> Any:
-    """pymorphy2's MorphAnalyzer, loaded once per process (about 15 MB, 0.1 s).
+def analyzer() -> Any:
+    """pymorphy2's MorphAnalyzer, loaded once per process (about 15 MB, 0.1 s), for the search's
+    lemmas and the Russian recogniser (newsmap/geoparser/ru/morph.py) alike.
 
     pymorphy2 0.9 calls `inspect.getargspec`, which Python 3.11 removed: it is given back, built
     on `getfullargspec`, before the analyzer is made. The dictionary is found by its package's path
@@ -59,7 +60,7 @@ def _analyzer() -> Any:
 @functools.lru_cache(maxsize=50_000)
 def word_lemmas(word: str) -> tuple[str, ...]:
     """The folded normal forms of a Cyrillic word, every parse's, most likely first (no duplicates)."""
-    forms = [fold(parse.normal_form) for parse in _analyzer().parse(word)]
+    forms = [fold(parse.normal_form) for parse in analyzer().parse(word)]
     return tuple(dict.fromkeys(forms))
 
 

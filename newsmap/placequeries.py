@@ -192,30 +192,16 @@ def _merged(marks: list[list[int]], length: int) -> list[list[int]]:
 
 
 def status_before(
-    conn: sqlite3.Connection,
-    key: str,
-    offset: int,
-    only: Collection[str] | None = None,
-    start: tuple[str, str] | None = None,
+    conn: sqlite3.Connection, key: str, start: tuple[str, str], only: Collection[str] | None = None
 ) -> tuple[str, str] | None:
-    """(publication date, status) of the last dated row before row `offset` that states a status, among
-    the LOOKBACK rows before it: where a later page's timeline starts from. Read backwards from the
-    page's first row in the index alone. `start`, that row's (article, place id) when the caller has
-    read the page already: found by its key, not by stepping through the `offset` rows before it again,
-    so a deep page pays for its offset once."""
-    if offset <= 0:
-        return None
+    """(publication date, status) of the last dated row before a page that states a status, among the
+    LOOKBACK rows before it: where a later page's timeline starts from. Read backwards in the index
+    from the page's first row, `start` (its article and place id, found by its primary key), so a deep
+    page steps through the rows before it once, when the page itself is read."""
     extra, args = _among(only)
-    if start is not None:
-        first = conn.execute(
-            "SELECT published_from, added_at, article, id FROM places WHERE article = ? AND id = ?", start
-        ).fetchone()
-    else:
-        first = conn.execute(
-            f"SELECT published_from, added_at, article, id FROM places WHERE key = ?{extra} "
-            f"ORDER BY {TIMELINE_ORDER} LIMIT 1 OFFSET ?",
-            (key, *args, offset),
-        ).fetchone()
+    first = conn.execute(
+        "SELECT published_from, added_at, article, id FROM places WHERE article = ? AND id = ?", start
+    ).fetchone()
     bound, bound_args = ("", ()) if first is None or first[0] is None else (
         " AND (published_from, added_at, article, id) < (?, ?, ?, ?)", tuple(first))  # fmt: skip
     row = conn.execute(

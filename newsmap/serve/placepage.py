@@ -118,8 +118,8 @@ def _build(site: Site, store: Store, key: str, page: int, twin: bool) -> Built:
     pages = max(1, -(-about.rows // PAGE_SIZE))
     page = min(max(page, 1), pages)
     entries = page_entries(store.conn, key, page, PAGE_SIZE, only)
-    start = (entries[0].article, entries[0].place_id) if entries else None
-    before = status_before(store.conn, key, (page - 1) * PAGE_SIZE, only, start)
+    first = (entries[0].article, entries[0].place_id) if entries and page > 1 else None
+    before = status_before(store.conn, key, first, only) if first else None
     modified = _time(store.meta("updated_at") or "")
     path = page_path(key, page, api=twin)
     if twin:

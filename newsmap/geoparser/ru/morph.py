@@ -11,31 +11,16 @@ recogniser's main cost.
 
 from __future__ import annotations
 
-import collections
 import functools
-import inspect
 import re
 from typing import Any
+
+from newsmap.lemmas import analyzer  # one pymorphy2 per process, shared with the search's lemmas
 
 PERSON_TAGS = frozenset({"Name", "Surn", "Patr"})
 NAME_TAGS = PERSON_TAGS | {"Geox", "Orgn", "Trad"}
 _PART = re.compile(r"[-‐ ]")
 _CASE_ENDING = re.compile(r"(?:ом|ем|ём|ой|ей|ою|у|ю|а|я|е|и|ы)$")
-
-
-@functools.cache
-def analyzer() -> Any:
-    """pymorphy2's analyser, loaded once (0.1 s, ~15 MB of dictionary).
-
-    pymorphy2 0.9.1 reads its units' arguments with `inspect.getargspec`, which Python 3.11 removed; the
-    shim gives it the same answer from `getfullargspec` (what pymorphy3 does), and is added only if missing.
-    """
-    if not hasattr(inspect, "getargspec"):
-        spec = collections.namedtuple("ArgSpec", "args varargs keywords defaults")
-        inspect.getargspec = lambda function: spec(*inspect.getfullargspec(function)[:4])  # type: ignore[attr-defined]
-    import pymorphy2
-
-    return pymorphy2.MorphAnalyzer()
 
 
 @functools.lru_cache(maxsize=1 << 16)
